@@ -1,0 +1,73 @@
+/**
+ * The one storage interface every layer above talks to. Keys are `/`-separated paths;
+ * values are opaque bytes (the barrier encrypts them before they reach a backend).
+ */
+export interface Storage {
+  get(key: string): Promise<Buffer | undefined>;
+  put(key: string, value: Buffer): Promise<void>;
+  delete(key: string): Promise<void>;
+  /**
+   * Immediate children of `prefix`, sorted: plain keys as their last segment, deeper
+   * keys as `segment/` once each (Vault's list semantics). `prefix` is "" or ends in "/".
+   */
+  list(prefix: string): Promise<string[]>;
+  /**
+   * One page of `list`: children sorted after `after` (exclusive), at most `limit`.
+   * Lets callers walk millions of entries without holding them all.
+   */
+  listPage(prefix: string, after: string, limit: number): Promise<string[]>;
+  /** Applies every operation or none. */
+  transaction(ops: readonly StorageOp[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export type StorageOp =
+  | { op: "put"; key: string; value: Buffer }
+  | { op: "delete"; key: string };
+
+/** A view of a storage under a fixed prefix, as each mount sees its own corner. */
+export class PrefixedStorage implements Storage {
+  constructor(
+    private readonly inner: Storage,
+    private readonly prefix: string,
+  ) {
+    if (prefix !== "" && !prefix.endsWith("/")) throw new Error(`storage prefix must end in "/": ${prefix}`);
+  }
+  get(key: string): Promise<Buffer | undefined> {
+    return this.inner.get(this.prefix + key);
+  }
+  put(key: string, value: Buffer): Promise<void> {
+    return this.inner.put(this.prefix + key, value);
+  }
+  delete(key: string): Promise<void> {
+    return this.inner.delete(this.prefix + key);
+  }
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(this.prefix + prefix);
+  }
+  listPage(prefix: string, after: string, limit: number): Promise<string[]> {
+    return this.inner.listPage(this.prefix + prefix, after, limit);
+  }
+  transaction(ops: readonly StorageOp[]): Promise<void> {
+    return this.inner.transaction(ops.map((o) => ({ ...o, key: this.prefix + o.key })));
+  }
+  async close(): Promise<void> {
+    // A view does not own the storage beneath it.
+  }
+}
+
+/** JSON helpers: most callers store small JSON documents. */
+export async function getJson<T>(s: Storage, key: string): Promise<T | undefined> {
+  const raw = await s.get(key);
+  return raw === undefined ? undefined : (JSON.parse(raw.toString("utf8")) as T);
+}
+
+export function putJson(s: Storage, key: string, value: unknown): Promise<void> {
+  return s.put(key, Buffer.from(JSON.stringify(value), "utf8"));
+}
+
+export const jsonPut = (key: string, value: unknown): StorageOp => ({
+  op: "put",
+  key,
+  value: Buffer.from(JSON.stringify(value), "utf8"),
+});
