@@ -1,0 +1,253 @@
+import { createHmac, randomBytes } from "node:crypto";
+import type { Storage } from "../../storage/storage.js";
+import { getJson, jsonPut } from "../../storage/storage.js";
+import { badRequest } from "../../framework/errors.js";
+import type { TokenEntry } from "./token-entry.js";
+
+const SALT_KEY = "salt";
+const ID_PREFIX = "id/";
+const ACCESSOR_PREFIX = "accessor/";
+const PARENT_PREFIX = "parent/";
+const CACHE_LIMIT = 20_000;
+/** Marks an entry whose revocation has begun: it no longer authenticates anything. */
+export const REVOKED_USES = -1;
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Uniform base62 from random bytes, rejecting bytes that would bias the alphabet. */
+export function randomBase62(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 248) out += BASE62[b % 62];
+      if (out.length === length) break;
+    }
+  }
+  return out;
+}
+
+export interface TokenHooks {
+  /** Revokes every lease the token owns (those that fail stay queued for retry). */
+  revokeLeasesOf(tokenHash: string): Promise<void>;
+  /** Keeps the expiry schedule in step with the token's expiry (0 = none). */
+  scheduleTokenExpiry(tokenHash: string, expireTimeMs: number): Promise<void>;
+  /** Drops per-token state elsewhere (cubbyhole). */
+  onTokenDeleted?(tokenHash: string): Promise<void>;
+}
+
+export type NewTokenEntry = Omit<TokenEntry, "hash" | "accessor" | "lastRenewalTimeMs">;
+
+/**
+ * Tokens under a keyed hash (HMAC-SHA256 with a key kept behind the barrier), so the
+ * storage never holds a usable token. Accessors are indexed the same way.
+ */
+export class TokenStore {
+  private saltKey: Buffer | undefined;
+  private readonly cache = new Map<string, TokenEntry>();
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly hooks: TokenHooks,
+  ) {}
+
+  async load(): Promise<void> {
+    let salt = await this.storage.get(SALT_KEY);
+    if (!salt) {
+      salt = randomBytes(32);
+      await this.storage.put(SALT_KEY, salt);
+    }
+    this.saltKey = salt;
+    this.cache.clear();
+  }
+
+  unload(): void {
+    this.saltKey?.fill(0);
+    this.saltKey = undefined;
+    this.cache.clear();
+  }
+
+  hashToken(token: string): string {
+    if (!this.saltKey) throw new Error("token store is not loaded");
+    return createHmac("sha256", this.saltKey).update(token).digest("hex");
+  }
+
+  private hashAccessor(accessor: string): string {
+    if (!this.saltKey) throw new Error("token store is not loaded");
+    return createHmac("sha256", this.saltKey).update("accessor:" + accessor).digest("hex");
+  }
+
+  /** Creates and stores a token; `id` lets dev mode and tests choose the root token. */
+  async create(entry: NewTokenEntry, id?: string): Promise<{ token: string; entry: TokenEntry }> {
+    const token = id ?? (entry.type === "batch" ? "hvb." : "hvs.") + randomBase62(24);
+    if (id !== undefined && (id.length < 1 || id.length > 512 || /\s/.test(id))) {
+      throw badRequest("token id must be 1 to 512 characters without whitespace");
+    }
+    const hash = this.hashToken(token);
+    if (await this.storage.get(ID_PREFIX + hash)) throw badRequest("cannot create a token with a duplicate ID");
+    const accessor = randomBase62(24);
+    const full: TokenEntry = { ...entry, hash, accessor, lastRenewalTimeMs: 0 };
+    const ops = [
+      jsonPut(ID_PREFIX + hash, full),
+      jsonPut(ACCESSOR_PREFIX + this.hashAccessor(accessor), { hash }),
+    ];
+    if (full.parentHash) ops.push(jsonPut(`${PARENT_PREFIX}${full.parentHash}/${hash}`, {}));
+    await this.storage.transaction(ops);
+    this.remember(full);
+    if (full.expireTimeMs > 0) await this.hooks.scheduleTokenExpiry(hash, full.expireTimeMs);
+    return { token, entry: full };
+  }
+
+  /** The live entry for a token, or undefined when unknown, expired, used up or revoked. */
+  async lookup(token: string, nowMs: number): Promise<TokenEntry | undefined> {
+    if (token === "" || token.length > 1024) return undefined;
+    return this.lookupByHash(this.hashToken(token), nowMs);
+  }
+
+  async lookupByHash(hash: string, nowMs: number): Promise<TokenEntry | undefined> {
+    let entry = this.cache.get(hash);
+    if (!entry) {
+      entry = await getJson<TokenEntry>(this.storage, ID_PREFIX + hash);
+      if (!entry) return undefined;
+      this.remember(entry);
+    }
+    if (entry.numUses === REVOKED_USES) return undefined;
+    if (entry.expireTimeMs !== 0 && entry.expireTimeMs <= nowMs) return undefined;
+    return entry;
+  }
+
+  async lookupAccessor(accessor: string, nowMs: number): Promise<TokenEntry | undefined> {
+    if (accessor === "" || accessor.length > 256) return undefined;
+    const idx = await getJson<{ hash: string }>(this.storage, ACCESSOR_PREFIX + this.hashAccessor(accessor));
+    return idx ? this.lookupByHash(idx.hash, nowMs) : undefined;
+  }
+
+  /**
+   * Counts one use. Returns true when that was the last, in which case the caller
+   * revokes the token once the request is done (Vault serves the final use).
+   */
+  async use(entry: TokenEntry): Promise<boolean> {
+    if (entry.numUses <= 0) return false;
+    entry.numUses -= 1;
+    const last = entry.numUses === 0;
+    // A token with one use left goes to "revoked" at once so a parallel request cannot reuse it.
+    if (last) entry.numUses = REVOKED_USES;
+    await this.save(entry);
+    return last;
+  }
+
+  async save(entry: TokenEntry): Promise<void> {
+    await this.storage.transaction([jsonPut(ID_PREFIX + entry.hash, entry)]);
+    this.remember(entry);
+  }
+
+  async setExpiry(entry: TokenEntry, expireTimeMs: number, nowMs: number): Promise<void> {
+    entry.expireTimeMs = expireTimeMs;
+    entry.lastRenewalTimeMs = nowMs;
+    await this.save(entry);
+    await this.hooks.scheduleTokenExpiry(entry.hash, expireTimeMs);
+  }
+
+  async children(parentHash: string): Promise<string[]> {
+    const out: string[] = [];
+    let after = "";
+    for (;;) {
+      const page = await this.storage.listPage(`${PARENT_PREFIX}${parentHash}/`, after, 1000);
+      out.push(...page);
+      if (page.length < 1000) return out;
+      after = page[page.length - 1] ?? "";
+    }
+  }
+
+  /** Revokes a token and all its descendants, leases included, deepest first. */
+  async revokeTree(hash: string): Promise<void> {
+    await this.markRevoked(hash);
+    for (const child of await this.children(hash)) await this.revokeTree(child);
+    await this.destroy(hash);
+  }
+
+  /** Revokes only this token; its children become orphans. */
+  async revokeOrphan(hash: string): Promise<void> {
+    await this.markRevoked(hash);
+    for (const child of await this.children(hash)) {
+      const e = await getJson<TokenEntry>(this.storage, ID_PREFIX + child);
+      if (e) await this.save({ ...e, parentHash: "" });
+    }
+    await this.destroy(hash);
+  }
+
+  private async markRevoked(hash: string): Promise<void> {
+    const e = this.cache.get(hash) ?? (await getJson<TokenEntry>(this.storage, ID_PREFIX + hash));
+    if (!e) return;
+    e.numUses = REVOKED_USES;
+    await this.save(e);
+  }
+
+  private async destroy(hash: string): Promise<void> {
+    const e = this.cache.get(hash) ?? (await getJson<TokenEntry>(this.storage, ID_PREFIX + hash));
+    await this.hooks.revokeLeasesOf(hash);
+    const ops: Parameters<Storage["transaction"]>[0][number][] = [{ op: "delete", key: ID_PREFIX + hash }];
+    if (e) {
+      ops.push({ op: "delete", key: ACCESSOR_PREFIX + this.hashAccessor(e.accessor) });
+      if (e.parentHash) ops.push({ op: "delete", key: `${PARENT_PREFIX}${e.parentHash}/${hash}` });
+    }
+    for (const child of await this.children(hash)) ops.push({ op: "delete", key: `${PARENT_PREFIX}${hash}/${child}` });
+    await this.storage.transaction(ops);
+    this.cache.delete(hash);
+    await this.hooks.scheduleTokenExpiry(hash, 0);
+    await this.hooks.onTokenDeleted?.(hash);
+  }
+
+  /** Every accessor, for `auth/token/accessors` (paged walk, sorted by hash). */
+  async listAccessors(): Promise<string[]> {
+    const out: string[] = [];
+    let after = "";
+    for (;;) {
+      const page = await this.storage.listPage(ID_PREFIX, after, 1000);
+      for (const hash of page) {
+        const e = await getJson<TokenEntry>(this.storage, ID_PREFIX + hash);
+        if (e && e.numUses !== REVOKED_USES) out.push(e.accessor);
+      }
+      if (page.length < 1000) return out;
+      after = page[page.length - 1] ?? "";
+    }
+  }
+
+  /** Counts stored tokens (for metrics); walks pages, so call it rarely. */
+  async count(): Promise<number> {
+    let n = 0;
+    let after = "";
+    for (;;) {
+      const page = await this.storage.listPage(ID_PREFIX, after, 5000);
+      n += page.length;
+      if (page.length < 5000) return n;
+      after = page[page.length - 1] ?? "";
+    }
+  }
+
+  /** Removes index entries whose token is gone (Vault's token tidy). */
+  async tidy(): Promise<{ removed: number }> {
+    let removed = 0;
+    let after = "";
+    for (;;) {
+      const parents = await this.storage.listPage(PARENT_PREFIX, after, 500);
+      for (const p of parents) {
+        const parentHash = p.replace(/\/$/, "");
+        if (await this.storage.get(ID_PREFIX + parentHash)) continue;
+        for (const child of await this.children(parentHash)) {
+          await this.storage.delete(`${PARENT_PREFIX}${parentHash}/${child}`);
+          removed++;
+        }
+      }
+      if (parents.length < 500) return { removed };
+      after = parents[parents.length - 1] ?? "";
+    }
+  }
+
+  private remember(e: TokenEntry): void {
+    if (this.cache.size >= CACHE_LIMIT && !this.cache.has(e.hash)) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(e.hash, e);
+  }
+}
