@@ -1,0 +1,174 @@
+import type { Storage, StorageOp } from "./storage.js";
+
+/**
+ * Orders strings by Unicode code point, which is the order of their UTF-8 bytes and so the
+ * order SQLite's BINARY collation gives. JavaScript's `<` compares UTF-16 code units, which
+ * puts U+10000..U+10FFFF (surrogate pairs, D800-DFFF) before U+E000..U+FFFF; the backends
+ * must agree or `listPage` cursors would mean different things on each.
+ */
+export function compareKeys(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if (x >= 0xd800 && y >= 0xd800) return codePointRank(x) - codePointRank(y);
+    return x - y;
+  }
+  return a.length - b.length;
+}
+
+/** Moves surrogates (D800-DFFF) above E000-FFFF, matching code point order. */
+function codePointRank(unit: number): number {
+  return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+/**
+ * Checks a key the way every backend must, so that both reject the same things: a lone
+ * surrogate cannot be encoded in UTF-8 and SQLite would silently store U+FFFD instead.
+ */
+export function assertValidKey(key: unknown): asserts key is string {
+  if (typeof key !== "string") throw new TypeError("storage key must be a string");
+  if (LONE_SURROGATE.test(key)) throw new TypeError("storage key must be well-formed Unicode");
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+export function assertValidValue(value: unknown): asserts value is Buffer {
+  if (!Buffer.isBuffer(value)) throw new TypeError("storage value must be a Buffer");
+}
+
+export function assertValidPrefix(prefix: string): void {
+  assertValidKey(prefix);
+  if (prefix !== "" && !prefix.endsWith("/")) {
+    throw new TypeError(`list prefix must be "" or end in "/": ${JSON.stringify(prefix)}`);
+  }
+}
+
+/**
+ * The key from which the keys of a child folder start being skipped: `name/...` sorts
+ * before `name0` because "0" is the character after "/", and nothing lies between them.
+ */
+export function folderEnd(prefix: string, folder: string): string {
+  return prefix + folder.slice(0, -1) + "0";
+}
+
+/**
+ * Where a `listPage` scan begins: past the whole subtree of a folder cursor, or just past
+ * a plain key (whose own folder `after/` sorts after it and must still be seen).
+ */
+export function pageStart(prefix: string, after: string): { key: string; inclusive: boolean } {
+  if (after === "") return { key: prefix, inclusive: true };
+  if (after.endsWith("/")) return { key: folderEnd(prefix, after), inclusive: true };
+  return { key: prefix + after, inclusive: false };
+}
+
+/**
+ * Keys in a sorted array beside a Map of values: `list` binary-searches to the prefix and
+ * jumps over each child folder's subtree, so it costs O(children · log n), not O(n).
+ * Writes splice the array (memmove); fine for dev mode and tests, not for millions of
+ * writes per second.
+ */
+export class InmemStorage implements Storage {
+  private readonly keys: string[] = [];
+  private readonly values = new Map<string, Buffer>();
+  private closed = false;
+
+  async get(key: string): Promise<Buffer | undefined> {
+    this.assertOpen();
+    assertValidKey(key);
+    const v = this.values.get(key);
+    // Copies both ways: callers wipe buffers with fill(0), which must not reach the store.
+    return v === undefined ? undefined : Buffer.from(v);
+  }
+
+  async put(key: string, value: Buffer): Promise<void> {
+    this.assertOpen();
+    assertValidKey(key);
+    assertValidValue(value);
+    this.apply({ op: "put", key, value });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.assertOpen();
+    assertValidKey(key);
+    this.apply({ op: "delete", key });
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return this.collect(prefix, { key: prefix, inclusive: true }, Infinity);
+  }
+
+  async listPage(prefix: string, after: string, limit: number): Promise<string[]> {
+    assertValidKey(after);
+    if (!(limit > 0)) return [];
+    return this.collect(prefix, pageStart(prefix, after), limit);
+  }
+
+  async transaction(ops: readonly StorageOp[]): Promise<void> {
+    this.assertOpen();
+    // Validate everything first: once applying starts nothing below can throw, so the
+    // batch lands whole or not at all.
+    for (const o of ops) {
+      assertValidKey(o.key);
+      if (o.op === "put") assertValidValue(o.value);
+      else if (o.op !== "delete") throw new TypeError(`unknown storage op: ${String((o as { op: unknown }).op)}`);
+    }
+    for (const o of ops) this.apply(o);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private apply(o: StorageOp): void {
+    const i = this.lowerBound(o.key);
+    const present = this.keys[i] === o.key;
+    if (o.op === "put") {
+      if (!present) this.keys.splice(i, 0, o.key);
+      this.values.set(o.key, Buffer.from(o.value));
+    } else if (present) {
+      this.keys.splice(i, 1);
+      this.values.delete(o.key);
+    }
+  }
+
+  private collect(prefix: string, start: { key: string; inclusive: boolean }, limit: number): string[] {
+    this.assertOpen();
+    assertValidPrefix(prefix);
+    const out: string[] = [];
+    let i = this.lowerBound(start.key);
+    if (!start.inclusive && this.keys[i] === start.key) i++;
+    while (out.length < limit) {
+      const key = this.keys[i];
+      if (key === undefined || !key.startsWith(prefix)) break;
+      const rest = key.slice(prefix.length);
+      const slash = rest.indexOf("/");
+      if (slash === -1) {
+        if (rest !== "") out.push(rest);
+        i++;
+      } else {
+        const folder = rest.slice(0, slash + 1);
+        out.push(folder);
+        i = this.lowerBound(folderEnd(prefix, folder));
+      }
+    }
+    return out;
+  }
+
+  /** Index of the first key >= `key`. */
+  private lowerBound(key: string): number {
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(this.keys[mid] as string, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error("storage is closed");
+  }
+}
