@@ -1,0 +1,329 @@
+/**
+ * The audit broker: the table of enabled devices (persisted through the barrier), their
+ * salts, and fan-out of each request/response entry to every device.
+ *
+ * Fail-closed rule (Vault's): with at least one device enabled, an entry that no device
+ * records makes `logRequest`/`logResponse` throw `AuditLogFailedError`, and the pipeline must
+ * refuse the request. A device that fails while another succeeds is logged, not fatal.
+ */
+import { MayflyError, badRequest } from "../../framework/errors.js";
+import { getJson, jsonPut, putJson, type Storage, type StorageOp } from "../../storage/storage.js";
+import { DiscardSink, FailedSink, FileSink, StdoutSink, type AuditSink } from "./devices/file.js";
+import { formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
+import { normaliseOptions, parseFileOptions, type FileDeviceOptions } from "./options.js";
+import { AuditSalt, type StoredSalt } from "./salt.js";
+import type {
+  AuditDeviceListing,
+  AuditEnableConfig,
+  AuditLogger,
+  AuditRequestInput,
+  AuditResponseInput,
+} from "./types.js";
+
+export const AUDIT_TABLE_KEY = "core/audit";
+export const AUDIT_SALT_PREFIX = "core/audit-salt/";
+
+/** Thrown when devices are enabled and none of them could record an entry. */
+export class AuditLogFailedError extends MayflyError {
+  constructor(readonly entryType: "request" | "response") {
+    super(500, ["audit log failure"]);
+    this.name = "AuditLogFailedError";
+  }
+}
+
+interface AuditTableEntry {
+  path: string;
+  type: string;
+  description: string;
+  local: boolean;
+  options: Record<string, string>;
+}
+
+interface StoredTable {
+  entries: AuditTableEntry[];
+}
+
+interface ActiveDevice {
+  entry: AuditTableEntry;
+  salt: AuditSalt;
+  formatter: Formatter;
+  sink: AuditSink;
+  /** Whether the last write failed: failures and recoveries are logged once, not per request. */
+  failing: boolean;
+}
+
+export interface AuditManagerOptions {
+  /** The barrier-encrypted storage; keys are `core/audit` and `core/audit-salt/<path>`. */
+  storage: Storage;
+  logger?: AuditLogger;
+  /** Clock for entry timestamps. */
+  nowMs?: () => number;
+  /** How often a file device checks its path still names the open file (default 1 s). */
+  filePathCheckIntervalMs?: number;
+}
+
+export class AuditManager {
+  private readonly storage: Storage;
+  private readonly logger: AuditLogger | undefined;
+  private readonly nowMs: () => number;
+  private readonly filePathCheckIntervalMs: number | undefined;
+  /** Replaced, never mutated, so a log call iterates a stable snapshot. */
+  private devices: readonly ActiveDevice[] = [];
+  private loaded = false;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: AuditManagerOptions) {
+    this.storage = opts.storage;
+    this.logger = opts.logger;
+    this.nowMs = opts.nowMs ?? Date.now;
+    this.filePathCheckIntervalMs = opts.filePathCheckIntervalMs;
+  }
+
+  /** After unseal: reads the table and opens every device. */
+  load(): Promise<void> {
+    return this.serially(async () => {
+      this.closeDevices();
+      const table = (await getJson<StoredTable>(this.storage, AUDIT_TABLE_KEY)) ?? { entries: [] };
+      const devices: ActiveDevice[] = [];
+      for (const entry of table.entries) {
+        devices.push(await this.loadDevice(entry));
+      }
+      this.devices = devices;
+      this.loaded = true;
+    });
+  }
+
+  /** Before seal or shutdown. */
+  close(): Promise<void> {
+    return this.serially(async () => {
+      this.closeDevices();
+      this.loaded = false;
+    });
+  }
+
+  enable(path: string, config: AuditEnableConfig): Promise<void> {
+    return this.serially(async () => {
+      this.assertLoaded();
+      const p = normalisePath(path);
+      if (config.type !== "file") throw badRequest(`unknown audit backend type: ${config.type}`);
+      const options = normaliseOptions(config.options);
+      const parsed = parseFileOptions(options);
+      if (this.devices.some((d) => d.entry.path.startsWith(p) || p.startsWith(d.entry.path))) {
+        throw badRequest("path already in use");
+      }
+      const entry: AuditTableEntry = {
+        path: p,
+        type: config.type,
+        description: config.description ?? "",
+        local: config.local ?? false,
+        options,
+      };
+      const sink = this.createSink(parsed);
+      try {
+        sink.open();
+      } catch (e) {
+        throw badRequest(`failed to open audit file ${JSON.stringify(sink.target)}: ${describeError(e)}`);
+      }
+      const salt = AuditSalt.generate();
+      const device: ActiveDevice = { entry, salt, formatter: { options: parsed, hmac: (v) => salt.hmac(v) }, sink, failing: false };
+      const next = [...this.devices, device];
+      try {
+        await this.storage.transaction([this.tablePut(next), jsonPut(saltKey(p), salt.toStored())]);
+      } catch (e) {
+        sink.close();
+        throw e;
+      }
+      this.devices = next;
+    });
+  }
+
+  /** Vault answers success for a path with no device; so do we (the result says which). */
+  disable(path: string): Promise<boolean> {
+    return this.serially(async () => {
+      this.assertLoaded();
+      const p = normalisePath(path);
+      const device = this.devices.find((d) => d.entry.path === p);
+      if (!device) return false;
+      const next = this.devices.filter((d) => d !== device);
+      const ops: StorageOp[] = [this.tablePut(next), { op: "delete", key: saltKey(p) }];
+      await this.storage.transaction(ops);
+      this.devices = next;
+      device.sink.close();
+      return true;
+    });
+  }
+
+  /** Vault's `sys/audit` listing, keyed by path. */
+  list(): Record<string, AuditDeviceListing> {
+    const out: Record<string, AuditDeviceListing> = {};
+    for (const d of [...this.devices].sort((a, b) => (a.entry.path < b.entry.path ? -1 : 1))) {
+      const e = d.entry;
+      out[e.path] = { type: e.type, description: e.description, options: { ...e.options }, local: e.local, path: e.path };
+    }
+    return out;
+  }
+
+  /** `sys/audit-hash/<path>`: the HMAC the device would write for `input`. */
+  hash(path: string, input: string): string {
+    const p = normalisePath(path);
+    const device = this.devices.find((d) => d.entry.path === p);
+    if (!device) throw badRequest(`unknown audit backend ${JSON.stringify(p)}`);
+    return device.salt.hmac(input);
+  }
+
+  /** Whether any device is enabled (the pipeline can skip building inputs otherwise). */
+  get enabled(): boolean {
+    return this.devices.length > 0;
+  }
+
+  logRequest(input: AuditRequestInput): Promise<void> {
+    const devices = this.devices;
+    if (devices.length === 0) return Promise.resolve();
+    const time = new Date(this.nowMs()).toISOString();
+    return this.deliver(devices, "request", (d) => formatRequestLine(d.formatter, input, time));
+  }
+
+  logResponse(input: AuditResponseInput): Promise<void> {
+    const devices = this.devices;
+    if (devices.length === 0) return Promise.resolve();
+    const time = new Date(this.nowMs()).toISOString();
+    return this.deliver(devices, "response", (d) => formatResponseLine(d.formatter, input, time));
+  }
+
+  /** SIGHUP: every file device closes and reopens its path, so logrotate can move the file. */
+  reopen(): void {
+    for (const d of this.devices) {
+      try {
+        d.sink.reopen();
+      } catch (e) {
+        this.logger?.error(
+          { path: d.entry.path, target: d.sink.target, error: describeError(e) },
+          "audit device failed to reopen",
+        );
+      }
+    }
+  }
+
+  // The whole fan-out is synchronous, so a concurrent disable cannot close a sink mid-call.
+  private deliver(
+    devices: readonly ActiveDevice[],
+    entryType: "request" | "response",
+    render: (d: ActiveDevice) => string,
+  ): Promise<void> {
+    let succeeded = 0;
+    for (const d of devices) {
+      try {
+        d.sink.writeLine(render(d));
+        succeeded++;
+        if (d.failing) {
+          d.failing = false;
+          this.logger?.warn({ path: d.entry.path, target: d.sink.target }, "audit device recovered");
+        }
+      } catch (e) {
+        if (!d.failing) {
+          d.failing = true;
+          this.logger?.error(
+            { path: d.entry.path, target: d.sink.target, error: describeError(e) },
+            `audit device failed to log ${entryType}`,
+          );
+        }
+      }
+    }
+    if (succeeded > 0) return Promise.resolve();
+    this.logger?.error({ entry_type: entryType }, "no audit device succeeded in logging the entry");
+    return Promise.reject(new AuditLogFailedError(entryType));
+  }
+
+  /**
+   * A device that does not open at load time stays registered and retries on each write:
+   * requests fail (if it is the only device) until its file is writable again, rather than
+   * being served unaudited. Vault instead refuses to unseal when no device loads.
+   */
+  private async loadDevice(entry: AuditTableEntry): Promise<ActiveDevice> {
+    let salt: AuditSalt;
+    const stored = await getJson<StoredSalt>(this.storage, saltKey(entry.path));
+    if (stored) {
+      salt = AuditSalt.fromStored(stored);
+    } else {
+      salt = AuditSalt.generate();
+      await putJson(this.storage, saltKey(entry.path), salt.toStored());
+      this.logger?.warn({ path: entry.path }, "audit device had no salt; generated a new one");
+    }
+    let sink: AuditSink;
+    let parsed: FileDeviceOptions | undefined;
+    try {
+      parsed = parseFileOptions(entry.options);
+      sink = this.createSink(parsed);
+    } catch (e) {
+      const reason = `stored audit device configuration is invalid: ${describeError(e)}`;
+      sink = new FailedSink(entry.path, reason);
+      this.logger?.error({ path: entry.path, error: reason }, "audit device failed to load");
+    }
+    try {
+      sink.open();
+    } catch (e) {
+      this.logger?.error({ path: entry.path, target: sink.target, error: describeError(e) }, "audit device failed to open");
+    }
+    const formatter: Formatter = {
+      options: parsed ?? { logRaw: false, hmacAccessor: true, elideListResponses: false, format: "json", prefix: "" },
+      hmac: (v) => salt.hmac(v),
+    };
+    return { entry, salt, formatter, sink, failing: false };
+  }
+
+  private createSink(o: FileDeviceOptions): AuditSink {
+    switch (o.target.kind) {
+      case "stdout":
+        return new StdoutSink();
+      case "discard":
+        return new DiscardSink();
+      case "file":
+        return new FileSink({
+          filePath: o.target.filePath,
+          modeBits: o.target.modeBits,
+          pathCheckIntervalMs: this.filePathCheckIntervalMs,
+          nowMs: this.nowMs,
+        });
+    }
+  }
+
+  private tablePut(devices: readonly ActiveDevice[]): StorageOp {
+    const table: StoredTable = { entries: devices.map((d) => d.entry) };
+    return jsonPut(AUDIT_TABLE_KEY, table);
+  }
+
+  private closeDevices(): void {
+    const devices = this.devices;
+    this.devices = [];
+    for (const d of devices) d.sink.close();
+  }
+
+  private assertLoaded(): void {
+    // Writing the table before reading it would erase the stored one.
+    if (!this.loaded) throw new Error("audit table is not loaded");
+  }
+
+  /** Table changes run one at a time: two enables of one path must not both pass the check. */
+  private serially<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function normalisePath(path: string): string {
+  const p = path.replace(/^\/+/, "");
+  if (p === "" || p === "/") throw badRequest("audit device path must not be empty");
+  return p.endsWith("/") ? p : p + "/";
+}
+
+/** Salt keys drop the trailing "/" so a device path is a plain key, never a folder. */
+function saltKey(path: string): string {
+  return AUDIT_SALT_PREFIX + path.slice(0, -1);
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof MayflyError) return e.errors.join("; ");
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
