@@ -441,7 +441,7 @@ function goSprintf(format: string, args: Value[]): string {
     if (text.length < width) {
       if (flags.includes("-")) text = text.padEnd(width);
       else if (flags.includes("0") && (verb === "d" || verb === "x" || verb === "X")) {
-        const sign = /^[-+]/.test(text) ? text[0] : "";
+        const sign = /^[-+]/.test(text) ? text.slice(0, 1) : "";
         text = sign + text.slice(sign.length).padStart(width - sign.length, "0");
       } else text = text.padStart(width);
     }
