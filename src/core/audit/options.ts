@@ -24,10 +24,11 @@ export function parseFileOptions(options: Readonly<Record<string, string>>): Fil
   // `path` is the option's pre-0.8 name; Vault still accepts it.
   const rawPath = (options.file_path ?? options.path ?? "").trim();
   if (rawPath === "") throw badRequest(`"file_path" is required`);
+  const modeBits = parseMode(options.mode); // validated even where unused, as Vault does
   let target: FileTarget;
   if (rawPath.toLowerCase() === "stdout") target = { kind: "stdout" };
   else if (rawPath.toLowerCase() === "discard") target = { kind: "discard" };
-  else target = { kind: "file", filePath: rawPath, modeBits: parseMode(options.mode) };
+  else target = { kind: "file", filePath: rawPath, modeBits };
   return { target, ...parseFormatOptions(options) };
 }
 
