@@ -1,0 +1,86 @@
+// Vault clients send `LIST /v1/... HTTP/1.1`. Node's HTTP parser (llhttp) knows no LIST method
+// and answers 400 before any handler runs, with no option to relax it (client-compat.md 1.1).
+// So connections are accepted here, each request head is found by framing the byte stream,
+// `LIST ` becomes `GET ` plus a marker header, and http.Server receives a socket-like Duplex.
+
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type http from "node:http";
+import net from "node:net";
+import tls from "node:tls";
+import { RequestFramer } from "./front/framer.js";
+import { FrontSocket } from "./front/socket.js";
+
+export { FrontSocket } from "./front/socket.js";
+
+/** Header the front adds to a request that arrived as LIST; read it with isListRequest(). */
+export const LIST_MARKER_HEADER = "x-mayfly-list-method";
+
+// What a client-sent marker header is renamed to: same length, so the rename is in place.
+const FORGED_MARKER_HEADER = "x-mayfly-list-forged";
+
+// The marker's value is random per process rather than "1". Client-sent markers are renamed
+// on framed connections, but a connection in pass-through (Upgrade, oversize head) reaches
+// llhttp unframed; a value no client can know keeps a forged marker inert there too.
+const markerValue = Buffer.from(randomBytes(16).toString("hex"), "latin1");
+const markerLine = Buffer.from(`${LIST_MARKER_HEADER}: ${markerValue.toString("latin1")}\r\n`, "latin1");
+
+const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+
+export interface FrontOptions {
+  /** Terminate TLS in the front (cert, key, ca, requestCert, ...); plain TCP without it. */
+  tls?: tls.TlsOptions;
+  /** Longest request head the front frames; a longer one is passed to llhttp untouched. */
+  maxHeaderBytes?: number;
+}
+
+/**
+ * A server to listen on in place of `httpServer`, which must not listen itself for the same
+ * clients. Each accepted (and, with `tls`, decrypted) connection reaches `httpServer` as a
+ * FrontSocket. Closing the returned server also closes `httpServer`'s idle keep-alive
+ * connections, as http.Server.close() does for its own.
+ */
+export function createFront(httpServer: http.Server, options: FrontOptions = {}): net.Server {
+  const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  const handOver = (raw: net.Socket): void => {
+    const framer = new RequestFramer({
+      maxHeaderBytes,
+      markerName: LIST_MARKER_HEADER,
+      markerLine,
+      forgedName: FORGED_MARKER_HEADER,
+    });
+    httpServer.emit("connection", new FrontSocket(raw, framer));
+  };
+
+  // allowHalfOpen as http.Server sets it: a client's FIN must not end our replies early.
+  const front: net.Server =
+    options.tls === undefined
+      ? net.createServer({ allowHalfOpen: true, noDelay: true }, handOver)
+      : tls
+          .createServer({ ALPNProtocols: ["http/1.1"], ...options.tls, allowHalfOpen: true, noDelay: true })
+          .on("secureConnection", handOver);
+
+  front.on("listening", () => startConnectionTracking(httpServer));
+
+  const closeListener = front.close;
+  front.close = function close(callback?: (error?: Error) => void): net.Server {
+    httpServer.closeIdleConnections();
+    return closeListener.call(front, callback);
+  };
+  return front;
+}
+
+/** Whether the request arrived with the LIST method (now GET, marked by the front). */
+export function isListRequest(req: http.IncomingMessage): boolean {
+  const value = req.headers[LIST_MARKER_HEADER];
+  if (typeof value !== "string" || value.length !== markerValue.length) return false;
+  return timingSafeEqual(Buffer.from(value, "latin1"), markerValue);
+}
+
+// http.Server keeps the list behind closeAllConnections(), closeIdleConnections(),
+// headersTimeout and requestTimeout only once it emits 'listening', which a server fed
+// through emit('connection') never does. Its own listener builds the list; run just that one.
+function startConnectionTracking(httpServer: http.Server): void {
+  for (const listener of httpServer.listeners("listening")) {
+    if (listener.name === "setupConnectionsTracking") (listener as () => void).call(httpServer);
+  }
+}

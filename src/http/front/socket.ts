@@ -1,0 +1,234 @@
+import { Duplex } from "node:stream";
+import type net from "node:net";
+import type tls from "node:tls";
+import type { X509Certificate } from "node:crypto";
+import type { RequestFramer } from "./framer.js";
+
+// Only the TLS members http.Server's users read; present when the wrapped socket is a TLSSocket.
+type TlsMembers = Pick<
+  tls.TLSSocket,
+  | "authorized"
+  | "authorizationError"
+  | "alpnProtocol"
+  | "getPeerCertificate"
+  | "getPeerX509Certificate"
+  | "getCipher"
+  | "getProtocol"
+  | "isSessionReused"
+>;
+
+/**
+ * What http.Server gets instead of the accepted socket: the client's bytes after framing
+ * (LIST rewritten), and everything else — writes, timeouts, addresses, TLS state — forwarded
+ * to the real socket. It has no `_handle`, so http.Server reads it through 'data' events
+ * rather than consuming the handle natively, which is what lets the framer see the bytes.
+ */
+export class FrontSocket extends Duplex {
+  readonly remoteAddress: string | undefined;
+  readonly remotePort: number | undefined;
+  readonly remoteFamily: string | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly encrypted: true | undefined;
+  readonly connecting = false;
+
+  private readonly raw: net.Socket;
+  private readonly framer: RequestFramer;
+  private pausedForBackPressure = false;
+  private pendingWriteCallback: ((error?: Error | null) => void) | null = null;
+  private readonly pushPiece: (piece: Buffer) => void;
+
+  constructor(raw: net.Socket, framer: RequestFramer) {
+    super({
+      allowHalfOpen: true,
+      // Strings from http.Server go to the socket as they are; net encodes them natively.
+      decodeStrings: false,
+      readableHighWaterMark: raw.readableHighWaterMark,
+      writableHighWaterMark: raw.writableHighWaterMark,
+    });
+    this.raw = raw;
+    this.framer = framer;
+    // Read once: a destroyed net.Socket forgets its addresses, and handlers may log them late.
+    this.remoteAddress = raw.remoteAddress;
+    this.remotePort = raw.remotePort;
+    this.remoteFamily = raw.remoteFamily;
+    this.localAddress = raw.localAddress;
+    this.localPort = raw.localPort;
+    this.encrypted = (raw as Partial<tls.TLSSocket>).encrypted === true ? true : undefined;
+
+    this.pushPiece = (piece) => {
+      if (!this.push(piece) && !this.pausedForBackPressure) {
+        this.pausedForBackPressure = true;
+        raw.pause();
+      }
+    };
+    raw.on("data", (chunk: Buffer) => this.framer.feed(chunk, this.pushPiece));
+    raw.on("end", () => {
+      const held = this.framer.flush();
+      if (held !== null) this.push(held);
+      this.push(null);
+    });
+    raw.on("drain", () => {
+      const callback = this.pendingWriteCallback;
+      this.pendingWriteCallback = null;
+      callback?.();
+    });
+    raw.on("timeout", () => this.emit("timeout"));
+    // The raw socket keeps this listener for life, so a late ECONNRESET never goes unhandled.
+    raw.on("error", (error) => {
+      if (!this.destroyed) this.destroy(error);
+    });
+    raw.on("close", () => {
+      if (!this.destroyed) this.destroy();
+    });
+  }
+
+  get bytesRead(): number {
+    return this.raw.bytesRead;
+  }
+
+  get bytesWritten(): number {
+    return this.raw.bytesWritten;
+  }
+
+  get readyState(): net.SocketReadyState {
+    return this.raw.readyState;
+  }
+
+  get timeout(): number | undefined {
+    return this.raw.timeout;
+  }
+
+  /** The socket http.Server never sees; for code that needs more than this class forwards. */
+  get underlyingSocket(): net.Socket {
+    return this.raw;
+  }
+
+  /** True when nothing of a request is buffered here: only http.Server can hold one now. */
+  get betweenRequests(): boolean {
+    return this.framer.idle && this.readableLength === 0;
+  }
+
+  override _read(): void {
+    if (this.pausedForBackPressure) {
+      this.pausedForBackPressure = false;
+      this.raw.resume();
+    }
+  }
+
+  override _write(chunk: Buffer | string, encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    if (this.raw.write(chunk, encoding)) callback();
+    else this.pendingWriteCallback = callback;
+  }
+
+  override _writev(
+    chunks: Array<{ chunk: Buffer | string; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    const raw = this.raw;
+    raw.cork();
+    let flowing = true;
+    for (const { chunk, encoding } of chunks) flowing = raw.write(chunk, encoding);
+    raw.uncork();
+    if (flowing) callback();
+    else this.pendingWriteCallback = callback;
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    // Finish only once the socket has flushed: destroySoon() destroys right after 'finish'.
+    this.raw.end();
+    if (this.raw.writableFinished) callback();
+    else this.raw.once("finish", () => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.pendingWriteCallback = null;
+    this.raw.destroy();
+    callback(error);
+  }
+
+  /** net.Socket's: end, then destroy once everything is flushed. http.Server calls it. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once("finish", () => this.destroy());
+  }
+
+  setTimeout(timeoutMs: number, callback?: () => void): this {
+    this.raw.setTimeout(timeoutMs);
+    if (callback !== undefined) {
+      if (timeoutMs === 0) this.removeListener("timeout", callback);
+      else this.once("timeout", callback);
+    }
+    return this;
+  }
+
+  setNoDelay(noDelay?: boolean): this {
+    this.raw.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable?: boolean, initialDelayMs?: number): this {
+    this.raw.setKeepAlive(enable, initialDelayMs);
+    return this;
+  }
+
+  address(): ReturnType<net.Socket["address"]> {
+    return this.raw.address();
+  }
+
+  ref(): this {
+    this.raw.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.raw.unref();
+    return this;
+  }
+
+  // Mirrors net.Socket's private hook; http.Server calls it when it consumes a handle.
+  _unrefTimer(): void {
+    (this.raw as net.Socket & { _unrefTimer?: () => void })._unrefTimer?.();
+  }
+
+  private get tlsSocket(): TlsMembers {
+    if (this.encrypted !== true) throw new Error("not a TLS connection");
+    return this.raw as tls.TLSSocket;
+  }
+
+  get authorized(): boolean | undefined {
+    return this.encrypted ? this.tlsSocket.authorized : undefined;
+  }
+
+  get authorizationError(): Error | undefined {
+    return this.encrypted ? this.tlsSocket.authorizationError : undefined;
+  }
+
+  get alpnProtocol(): string | false | null | undefined {
+    return this.encrypted ? this.tlsSocket.alpnProtocol : undefined;
+  }
+
+  getPeerCertificate(detailed: true): tls.DetailedPeerCertificate;
+  getPeerCertificate(detailed?: false): tls.PeerCertificate;
+  getPeerCertificate(detailed?: boolean): tls.PeerCertificate | tls.DetailedPeerCertificate;
+  getPeerCertificate(detailed?: boolean): tls.PeerCertificate | tls.DetailedPeerCertificate {
+    return this.tlsSocket.getPeerCertificate(detailed);
+  }
+
+  getPeerX509Certificate(): X509Certificate | undefined {
+    return this.tlsSocket.getPeerX509Certificate();
+  }
+
+  getCipher(): tls.CipherNameAndProtocol {
+    return this.tlsSocket.getCipher();
+  }
+
+  getProtocol(): string | null {
+    return this.tlsSocket.getProtocol();
+  }
+
+  isSessionReused(): boolean {
+    return this.tlsSocket.isSessionReused();
+  }
+}
