@@ -46,13 +46,13 @@ export function compilePattern(pattern: string): { regex: RegExp; captureNames: 
   const listing = pattern.endsWith("/");
   const body = listing ? pattern.slice(0, -1) : pattern;
   const parts = body === "" ? [] : body.split("/");
-  const re = parts.map((seg, i) => {
+  const re = parts.map((seg) => {
     if (seg.startsWith(":")) {
       captureNames.push(seg.slice(1));
       return "([^/]+)";
     }
     if (seg.startsWith("*")) {
-      if (i !== parts.length - 1) throw new Error(`"*" must be the last segment: ${pattern}`);
+      // Not last (`mounts/*path/tune`): the regex backtracks so the literal tail still matches.
       captureNames.push(seg.slice(1));
       return "(.+)";
     }
@@ -119,4 +119,15 @@ function pickHandler(def: PathDef, op: Operation) {
   if (op === "create") return ops.create ?? ops.update;
   if (op === "update") return ops.update ?? ops.create;
   return ops[op];
+}
+
+/** Vault's special-path globs: exact, or a prefix when ending in `*`. */
+export function compileGlobs(globs: readonly string[] = []): (relativePath: string) => boolean {
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const g of globs) {
+    if (g.endsWith("*")) prefixes.push(g.slice(0, -1));
+    else exact.add(g);
+  }
+  return (p) => exact.has(p) || prefixes.some((pre) => p.startsWith(pre));
 }

@@ -131,9 +131,6 @@ export interface PathDef<F extends FieldSchemas = FieldSchemas> {
   readonly operations: Partial<Record<Operation, Handler<F>>>;
   /** Decides create vs update for writes, as Vault's ExistenceCheck does. */
   readonly existenceCheck?: (req: Request, fields: Fields<F>) => Promise<boolean>;
-  /** Capabilities beyond the operation's own that this path requires (Vault's root paths). */
-  readonly sudo?: boolean;
-  readonly unauthenticated?: boolean;
   readonly help?: string;
 }
 
@@ -147,6 +144,13 @@ export interface Backend {
   readonly type: string;
   readonly paths: readonly PathDef[];
   readonly secretTypes?: Readonly<Record<string, SecretType>>;
+  /**
+   * Paths (relative, Vault globs: a trailing `*` matches any suffix) that need `sudo`
+   * on top of the operation's capability (Vault's PathsSpecial.Root).
+   */
+  readonly rootPaths?: readonly string[];
+  /** Paths served without a token (logins). Same glob form. */
+  readonly unauthenticatedPaths?: readonly string[];
   /** Called when the mount is unmounted or the core seals. */
   cleanup?(): Promise<void>;
   /** For auth methods: renews a token issued by a login, may refuse. */

@@ -433,15 +433,16 @@ export class ExpirationManager {
   }
 
   private drain(): Promise<void> {
-    if (!this.draining) {
-      this.draining = this.runDue()
-        .catch((err: unknown) => this.deps.logger.error("expiry schedule run failed", { error: errText(err) }))
-        .finally(() => {
-          this.draining = undefined;
-          if (this.running && !this.timer) void this.armFromStorage();
-        });
-    }
-    return this.draining;
+    if (this.draining) return this.draining;
+    const run = this.runDue()
+      .then(() => undefined)
+      .catch((err: unknown) => this.deps.logger.error("expiry schedule run failed", { error: errText(err) }))
+      .finally(() => {
+        this.draining = undefined;
+        if (this.running && !this.timer) void this.armFromStorage();
+      });
+    this.draining = run;
+    return run;
   }
 
   /** Processes every schedule entry that is due. Exposed so tests can drive time. */

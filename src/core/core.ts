@@ -1,0 +1,221 @@
+import type { Storage } from "../storage/storage.js";
+import { PrefixedStorage } from "../storage/storage.js";
+import { badRequest } from "../framework/errors.js";
+import type { Logger, SystemView } from "../framework/types.js";
+import { Barrier } from "./barrier/index.js";
+import { SealManager, type SealStatus } from "./seal/index.js";
+import { AuditManager } from "./audit/index.js";
+import { TokenStore } from "./tokens/token-store.js";
+import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
+import type { LeaseRecord } from "./expiration/lease-record.js";
+import { MountManager } from "./mounts.js";
+import { PolicyStore } from "./policy-store.js";
+import { PasswordPolicyStore } from "./password-policy-store.js";
+import type { BackendRegistry } from "./registry.js";
+import { issueToken } from "./token-issuer.js";
+import { Metrics } from "./metrics.js";
+import { syntheticRequest } from "./synthetic-request.js";
+
+export interface CoreOptions {
+  /** The physical storage (sqlite, inmem); everything but seal config goes through the barrier. */
+  storage: Storage;
+  registry: BackendRegistry;
+  logger: Logger;
+  defaultLeaseTtlSeconds?: number;
+  maxLeaseTtlSeconds?: number;
+  nowMs?: () => number;
+  expiration?: Partial<ExpirationOptions>;
+}
+
+/** Vault's system-wide default and maximum lease TTL: 32 days. */
+export const SYSTEM_MAX_TTL_SECONDS = 768 * 3600;
+
+/**
+ * The core wires the modules together and owns the seal lifecycle: after unseal it loads
+ * tokens, policies, mounts and audit devices and starts the expiry schedule; before seal it
+ * stops them all and drops every key from memory.
+ */
+export class Core {
+  readonly physical: Storage;
+  readonly barrier: Barrier;
+  readonly seal: SealManager;
+  readonly tokens: TokenStore;
+  readonly policies: PolicyStore;
+  readonly passwordPolicies: PasswordPolicyStore;
+  readonly expiration: ExpirationManager;
+  readonly audit: AuditManager;
+  readonly mounts: MountManager;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly nowMs: () => number;
+  readonly defaultLeaseTtlSeconds: number;
+  readonly maxLeaseTtlSeconds: number;
+  readonly systemView: SystemView;
+  private unsealedSinceMs = 0;
+
+  constructor(opts: CoreOptions) {
+    this.physical = opts.storage;
+    this.logger = opts.logger;
+    this.nowMs = opts.nowMs ?? Date.now;
+    this.defaultLeaseTtlSeconds = opts.defaultLeaseTtlSeconds || SYSTEM_MAX_TTL_SECONDS;
+    this.maxLeaseTtlSeconds = opts.maxLeaseTtlSeconds || SYSTEM_MAX_TTL_SECONDS;
+    if (this.defaultLeaseTtlSeconds > this.maxLeaseTtlSeconds) {
+      throw badRequest("default_lease_ttl cannot be greater than max_lease_ttl");
+    }
+    this.barrier = new Barrier(this.physical);
+    this.seal = new SealManager(this.physical, this.barrier);
+    const sys = (sub: string): Storage => new PrefixedStorage(this.barrier, `sys/${sub}/`);
+    this.policies = new PolicyStore(sys("policy-acl"));
+    this.passwordPolicies = new PasswordPolicyStore(sys("password_policy"));
+    this.systemView = {
+      nowMs: () => this.nowMs(),
+      generatePassword: (name) => this.passwordPolicies.generate(name),
+      logger: this.logger,
+    };
+    this.metrics = new Metrics();
+    this.expiration = new ExpirationManager(
+      {
+        storage: sys("expire"),
+        nowMs: () => this.nowMs(),
+        logger: this.logger,
+        revokeSecret: (lease) => this.revokeSecret(lease),
+        renewSecret: (lease, inc, cap) => this.renewSecret(lease, inc, cap),
+        revokeToken: (hash) => this.tokens.revokeTree(hash),
+        tokenExists: async (hash) => (await this.tokens.lookupByHash(hash, this.nowMs())) !== undefined,
+      },
+      opts.expiration,
+    );
+    this.tokens = new TokenStore(sys("token"), {
+      revokeLeasesOf: (hash) => this.expiration.revokeByToken(hash),
+      scheduleTokenExpiry: (hash, at) => this.expiration.scheduleToken(hash, at),
+      onTokenDeleted: (hash) => this.destroyCubbyhole(hash),
+    });
+    this.audit = new AuditManager({ storage: this.barrier });
+    this.mounts = new MountManager(this.barrier, opts.registry, this.systemView, {
+      defaultLeaseTtlSeconds: this.defaultLeaseTtlSeconds,
+      maxLeaseTtlSeconds: this.maxLeaseTtlSeconds,
+    });
+    this.seal.onUnsealed(() => this.postUnseal());
+    this.seal.onSealing(() => this.preSeal());
+  }
+
+  get sealed(): boolean {
+    return this.barrier.sealed;
+  }
+
+  sealStatus(): Promise<SealStatus> {
+    return this.seal.status();
+  }
+
+  /**
+   * `sys/init`: creates the root key and its shares, unseals once to create the root token,
+   * then seals again as Vault does.
+   */
+  async initialize(secretShares: number, secretThreshold: number, rootTokenId?: string): Promise<{ keys: Buffer[]; rootToken: string }> {
+    const { keys } = await this.seal.init({ secretShares, secretThreshold });
+    for (const k of keys.slice(0, secretThreshold)) await this.seal.submitUnsealKey(k);
+    const rootToken = await this.createRootToken(rootTokenId);
+    return { keys, rootToken };
+  }
+
+  async createRootToken(id?: string): Promise<string> {
+    const tokenMount = this.mounts.get("auth", "token/");
+    if (!tokenMount) throw new Error("token store is not mounted");
+    const issued = await issueToken(
+      this.tokens,
+      {
+        policies: ["root"],
+        noDefaultPolicy: true,
+        meta: null,
+        displayName: "root",
+        ttlSeconds: 0,
+        explicitMaxTtlSeconds: 0,
+        periodSeconds: 0,
+        numUses: 0,
+        renewable: false,
+        type: "service",
+        parent: undefined,
+        path: "auth/token/root",
+        authMount: tokenMount.info,
+        entityId: "",
+        internal: {},
+        role: "",
+        boundCidrs: [],
+        ...(id !== undefined ? { id } : {}),
+      },
+      this.nowMs(),
+    );
+    return issued.token;
+  }
+
+  async sealVault(): Promise<void> {
+    await this.seal.seal();
+  }
+
+  unsealedAtMs(): number {
+    return this.unsealedSinceMs;
+  }
+
+  private async postUnseal(): Promise<void> {
+    await this.tokens.load();
+    await this.policies.load();
+    await this.passwordPolicies.load();
+    await this.mounts.load();
+    await this.mounts.ensureBuiltins();
+    await this.audit.load();
+    await this.expiration.start();
+    this.unsealedSinceMs = this.nowMs();
+    this.logger.info("core unsealed");
+  }
+
+  private async preSeal(): Promise<void> {
+    await this.expiration.stop();
+    await this.audit.close();
+    await this.mounts.unloadAll();
+    this.tokens.unload();
+    this.policies.unload();
+    this.passwordPolicies.unload();
+    this.unsealedSinceMs = 0;
+    this.logger.info("core sealing");
+  }
+
+  /** Stops everything for process exit; storage is closed by the caller. */
+  async shutdown(): Promise<void> {
+    if (!this.barrier.sealed) await this.seal.seal();
+  }
+
+  // ---- leases → backends ----
+
+  private mountForLease(lease: LeaseRecord) {
+    const mounted = this.mounts.byAccessor(lease.mountAccessor);
+    if (!mounted) throw new Error(`the mount that issued this lease no longer exists`);
+    return mounted;
+  }
+
+  private async revokeSecret(lease: LeaseRecord): Promise<void> {
+    const mounted = this.mountForLease(lease);
+    const st = mounted.runner.backend.secretTypes?.[lease.secretType];
+    if (!st) throw new Error(`backend has no secret type "${lease.secretType}"`);
+    await st.revoke(syntheticRequest(this, mounted, lease.path, "delete"), lease.internal);
+  }
+
+  private async renewSecret(lease: LeaseRecord, incrementSeconds: number, capExpireAtMs: number): Promise<{ ttlSeconds: number }> {
+    const mounted = this.mountForLease(lease);
+    const st = mounted.runner.backend.secretTypes?.[lease.secretType];
+    if (!st?.renew) throw badRequest("lease is not renewable");
+    const maxByMount = mounted.info.maxLeaseTtlSeconds();
+    const now = this.nowMs();
+    const mountCap = lease.issueTimeMs + maxByMount * 1000;
+    const cap = capExpireAtMs > 0 ? Math.min(capExpireAtMs, mountCap) : mountCap;
+    const inc = Math.min(incrementSeconds, Math.max(0, Math.floor((cap - now) / 1000)));
+    const req = syntheticRequest(this, mounted, lease.path, "update");
+    return st.renew(req, lease.internal, inc);
+  }
+
+  private async destroyCubbyhole(tokenHash: string): Promise<void> {
+    const cubby = this.mounts.get("secret", "cubbyhole/");
+    if (!cubby) return;
+    const { destroyCubbyhole } = await import("../engines/cubbyhole/index.js");
+    await destroyCubbyhole(cubby.storage, tokenHash);
+  }
+}

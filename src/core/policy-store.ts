@@ -1,0 +1,110 @@
+import type { Storage } from "../storage/storage.js";
+import { getJson, putJson } from "../storage/storage.js";
+import { badRequest } from "../framework/errors.js";
+import { compileAcl, parsePolicy, DEFAULT_POLICY_TEXT, type Acl, type Policy } from "./policy/index.js";
+
+const PREFIX = "policy/";
+const ACL_CACHE_LIMIT = 1024;
+
+interface StoredPolicy {
+  name: string;
+  policy: string;
+}
+
+/**
+ * ACL policies by name, kept as their text and parsed once. Compiled ACLs are cached per
+ * set of policy names, so a request pays a map lookup, not a compilation.
+ */
+export class PolicyStore {
+  private readonly parsed = new Map<string, Policy | null>();
+  private readonly acls = new Map<string, Acl>();
+
+  constructor(private readonly storage: Storage) {}
+
+  async load(): Promise<void> {
+    this.parsed.clear();
+    this.acls.clear();
+    if (!(await this.storage.get(PREFIX + "default"))) {
+      await putJson(this.storage, PREFIX + "default", { name: "default", policy: DEFAULT_POLICY_TEXT } satisfies StoredPolicy);
+    }
+  }
+
+  unload(): void {
+    this.parsed.clear();
+    this.acls.clear();
+  }
+
+  async list(): Promise<string[]> {
+    const names = await this.storage.list(PREFIX);
+    return names.filter((n) => !n.endsWith("/")).sort();
+  }
+
+  async read(name: string): Promise<StoredPolicy | undefined> {
+    const n = normaliseName(name);
+    if (n === "root") return undefined;
+    return getJson<StoredPolicy>(this.storage, PREFIX + n);
+  }
+
+  /** Parses before storing, so a malformed policy never reaches storage. */
+  async write(name: string, text: string): Promise<void> {
+    const n = normaliseName(name);
+    if (n === "root") throw badRequest("cannot update \"root\" policy");
+    if (n === "") throw badRequest("policy name must be provided");
+    parsePolicy(n, text);
+    await putJson(this.storage, PREFIX + n, { name: n, policy: text } satisfies StoredPolicy);
+    this.invalidate(n);
+  }
+
+  async delete(name: string): Promise<void> {
+    const n = normaliseName(name);
+    if (n === "root") throw badRequest("cannot delete \"root\" policy");
+    if (n === "default") throw badRequest("cannot delete \"default\" policy");
+    await this.storage.delete(PREFIX + n);
+    this.invalidate(n);
+  }
+
+  /** The compiled ACL for a token's policies; unknown names contribute nothing, as in Vault. */
+  async acl(policyNames: readonly string[]): Promise<Acl> {
+    const key = [...new Set(policyNames)].sort().join("\n");
+    const cached = this.acls.get(key);
+    if (cached) return cached;
+    const policies: Policy[] = [];
+    if (policyNames.includes("root")) {
+      policies.push(parsePolicy("root", ""));
+    }
+    for (const name of new Set(policyNames)) {
+      if (name === "root") continue;
+      const p = await this.policy(name);
+      if (p) policies.push(p);
+    }
+    const acl = compileAcl(policies);
+    if (this.acls.size >= ACL_CACHE_LIMIT) this.acls.clear();
+    this.acls.set(key, acl);
+    return acl;
+  }
+
+  private async policy(name: string): Promise<Policy | null> {
+    if (this.parsed.has(name)) return this.parsed.get(name) ?? null;
+    const stored = await getJson<StoredPolicy>(this.storage, PREFIX + name);
+    let p: Policy | null = null;
+    if (stored) {
+      try {
+        p = parsePolicy(stored.name, stored.policy);
+      } catch {
+        p = null; // Stored policies were validated on write; a bad one grants nothing.
+      }
+    }
+    this.parsed.set(name, p);
+    return p;
+  }
+
+  private invalidate(name: string): void {
+    this.parsed.delete(name);
+    this.acls.clear();
+  }
+}
+
+/** Vault lowercases policy names and trims whitespace. */
+export function normaliseName(name: string): string {
+  return name.trim().toLowerCase();
+}

@@ -1,0 +1,310 @@
+import { randomUUID } from "node:crypto";
+import { badRequest, isMayflyError, MayflyError, notFound, permissionDenied } from "../framework/errors.js";
+import type { Caller, ConnectionInfo, Operation, Request, Response } from "../framework/types.js";
+import type { AuditAuthInput, AuditRequestInput } from "./audit/index.js";
+import type { Core } from "./core.js";
+import type { Mounted } from "./mounts.js";
+import { routePrefix } from "./router/mount-entry.js";
+import { authBlock, issueToken } from "./token-issuer.js";
+import type { TokenEntry } from "./tokens/token-entry.js";
+import { ttlLeftSeconds } from "./tokens/token-entry.js";
+
+/** A request as the HTTP layer hands it over. `write` is a POST/PUT not yet split into create/update. */
+export interface InboundRequest {
+  operation: Operation | "write";
+  /** Path after `/v1/`, percent-decoded, without a leading slash. */
+  path: string;
+  data: Record<string, unknown>;
+  clientToken: string;
+  connection: ConnectionInfo;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export interface HandledResponse {
+  requestId: string;
+  response: Response | undefined;
+  mountType: string;
+}
+
+const ANONYMOUS: Caller = {
+  clientToken: "",
+  accessor: "",
+  policies: [],
+  displayName: "",
+  entityId: "",
+  tokenType: "",
+  tokenHash: "",
+  metadata: {},
+};
+
+/**
+ * The request pipeline: route, resolve the token, decide the operation, check the ACL,
+ * audit the request (or refuse it), run the handler, turn logins into tokens, audit the
+ * response. Every refusal is audited too.
+ */
+export async function handleRequest(core: Core, inb: InboundRequest): Promise<HandledResponse> {
+  const started = process.hrtime.bigint();
+  const requestId = randomUUID();
+  let mountLabel = "none";
+  let opLabel: string = inb.operation;
+  let code = 200;
+  try {
+    const result = await pipeline(core, inb, requestId, (m, op) => {
+      mountLabel = m;
+      opLabel = op;
+    });
+    code = result.response?.status ?? (result.response ? 200 : 204);
+    return result;
+  } catch (err) {
+    code = isMayflyError(err) ? err.status : 500;
+    throw err;
+  } finally {
+    core.metrics.observeRequest(mountLabel, opLabel, code, Number(process.hrtime.bigint() - started) / 1e9);
+  }
+}
+
+async function pipeline(
+  core: Core,
+  inb: InboundRequest,
+  requestId: string,
+  label: (mount: string, op: string) => void,
+): Promise<HandledResponse> {
+  if (core.sealed) throw new MayflyError(503, ["Vault is sealed"]);
+  if (inb.headers["x-vault-wrap-ttl"]) {
+    throw badRequest("response wrapping is not supported by this server");
+  }
+  const path = inb.path;
+  const route = core.mounts.router.match(path);
+  const mounted = route?.mounted;
+  const relativePath = route?.relativePath ?? path;
+  if (mounted) label(routePrefix(mounted.entry), inb.operation);
+
+  const unauthenticated = mounted?.isUnauthenticated(relativePath) ?? false;
+  const entry = unauthenticated ? undefined : await core.tokens.lookup(inb.clientToken, core.nowMs());
+  const caller = entry ? callerOf(inb.clientToken, entry) : ANONYMOUS;
+  const auditAuth = entry ? auditAuthOf(inb.clientToken, entry, core.nowMs()) : {};
+
+  const baseAudit = (operation: string): AuditRequestInput => ({
+    auth: auditAuth,
+    request: {
+      id: requestId,
+      operation,
+      path,
+      data: inb.data,
+      clientToken: inb.clientToken,
+      clientTokenAccessor: entry?.accessor ?? "",
+      remoteAddress: inb.connection.remoteAddress,
+      remotePort: inb.connection.remotePort,
+      ...(mounted
+        ? { mountPoint: routePrefix(mounted.entry), mountType: mounted.entry.type, mountAccessor: mounted.entry.accessor }
+        : {}),
+    },
+    ...(mounted?.entry.config.audit_non_hmac_request_keys ? { nonHmacRequestKeys: mounted.entry.config.audit_non_hmac_request_keys } : {}),
+  });
+
+  // A request without a valid token is refused before anything else is revealed.
+  if (!unauthenticated && !entry) {
+    await auditRefusal(core, baseAudit(inb.operation === "write" ? "update" : inb.operation), "permission denied");
+    throw permissionDenied();
+  }
+
+  const match = mounted?.runner.table.match(relativePath);
+  let operation: Operation;
+  if (inb.operation === "write") {
+    operation = "update";
+    if (mounted && match) {
+      const req = buildRequest(core, inb, requestId, "update", mounted, relativePath, caller);
+      try {
+        operation = await mounted.runner.resolveWriteOperation(match, req);
+      } catch (err) {
+        // Field errors surface when the handler runs; the ACL decides on `update` meanwhile.
+        if (!isMayflyError(err) || err.status !== 400) throw err;
+      }
+    }
+  } else {
+    operation = inb.operation;
+  }
+  if (mounted) label(routePrefix(mounted.entry), operation);
+  const audit = baseAudit(operation);
+
+  if (!unauthenticated && entry) {
+    const acl = await core.policies.acl(entry.policies);
+    const decision = acl.check({ path, operation, data: inb.data });
+    const needsSudo = mounted ? mounted.needsSudo(relativePath) : false;
+    const allowed = decision.allowed && (!needsSudo || decision.sudo);
+    audit.auth = { ...auditAuth, policyResults: { allowed } };
+    if (!allowed) {
+      await auditRefusal(core, audit, "permission denied");
+      throw permissionDenied();
+    }
+  }
+
+  if (!mounted) {
+    await auditRefusal(core, audit, "no handler for route");
+    throw notFound(`no handler for route "${path}". route entry not found.`);
+  }
+
+  await core.audit.logRequest(audit).catch((err: unknown) => {
+    core.logger.error("audit: no device could record the request", { error: errorText(err) });
+    throw new MayflyError(500, ["internal error"]);
+  });
+
+  const lastUse = entry ? await core.tokens.use(entry) : false;
+  try {
+    const req = buildRequest(core, inb, requestId, operation, mounted, relativePath, caller);
+    let response: Response | undefined;
+    try {
+      if (!match) throw notFound("unsupported path");
+      response = await mounted.runner.invoke(match, req);
+      if (response?.authSpec) response = await completeLogin(core, mounted, path, response);
+    } catch (err) {
+      await core.audit
+        .logResponse({ ...audit, error: errorText(err) })
+        .catch(() => core.logger.error("audit: no device could record an error response"));
+      throw err;
+    }
+    await core.audit
+      .logResponse({
+        ...audit,
+        response: {
+          ...(response?.data ? { data: response.data } : {}),
+          ...(response?.secret ? { secret: { leaseId: response.secret.leaseId } } : {}),
+          ...(response?.warnings ? { warnings: response.warnings } : {}),
+          ...(response?.auth ? { auth: auditAuthOfBlock(response.auth) } : {}),
+        },
+      })
+      .catch((err: unknown) => {
+        core.logger.error("audit: no device could record the response", { error: errorText(err) });
+        throw new MayflyError(500, ["internal error"]);
+      });
+    return { requestId, response, mountType: mounted.entry.type };
+  } finally {
+    if (lastUse && entry) await core.tokens.revokeTree(entry.hash).catch(() => undefined);
+  }
+}
+
+async function auditRefusal(core: Core, audit: AuditRequestInput, error: string): Promise<void> {
+  // A refusal is served even when no device can record it: it reveals nothing.
+  await core.audit.logRequest({ ...audit, error }).catch(() => undefined);
+  await core.audit.logResponse({ ...audit, error }).catch(() => undefined);
+}
+
+export function buildRequest(
+  core: Core,
+  inb: InboundRequest,
+  requestId: string,
+  operation: Operation,
+  mounted: Mounted,
+  relativePath: string,
+  caller: Caller,
+): Request {
+  return {
+    id: requestId,
+    operation,
+    path: inb.path,
+    relativePath,
+    mount: mounted.info,
+    data: inb.data,
+    storage: mounted.storage,
+    caller,
+    connection: inb.connection,
+    headers: inb.headers,
+    leases: {
+      issue: (spec, create) =>
+        core.expiration.issue(
+          {
+            path: inb.path,
+            mountAccessor: mounted.entry.accessor,
+            tokenHash: caller.tokenHash,
+            defaultTtlSeconds: mounted.info.defaultLeaseTtlSeconds(),
+            maxTtlSeconds: mounted.info.maxLeaseTtlSeconds(),
+          },
+          spec,
+          create,
+        ),
+    },
+    nowMs: core.nowMs(),
+  };
+}
+
+/** Turns an auth method's verdict into a token, with the mount's TTL limits. */
+async function completeLogin(core: Core, mounted: Mounted, path: string, resp: Response): Promise<Response> {
+  const spec = resp.authSpec;
+  if (!spec) return resp;
+  const issued = await issueToken(
+    core.tokens,
+    {
+      policies: spec.policies,
+      noDefaultPolicy: spec.noDefaultPolicy ?? false,
+      meta: spec.metadata ?? null,
+      displayName: `${mounted.entry.path.replace(/\/$/, "")}-${spec.displayName}`.replace(/^token-/, ""),
+      ttlSeconds: spec.ttlSeconds ?? 0,
+      explicitMaxTtlSeconds: spec.explicitMaxTtlSeconds ?? 0,
+      periodSeconds: spec.periodSeconds ?? 0,
+      numUses: spec.numUses ?? 0,
+      renewable: spec.renewable ?? true,
+      type: spec.tokenType === "batch" ? "batch" : "service",
+      parent: undefined,
+      path,
+      authMount: mounted.info,
+      entityId: "",
+      internal: spec.internal ?? {},
+      role: "",
+      boundCidrs: spec.boundCidrs ?? [],
+    },
+    core.nowMs(),
+  );
+  const { authSpec: _omit, ...rest } = resp;
+  return { ...rest, auth: issued.auth, warnings: [...(resp.warnings ?? []), ...issued.warnings] };
+}
+
+export function callerOf(token: string, e: TokenEntry): Caller {
+  return {
+    clientToken: token,
+    accessor: e.accessor,
+    policies: e.policies,
+    displayName: e.displayName,
+    entityId: e.entityId,
+    tokenType: e.type,
+    tokenHash: e.hash,
+    metadata: e.meta ?? {},
+  };
+}
+
+function auditAuthOf(token: string, e: TokenEntry, nowMs: number): AuditAuthInput {
+  return {
+    clientToken: token,
+    accessor: e.accessor,
+    displayName: e.displayName,
+    policies: e.policies,
+    tokenPolicies: e.policies,
+    ...(e.meta ? { metadata: e.meta } : {}),
+    entityId: e.entityId,
+    tokenType: e.type,
+    tokenTtlSeconds: ttlLeftSeconds(e, nowMs),
+    tokenIssueTimeMs: e.creationTimeMs,
+    ...(e.numUses > 0 ? { remainingUses: e.numUses } : {}),
+  };
+}
+
+function auditAuthOfBlock(auth: Record<string, unknown>): AuditAuthInput {
+  const str = (k: string) => (typeof auth[k] === "string" ? (auth[k] as string) : undefined);
+  const out: AuditAuthInput = {};
+  const token = str("client_token");
+  const accessor = str("accessor");
+  if (token !== undefined) out.clientToken = token;
+  if (accessor !== undefined) out.accessor = accessor;
+  if (Array.isArray(auth.policies)) out.policies = auth.policies as string[];
+  if (Array.isArray(auth.token_policies)) out.tokenPolicies = auth.token_policies as string[];
+  if (typeof auth.lease_duration === "number") out.tokenTtlSeconds = auth.lease_duration;
+  const tt = str("token_type");
+  if (tt !== undefined) out.tokenType = tt;
+  return out;
+}
+
+function errorText(err: unknown): string {
+  if (isMayflyError(err)) return err.errors.join("; ") || `status ${err.status}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+export { authBlock };

@@ -1,0 +1,51 @@
+import type { MountEntry } from "./mount-entry.js";
+import { routePrefix } from "./mount-entry.js";
+
+/**
+ * Longest-prefix routing over mount paths. Mount paths may hold several segments
+ * (`team/kv/`), so a path is tried against each of its prefixes, longest first.
+ */
+export class Router<T extends { entry: MountEntry }> {
+  private readonly byPrefix = new Map<string, T>();
+
+  add(mounted: T): void {
+    this.byPrefix.set(routePrefix(mounted.entry), mounted);
+  }
+
+  remove(prefix: string): void {
+    this.byPrefix.delete(prefix);
+  }
+
+  clear(): void {
+    this.byPrefix.clear();
+  }
+
+  get(prefix: string): T | undefined {
+    return this.byPrefix.get(prefix);
+  }
+
+  all(): T[] {
+    return [...this.byPrefix.values()];
+  }
+
+  /** The mount serving `path` and the path inside it; `secret` matches `secret/` too. */
+  match(path: string): { mounted: T; prefix: string; relativePath: string } | undefined {
+    const withSlash = path.endsWith("/") ? path : path + "/";
+    let end = withSlash.length;
+    while (end > 0) {
+      const prefix = withSlash.slice(0, end);
+      const mounted = this.byPrefix.get(prefix);
+      if (mounted) return { mounted, prefix, relativePath: path.length >= prefix.length ? path.slice(prefix.length) : "" };
+      end = withSlash.lastIndexOf("/", end - 2) + 1;
+    }
+    return undefined;
+  }
+
+  /** Whether a new mount at `prefix` would nest inside, or contain, an existing one. */
+  conflicts(prefix: string): string | undefined {
+    for (const existing of this.byPrefix.keys()) {
+      if (existing.startsWith(prefix) || prefix.startsWith(existing)) return existing;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+import { badRequest } from "../framework/errors.js";
+import type { MountInfo } from "../framework/types.js";
+import type { TokenEntry } from "./tokens/token-entry.js";
+import type { TokenStore } from "./tokens/token-store.js";
+
+export interface TokenParams {
+  policies: readonly string[];
+  noDefaultPolicy: boolean;
+  meta: Readonly<Record<string, string>> | null;
+  displayName: string;
+  /** Requested TTL in seconds; 0 takes the auth mount's default. */
+  ttlSeconds: number;
+  explicitMaxTtlSeconds: number;
+  periodSeconds: number;
+  numUses: number;
+  renewable: boolean;
+  type: "service" | "batch";
+  /** Undefined for orphans. */
+  parent: TokenEntry | undefined;
+  path: string;
+  authMount: MountInfo;
+  entityId: string;
+  internal: Readonly<Record<string, unknown>>;
+  role: string;
+  boundCidrs: readonly string[];
+  /** Chosen token id (dev root token, `id` field for root callers). */
+  id?: string;
+}
+
+export interface IssuedToken {
+  token: string;
+  entry: TokenEntry;
+  /** The envelope's `auth` block. */
+  auth: Record<string, unknown>;
+  warnings: string[];
+}
+
+/** Vault adds `default` unless asked not to, never to root tokens, and keeps names sorted. */
+export function finalPolicies(requested: readonly string[], noDefaultPolicy: boolean): string[] {
+  const set = new Set(requested.map((p) => p.trim().toLowerCase()).filter((p) => p !== ""));
+  if (set.has("root")) return ["root"];
+  if (!noDefaultPolicy) set.add("default");
+  return [...set].sort();
+}
+
+/** Creates a token with Vault's TTL rules and builds the `auth` block clients read. */
+export async function issueToken(store: TokenStore, p: TokenParams, nowMs: number): Promise<IssuedToken> {
+  const policies = finalPolicies(p.policies, p.noDefaultPolicy);
+  const warnings: string[] = [];
+  const mountMax = p.authMount.maxLeaseTtlSeconds();
+  const isRoot = policies.length === 1 && policies[0] === "root";
+  if (p.numUses < 0) throw badRequest("number of uses cannot be negative");
+  if (p.ttlSeconds < 0 || p.explicitMaxTtlSeconds < 0 || p.periodSeconds < 0) throw badRequest("TTLs cannot be negative");
+
+  let ttl: number;
+  let maxTtl: number;
+  if (p.periodSeconds > 0) {
+    ttl = p.periodSeconds;
+    maxTtl = p.explicitMaxTtlSeconds;
+  } else {
+    maxTtl = p.explicitMaxTtlSeconds > 0 ? Math.min(p.explicitMaxTtlSeconds, mountMax) : mountMax;
+    // A root token asked for without a TTL never expires, as in Vault.
+    if (isRoot && p.ttlSeconds === 0 && p.explicitMaxTtlSeconds === 0) {
+      ttl = 0;
+      maxTtl = 0;
+    } else {
+      ttl = p.ttlSeconds > 0 ? p.ttlSeconds : p.authMount.defaultLeaseTtlSeconds();
+    }
+  }
+  if (maxTtl > 0 && ttl > maxTtl) {
+    warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${maxTtl}s"; TTL value is capped accordingly`);
+    ttl = maxTtl;
+  }
+  // A child never outlives a parent that has an explicit limit.
+  if (p.parent && p.parent.maxExpireTimeMs > 0 && p.parent.explicitMaxTtlSeconds > 0) {
+    const parentLeft = Math.floor((p.parent.maxExpireTimeMs - nowMs) / 1000);
+    if (ttl === 0 || ttl > parentLeft) ttl = Math.max(1, parentLeft);
+  }
+  const expireTimeMs = ttl > 0 ? nowMs + ttl * 1000 : 0;
+  const maxExpireTimeMs = maxTtl > 0 ? nowMs + maxTtl * 1000 : 0;
+  const { token, entry } = await store.create(
+    {
+      parentHash: p.parent?.hash ?? "",
+      policies,
+      path: p.path,
+      meta: p.meta,
+      displayName: p.displayName,
+      numUses: p.numUses,
+      creationTimeMs: nowMs,
+      creationTtlSeconds: ttl,
+      expireTimeMs,
+      explicitMaxTtlSeconds: p.explicitMaxTtlSeconds,
+      periodSeconds: p.periodSeconds,
+      renewable: p.renewable && ttl > 0,
+      type: p.type,
+      entityId: p.entityId,
+      authMountAccessor: p.authMount.accessor,
+      internal: p.internal,
+      maxExpireTimeMs,
+      role: p.role,
+      boundCidrs: p.boundCidrs,
+    },
+    p.id,
+  );
+  return { token, entry, auth: authBlock(token, entry, ttl), warnings };
+}
+
+export function authBlock(token: string, e: TokenEntry, leaseDurationSeconds: number): Record<string, unknown> {
+  return {
+    client_token: token,
+    accessor: e.accessor,
+    policies: [...e.policies],
+    token_policies: [...e.policies],
+    metadata: e.meta ? { ...e.meta } : null,
+    lease_duration: leaseDurationSeconds,
+    renewable: e.renewable,
+    entity_id: e.entityId,
+    token_type: e.type,
+    orphan: e.parentHash === "",
+    mfa_requirement: null,
+    num_uses: e.numUses,
+  };
+}
+
+/**
+ * New expiry for a renewal: periodic tokens get their period again, others the increment
+ * (or their original TTL), never beyond their max.
+ */
+export function renewedTtlSeconds(e: TokenEntry, incrementSeconds: number, nowMs: number): { ttl: number; capped: boolean } {
+  let ttl = e.periodSeconds > 0 ? e.periodSeconds : incrementSeconds > 0 ? incrementSeconds : e.creationTtlSeconds;
+  let capped = false;
+  if (e.maxExpireTimeMs > 0) {
+    const left = Math.max(0, Math.floor((e.maxExpireTimeMs - nowMs) / 1000));
+    if (ttl > left) {
+      ttl = left;
+      capped = true;
+    }
+  }
+  return { ttl, capped };
+}

@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import { randomUUID } from "node:crypto";
+import type { Core } from "../core/core.js";
+import { handleRequest, type InboundRequest } from "../core/request-handler.js";
+import { badRequest, isMayflyError, MayflyError, unsupportedOperation } from "../framework/errors.js";
+import { parseGoBool } from "../framework/fields.js";
+import type { Logger } from "../framework/types.js";
+import { parseBody, readBody, DEFAULT_MAX_BODY_BYTES } from "./body.js";
+import { envelope, errorReply, replyFor, type HttpReply } from "./envelope.js";
+import { isListRequest } from "./front.js";
+import { BARE_PATHS, handleBare } from "./sys-bare.js";
+
+export interface HttpHandlerOptions {
+  maxBodyBytes?: number;
+  storageType: string;
+  logger: Logger;
+}
+
+/** Translates HTTP to the core's requests and back; the only place that writes status codes. */
+export function createHttpHandler(core: Core, opts: HttpHandlerOptions) {
+  const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    serve(core, opts, limit, req)
+      .then((reply) => send(res, reply))
+      .catch((err: unknown) => send(res, replyForError(err, opts.logger)));
+  };
+}
+
+async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: IncomingMessage): Promise<HttpReply> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  if (!url.pathname.startsWith("/v1/")) {
+    // Drain the body so keep-alive connections stay usable.
+    req.resume();
+    return errorReply(404, []);
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname.slice(4));
+  } catch {
+    throw badRequest("invalid percent-encoding in path");
+  }
+  if (path.includes("\0") || path.split("/").some((s) => s === "..")) throw badRequest("invalid path");
+  const method = req.method ?? "GET";
+  const listByMethod = isListRequest(req);
+
+  const raw = method === "GET" || method === "HEAD" ? (req.resume(), Buffer.alloc(0)) : await readBody(req, limit);
+  const data = method === "GET" || method === "HEAD" ? {} : parseBody(raw, req.headers["content-type"], method);
+
+  if (BARE_PATHS.has(path)) return handleBare(core, path, method, url.searchParams, data, opts.storageType);
+
+  let operation: InboundRequest["operation"];
+  switch (method) {
+    case "GET":
+    case "HEAD": {
+      const listParam = url.searchParams.get("list");
+      let list = listByMethod;
+      if (listParam !== null) {
+        const b = parseGoBool(listParam);
+        if (b === undefined) throw new MayflyError(400, []);
+        list = list || b;
+      }
+      operation = list ? "list" : "read";
+      for (const [k, v] of url.searchParams) if (k !== "list") data[k] = v;
+      if (list && !path.endsWith("/")) path += "/";
+      break;
+    }
+    case "POST":
+    case "PUT":
+      operation = "write";
+      break;
+    case "PATCH":
+      operation = "patch";
+      break;
+    case "DELETE":
+      operation = "delete";
+      for (const [k, v] of url.searchParams) data[k] = v;
+      break;
+    default:
+      throw unsupportedOperation();
+  }
+
+  const socket = req.socket as Partial<TLSSocket> & { remoteAddress?: string; remotePort?: number };
+  const peer = socket.encrypted && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate(false) : undefined;
+  const inbound: InboundRequest = {
+    operation,
+    path,
+    data,
+    clientToken: tokenFrom(req),
+    connection: {
+      remoteAddress: socket.remoteAddress ?? "",
+      remotePort: socket.remotePort ?? 0,
+      ...(peer && peer.raw ? { peerCertificateDer: peer.raw } : {}),
+    },
+    headers: req.headers,
+  };
+  const handled = await handleRequest(core, inbound);
+  return replyFor(handled.requestId, handled.response, handled.mountType);
+}
+
+function tokenFrom(req: IncomingMessage): string {
+  const header = req.headers["x-vault-token"];
+  if (typeof header === "string" && header !== "") return header.trim();
+  const auth = req.headers.authorization;
+  if (typeof auth === "string" && /^bearer\s+/i.test(auth)) return auth.replace(/^bearer\s+/i, "").trim();
+  return "";
+}
+
+export function replyForError(err: unknown, logger: Logger): HttpReply {
+  if (isMayflyError(err)) {
+    if (err.data !== undefined) {
+      // A KV v2 read of a deleted version answers 404 with the full envelope.
+      return { ...replyFor(randomUUID(), { data: err.data }, ""), status: err.status };
+    }
+    return errorReply(err.status, err.errors);
+  }
+  const requestId = randomUUID();
+  logger.error("unexpected error serving a request", {
+    request_id: requestId,
+    error: err instanceof Error ? err.name + ": " + err.message : "unknown",
+  });
+  return errorReply(500, [`internal error (request id ${requestId})`]);
+}
+
+function send(res: ServerResponse, reply: HttpReply): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const headers: Record<string, string | number> = { "Cache-Control": "no-store" };
+  if (reply.body !== undefined) {
+    headers["Content-Type"] = reply.contentType ?? "application/json";
+    headers["Content-Length"] = Buffer.byteLength(reply.body);
+  }
+  res.writeHead(reply.status, headers);
+  res.end(reply.body);
+}
+
+export { envelope };
