@@ -81,7 +81,8 @@ describe("SealManager", () => {
       message: "Vault is already initialized",
     });
     // Also from a second manager that has no cached config.
-    const other = new SealManager((seal as unknown as { barrier: Barrier }).barrier);
+    const barrier = (seal as unknown as { barrier: Barrier }).barrier;
+    const other = new SealManager(barrier);
     expect((await rejection(other.init({ secretShares: 3, secretThreshold: 2 }))).message).toBe(
       "Vault is already initialized",
     );
@@ -174,7 +175,7 @@ describe("SealManager", () => {
     });
     seal.onUnsealed(() => void events.push("expiration up"));
     seal.onSealed(() => void events.push("mounts down"));
-    const off = seal.onSealed(async () => {
+    const off = seal.onSealing(async () => {
       events.push(`expiration down (sealed=${barrier.sealed})`);
       await barrier.get("core/mounts"); // still readable during teardown
     });

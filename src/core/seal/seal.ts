@@ -52,6 +52,7 @@ export class SealManager {
   /** init, unseal and seal run one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
+  /** The seal config lives in `barrier.raw`, the storage beneath the barrier. */
   constructor(private readonly barrier: Barrier) {
     this.raw = barrier.raw;
     barrier.reserveRawKey(SEAL_CONFIG_PATH);
@@ -74,9 +75,17 @@ export class SealManager {
     return addHook(this.unsealedHooks, hook);
   }
 
-  /** Runs before every seal, in reverse registration order (teardown mirrors setup). */
-  onSealed(hook: SealHook): () => void {
+  /**
+   * Runs before every seal while the barrier is still unsealed, in reverse registration
+   * order (teardown mirrors setup).
+   */
+  onSealing(hook: SealHook): () => void {
     return addHook(this.sealedHooks, hook);
+  }
+
+  /** The same as `onSealing`. */
+  onSealed(hook: SealHook): () => void {
+    return this.onSealing(hook);
   }
 
   /**
