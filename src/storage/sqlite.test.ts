@@ -33,7 +33,7 @@ describe("SqliteStorage", () => {
     await s2.close();
   });
 
-  it("creates the database and its WAL owner-only", async () => {
+  it("creates the database, its WAL and shared-memory file owner-only", async () => {
     const dir = tmpDir();
     const file = path.join(dir, "db");
     const old = process.umask(0o000); // the widest umask must still give 0600
@@ -46,6 +46,7 @@ describe("SqliteStorage", () => {
     await s.put("k", b("v"));
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
     expect(fs.statSync(`${file}-wal`).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(`${file}-shm`).mode & 0o777).toBe(0o600);
     await s.close();
   });
 
