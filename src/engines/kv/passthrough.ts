@@ -1,0 +1,85 @@
+/**
+ * Unversioned key/value paths: KV v1 and (scoped to a token) the cubbyhole. The body of a
+ * write is stored as-is and returned as-is by a read, whatever its keys and JSON types.
+ */
+import { badRequest, notFound } from "../../framework/errors.js";
+import type { FieldSchemas } from "../../framework/fields.js";
+import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
+import { getJson, putJson, type Storage } from "../../storage/storage.js";
+
+export interface PassthroughScope {
+  readonly storage: Storage;
+  /** Prefix of the caller's keys: "" for KV v1, `<token hash>/` for a cubbyhole. */
+  prefixFor(req: Request): string;
+  /**
+   * Reads and deletes of the mount root: Vault's KV v1 treats "" as an absent key (404,
+   * 204) where the cubbyhole refuses it with "missing path".
+   */
+  readonly rootIsError: boolean;
+}
+
+/**
+ * The framework warns about body keys no field declares, and turns a write's empty answer
+ * into a 200 carrying that warning. These paths take any key (Vault's TakesArbitraryInput),
+ * so every name must count as declared while `path` stays the only parsed field.
+ * TODO(framework): replace with a `takesArbitraryInput` flag on PathDef.
+ */
+export function acceptingAnyInput<F extends FieldSchemas>(fields: F): F {
+  return new Proxy(fields, { has: () => true });
+}
+
+const fields = acceptingAnyInput({ path: { type: "string" } } as const);
+
+export function passthroughPaths(scope: PassthroughScope): PathDef[] {
+  const keyOf = (req: Request): string => req.relativePath;
+
+  const read = async (req: Request): Promise<Response | undefined> => {
+    const key = keyOf(req);
+    if (key === "") {
+      if (scope.rootIsError) throw badRequest("missing path");
+      throw notFound();
+    }
+    const data = await getJson<Record<string, unknown>>(scope.storage, scope.prefixFor(req) + key);
+    if (data === undefined) throw notFound();
+    return { data };
+  };
+
+  const write = async (req: Request): Promise<Response | undefined> => {
+    const key = keyOf(req);
+    if (Object.keys(req.data).length === 0) throw badRequest("missing data fields");
+    if (key === "") throw badRequest("missing path");
+    await putJson(scope.storage, scope.prefixFor(req) + key, req.data);
+    return undefined;
+  };
+
+  const remove = async (req: Request): Promise<Response | undefined> => {
+    const key = keyOf(req);
+    if (key === "") {
+      if (scope.rootIsError) throw badRequest("missing path");
+      return undefined;
+    }
+    await scope.storage.delete(scope.prefixFor(req) + key);
+    return undefined;
+  };
+
+  const list = async (req: Request): Promise<Response | undefined> => {
+    let folder = keyOf(req);
+    if (folder === "/") folder = "";
+    if (folder !== "" && !folder.endsWith("/")) folder += "/";
+    const keys = await scope.storage.list(scope.prefixFor(req) + folder);
+    if (keys.length === 0) throw notFound();
+    return { data: { keys } };
+  };
+
+  const exists = async (req: Request): Promise<boolean> => {
+    const key = keyOf(req);
+    return key !== "" && (await scope.storage.get(scope.prefixFor(req) + key)) !== undefined;
+  };
+
+  const operations = { read, create: write, update: write, delete: remove, list };
+  return [
+    // The root: only a listing means anything there, the rest answer as Vault does.
+    definePath({ pattern: "/", fields, operations, existenceCheck: exists }),
+    definePath({ pattern: "*path", fields, operations, existenceCheck: exists }),
+  ];
+}

@@ -1,0 +1,164 @@
+/** `<mount>/data/<key>`: read a version, write a new one, patch, soft-delete the latest. */
+import { badRequest, internalError, notFound } from "../../../framework/errors.js";
+import type { Fields } from "../../../framework/fields.js";
+import { definePath, type PathDef, type Request, type Response } from "../../../framework/types.js";
+import { mergePatch } from "./merge-patch.js";
+import { addVersion, isLive, newKeyMetadata, scheduledDeletionMs, versionResponse, type KeyMetadata, type KvConfig } from "./model.js";
+import { invalidPath, isGroupRoot, keyIn, notFoundWithData, weakInteger } from "./paths-common.js";
+import type { KvStore } from "./store.js";
+
+const fields = {
+  path: { type: "string", description: "Location of the secret." },
+  version: { type: "int", description: "On read, the version to return; the latest when 0 or absent." },
+  options: { type: "map", description: 'Write options; "cas" makes the write conditional on the current version.' },
+  data: { type: "map", description: "The secret's key/value pairs." },
+} as const;
+
+type DataFields = Fields<typeof fields>;
+
+export function dataPath(store: KvStore): PathDef {
+  /** The key, or the 404 Vault gives for the group root and for keys ending in "/". */
+  const target = (req: Request): { key: string } | { invalid: Response } => {
+    const key = keyIn(req, "data");
+    if (isGroupRoot(req, "data") || key === "" || key.endsWith("/")) return { invalid: invalidPath(req) };
+    return { key };
+  };
+
+  async function read(req: Request, f: DataFields): Promise<Response | undefined> {
+    const t = target(req);
+    if ("invalid" in t) return t.invalid;
+    const wanted = f.values.version > 0 ? f.values.version : undefined;
+    return readVersion(store, t.key, wanted, req.nowMs, false);
+  }
+
+  async function write(req: Request, f: DataFields): Promise<Response | undefined> {
+    const t = target(req);
+    if ("invalid" in t) return t.invalid;
+    const data = f.getOk("data");
+    if (data === undefined) throw badRequest("no data provided");
+    return store.withKey(t.key, async () => {
+      const config = await store.getConfig();
+      const meta = (await store.getMeta(t.key)) ?? newKeyMetadata(req.nowMs);
+      checkAndSet(f, config, meta);
+      return commitNewVersion(store, t.key, meta, config, data, req.nowMs);
+    });
+  }
+
+  async function patch(req: Request, f: DataFields): Promise<Response | undefined> {
+    const t = target(req);
+    if ("invalid" in t) return t.invalid;
+    const changes = f.getOk("data");
+    if (changes === undefined) throw badRequest("no data provided");
+    return store.withKey(t.key, async () => {
+      const meta = await store.getMeta(t.key);
+      if (meta === undefined) throw notFound();
+      const config = await store.getConfig();
+      checkAndSet(f, config, meta);
+      const number = meta.currentVersion;
+      const current = meta.versions[String(number)];
+      if (current === undefined) throw notFound();
+      // Unlike a read, a patch's 404 carries the version block alone (Vault's shape).
+      if (!isLive(current, req.nowMs)) throw notFoundWithData(versionResponse(meta, number, current));
+      const existing = await store.getVersionData(t.key, number);
+      if (existing === undefined) throw internalError("could not find version data");
+      const merged = mergePatch(existing, changes) as Record<string, unknown>;
+      return commitNewVersion(store, t.key, meta, config, merged, req.nowMs);
+    });
+  }
+
+  async function remove(req: Request): Promise<Response | undefined> {
+    const t = target(req);
+    if ("invalid" in t) return t.invalid;
+    await store.withKey(t.key, async () => {
+      const meta = await store.getMeta(t.key);
+      const latest = meta?.versions[String(meta.currentVersion)];
+      if (meta === undefined || latest === undefined || !isLive(latest, req.nowMs)) return;
+      latest.deletionMs = req.nowMs;
+      await store.commit([store.putMetaOp(t.key, meta)]);
+    });
+    return undefined;
+  }
+
+  async function exists(req: Request): Promise<boolean> {
+    const key = keyIn(req, "data");
+    return key !== "" && (await store.getMeta(key)) !== undefined;
+  }
+
+  return definePath({
+    pattern: ["data/*path", "data/"],
+    fields,
+    operations: {
+      read,
+      create: write,
+      update: write,
+      patch,
+      delete: remove,
+      // Vault has no listing under data/; the answer points at `kv list`.
+      list: async (req) => invalidPath(req),
+    },
+    existenceCheck: exists,
+    help: "Write, patch, read and delete versions of a secret in the versioned key/value store.",
+  });
+}
+
+/**
+ * A version's data with its metadata, or Vault's 404s: plain when the key or version is
+ * unknown, carrying the metadata when the version is deleted or destroyed.
+ */
+export async function readVersion(
+  store: KvStore,
+  key: string,
+  wanted: number | undefined,
+  nowMs: number,
+  locked: boolean,
+): Promise<Response> {
+  const meta = await store.getMeta(key);
+  if (meta === undefined) throw notFound();
+  const number = wanted ?? meta.currentVersion;
+  const vm = meta.versions[String(number)];
+  if (vm === undefined) throw notFound();
+  const metadata = versionResponse(meta, number, vm);
+  if (!isLive(vm, nowMs)) throw notFoundWithData({ data: null, metadata });
+  const data = await store.getVersionData(key, number);
+  if (data === undefined) {
+    // Reads take no lock, so a destroy or trim may have landed between the two gets;
+    // look again behind the key's lock to answer from settled state.
+    if (!locked) return store.withKey(key, () => readVersion(store, key, wanted, nowMs, true));
+    throw internalError("could not find version data");
+  }
+  return { data: { data, metadata } };
+}
+
+/**
+ * Vault's check-and-set: with `options.cas` the write needs the current version to equal
+ * it (0 = the key must not exist yet); without it, a mount or key that requires cas refuses.
+ */
+function checkAndSet(f: DataFields, config: KvConfig, meta: KeyMetadata): void {
+  const options = f.getOk("options");
+  if (options !== undefined && Object.hasOwn(options, "cas")) {
+    const cas = weakInteger(options.cas);
+    if (cas === undefined) throw badRequest("error parsing check-and-set parameter");
+    if (cas !== meta.currentVersion) throw badRequest("check-and-set parameter did not match the current version");
+  } else if (config.casRequired || meta.casRequired) {
+    throw badRequest("check-and-set parameter required for this call");
+  }
+}
+
+/** Stores a new version and its metadata in one transaction, dropping versions past the limit. */
+async function commitNewVersion(
+  store: KvStore,
+  key: string,
+  meta: KeyMetadata,
+  config: KvConfig,
+  data: Record<string, unknown>,
+  nowMs: number,
+): Promise<Response> {
+  const vm = { createdMs: nowMs, deletionMs: scheduledDeletionMs(nowMs, config, meta), destroyed: false };
+  const { version, dropped } = addVersion(meta, config, vm);
+  await store.commit([
+    store.putVersionOp(key, version, data),
+    store.putMetaOp(key, meta),
+    ...dropped.map((v) => store.deleteVersionOp(key, v)),
+  ]);
+  return { data: versionResponse(meta, version, vm) };
+}

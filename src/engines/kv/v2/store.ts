@@ -1,0 +1,105 @@
+/**
+ * Where KV v2 keeps things, under the mount's storage and a per-backend prefix:
+ *   <prefix>config                  mount-wide settings
+ *   <prefix>meta/<key>              one secret's metadata (version list, settings)
+ *   <prefix>versions/<h>/<n>        data of version n, h = SHA-256 of the key
+ * Version data sits apart from the metadata so a read fetches one version, and a write
+ * adds one entry instead of rewriting the whole history. Metadata keys keep the secret's
+ * path in clear (as KV v1 and Vault's storage keys do) so that listing is a prefix scan;
+ * values are encrypted by the barrier beneath.
+ */
+import { createHash } from "node:crypto";
+import { getJson, jsonPut, type Storage, type StorageOp } from "../../../storage/storage.js";
+import { KeyedLock } from "../keyed-lock.js";
+import { walkKeys } from "../storage-walk.js";
+import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
+
+export class KvStore {
+  /** Serialises every change to one secret (data, metadata, delete, destroy). */
+  readonly keyLock = new KeyedLock();
+  private readonly configLock = new KeyedLock();
+  private cachedConfig: KvConfig | undefined;
+
+  constructor(
+    readonly storage: Storage,
+    /** "" or ends in "/". */
+    readonly prefix: string,
+  ) {}
+
+  get upgradeMarkerKey(): string {
+    return `${this.prefix}upgraded`;
+  }
+
+  private metaKey(key: string): string {
+    return `${this.prefix}meta/${key}`;
+  }
+
+  private versionFolder(key: string): string {
+    return `${this.prefix}versions/${createHash("sha256").update(key, "utf8").digest("hex")}/`;
+  }
+
+  private versionKey(key: string, version: number): string {
+    return this.versionFolder(key) + String(version);
+  }
+
+  withKey<T>(key: string, work: () => Promise<T>): Promise<T> {
+    return this.keyLock.run(key, work);
+  }
+
+  async getConfig(): Promise<KvConfig> {
+    // One backend instance owns the mount's storage, so the cache cannot go stale.
+    if (this.cachedConfig === undefined) {
+      this.cachedConfig = { ...emptyConfig(), ...(await getJson<KvConfig>(this.storage, `${this.prefix}config`)) };
+    }
+    return { ...this.cachedConfig };
+  }
+
+  /** Applies `change` to the current config and persists it, one change at a time. */
+  updateConfig(change: (config: KvConfig) => void): Promise<void> {
+    return this.configLock.run("config", async () => {
+      const config = await this.getConfig();
+      change(config);
+      await this.storage.put(`${this.prefix}config`, Buffer.from(JSON.stringify(config), "utf8"));
+      this.cachedConfig = config;
+    });
+  }
+
+  getMeta(key: string): Promise<KeyMetadata | undefined> {
+    return getJson<KeyMetadata>(this.storage, this.metaKey(key));
+  }
+
+  getVersionData(key: string, version: number): Promise<Record<string, unknown> | undefined> {
+    return getJson<Record<string, unknown>>(this.storage, this.versionKey(key, version));
+  }
+
+  /** Children of a metadata folder ("" or ending in "/"), as Vault lists them. */
+  listMeta(folder: string): Promise<string[]> {
+    return this.storage.list(this.metaKey(folder));
+  }
+
+  putMetaOp(key: string, meta: KeyMetadata): StorageOp {
+    return jsonPut(this.metaKey(key), meta);
+  }
+
+  putVersionOp(key: string, version: number, data: Record<string, unknown>): StorageOp {
+    return jsonPut(this.versionKey(key, version), data);
+  }
+
+  deleteVersionOp(key: string, version: number): StorageOp {
+    return { op: "delete", key: this.versionKey(key, version) };
+  }
+
+  /** Ops that remove a secret entirely: every stored version, whatever the metadata says, and the metadata. */
+  async deleteAllOps(key: string): Promise<StorageOp[]> {
+    const ops: StorageOp[] = [];
+    for await (const versionKey of walkKeys(this.storage, this.versionFolder(key))) {
+      ops.push({ op: "delete", key: versionKey });
+    }
+    ops.push({ op: "delete", key: this.metaKey(key) });
+    return ops;
+  }
+
+  commit(ops: readonly StorageOp[]): Promise<void> {
+    return this.storage.transaction(ops);
+  }
+}

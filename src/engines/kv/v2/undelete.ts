@@ -1,0 +1,34 @@
+/** `<mount>/undelete/<key>`: restores soft-deleted versions (not destroyed ones). */
+import { definePath, type PathDef } from "../../../framework/types.js";
+import { scheduledDeletionMs } from "./model.js";
+import { invalidPath, isGroupRoot, keyIn } from "./paths-common.js";
+import type { KvStore } from "./store.js";
+import { requireVersions, versionsField } from "./versions-field.js";
+
+export function undeletePath(store: KvStore): PathDef {
+  return definePath({
+    pattern: ["undelete/*path", "undelete/"],
+    fields: { path: { type: "string" }, versions: versionsField },
+    operations: {
+      update: async (req, f) => {
+        if (isGroupRoot(req, "undelete")) return invalidPath(req);
+        const key = keyIn(req, "undelete");
+        const versions = requireVersions(f.values.versions, "No version number provided");
+        await store.withKey(key, async () => {
+          const meta = await store.getMeta(key);
+          if (meta === undefined) return;
+          const config = await store.getConfig();
+          for (const n of versions) {
+            const v = meta.versions[String(n)];
+            if (v === undefined || v.destroyed) continue;
+            // As Vault: delete_version_after starts counting again from the undelete.
+            v.deletionMs = scheduledDeletionMs(req.nowMs, config, meta);
+          }
+          await store.commit([store.putMetaOp(key, meta)]);
+        });
+        return undefined;
+      },
+    },
+    help: "Restore soft-deleted versions of a secret.",
+  });
+}
