@@ -2,8 +2,8 @@ import type { Storage } from "../storage/storage.js";
 import { PrefixedStorage } from "../storage/storage.js";
 import { badRequest } from "../framework/errors.js";
 import type { Logger, SystemView } from "../framework/types.js";
-import { Barrier } from "./barrier/index.js";
-import { SealManager, type SealStatus } from "./seal/index.js";
+import { Barrier } from "./barrier/barrier.js";
+import { SealManager, type SealStatus } from "./seal/seal.js";
 import { AuditManager } from "./audit/index.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
@@ -62,8 +62,8 @@ export class Core {
     if (this.defaultLeaseTtlSeconds > this.maxLeaseTtlSeconds) {
       throw badRequest("default_lease_ttl cannot be greater than max_lease_ttl");
     }
-    this.barrier = new Barrier(this.physical);
-    this.seal = new SealManager(this.physical, this.barrier);
+    this.barrier = new Barrier(this.physical, { nowMs: () => this.nowMs() });
+    this.seal = new SealManager(this.barrier);
     const sys = (sub: string): Storage => new PrefixedStorage(this.barrier, `sys/${sub}/`);
     this.policies = new PolicyStore(sys("policy-acl"));
     this.passwordPolicies = new PasswordPolicyStore(sys("password_policy"));
@@ -96,7 +96,7 @@ export class Core {
       maxLeaseTtlSeconds: this.maxLeaseTtlSeconds,
     });
     this.seal.onUnsealed(() => this.postUnseal());
-    this.seal.onSealing(() => this.preSeal());
+    this.seal.onSealed(() => this.preSeal());
   }
 
   get sealed(): boolean {
@@ -109,13 +109,22 @@ export class Core {
 
   /**
    * `sys/init`: creates the root key and its shares, unseals once to create the root token,
-   * then seals again as Vault does.
+   * and leaves the core sealed, as Vault does.
    */
   async initialize(secretShares: number, secretThreshold: number, rootTokenId?: string): Promise<{ keys: Buffer[]; rootToken: string }> {
-    const { keys } = await this.seal.init({ secretShares, secretThreshold });
-    for (const k of keys.slice(0, secretThreshold)) await this.seal.submitUnsealKey(k);
-    const rootToken = await this.createRootToken(rootTokenId);
+    let rootToken = "";
+    const { keys } = await this.seal.init({ secretShares, secretThreshold }, async () => {
+      rootToken = await this.createRootToken(rootTokenId);
+    });
     return { keys, rootToken };
+  }
+
+  /** Unseals with the first `threshold` keys (dev mode and tests). */
+  async unsealWith(keys: readonly Buffer[]): Promise<void> {
+    for (const k of keys) {
+      if (!this.barrier.sealed) return;
+      await this.seal.submitUnsealKey(k);
+    }
   }
 
   async createRootToken(id?: string): Promise<string> {

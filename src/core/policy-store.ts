@@ -1,7 +1,7 @@
 import type { Storage } from "../storage/storage.js";
 import { getJson, putJson } from "../storage/storage.js";
 import { badRequest } from "../framework/errors.js";
-import { compileAcl, parsePolicy, DEFAULT_POLICY_TEXT, type Acl, type Policy } from "./policy/index.js";
+import { compileAcl, parsePolicy, rootPolicy, DEFAULT_POLICY_TEXT, type Acl, type Policy } from "./policy/index.js";
 
 const PREFIX = "policy/";
 const ACL_CACHE_LIMIT = 1024;
@@ -70,7 +70,7 @@ export class PolicyStore {
     if (cached) return cached;
     const policies: Policy[] = [];
     if (policyNames.includes("root")) {
-      policies.push(parsePolicy("root", ""));
+      policies.push(rootPolicy());
     }
     for (const name of new Set(policyNames)) {
       if (name === "root") continue;

@@ -80,7 +80,8 @@ async function pipeline(
   if (mounted) label(routePrefix(mounted.entry), inb.operation);
 
   const unauthenticated = mounted?.isUnauthenticated(relativePath) ?? false;
-  const entry = unauthenticated ? undefined : await core.tokens.lookup(inb.clientToken, core.nowMs());
+  // Unauthenticated paths (logins, the UI mount listing) still see a valid token if one was sent.
+  const entry = inb.clientToken ? await core.tokens.lookup(inb.clientToken, core.nowMs()) : undefined;
   const caller = entry ? callerOf(inb.clientToken, entry) : ANONYMOUS;
   const auditAuth = entry ? auditAuthOf(inb.clientToken, entry, core.nowMs()) : {};
 
@@ -149,7 +150,7 @@ async function pipeline(
     throw new MayflyError(500, ["internal error"]);
   });
 
-  const lastUse = entry ? await core.tokens.use(entry) : false;
+  const lastUse = entry && !unauthenticated ? await core.tokens.use(entry) : false;
   try {
     const req = buildRequest(core, inb, requestId, operation, mounted, relativePath, caller);
     let response: Response | undefined;

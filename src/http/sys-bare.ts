@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Core } from "../core/core.js";
 import { badRequest, MayflyError } from "../framework/errors.js";
 import { coerceField } from "../framework/fields.js";
-import { decodeUnsealKey } from "../core/seal/index.js";
+import { decodeUnsealKey } from "../core/seal/seal.js";
 import { jsonReply, SERVER_VERSION, type HttpReply } from "./envelope.js";
 
 /**
@@ -50,7 +50,6 @@ async function init(core: Core, data: Record<string, unknown>): Promise<HttpRepl
     throw badRequest("PGP-encrypted shares are not supported by this server");
   }
   const { keys, rootToken } = await core.initialize(shares, threshold);
-  await core.sealVault();
   return jsonReply(200, {
     keys: keys.map((k) => k.toString("hex")),
     keys_base64: keys.map((k) => k.toString("base64")),

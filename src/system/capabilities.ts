@@ -1,0 +1,55 @@
+import type { Core } from "../core/core.js";
+import { badRequest } from "../framework/errors.js";
+import { definePath, type PathDef, type Response } from "../framework/types.js";
+
+async function capabilitiesFor(core: Core, policies: readonly string[] | undefined, paths: string[]): Promise<Response> {
+  if (paths.length === 0) throw badRequest("paths must be supplied");
+  const data: Record<string, unknown> = {};
+  const acl = policies ? await core.policies.acl(policies) : undefined;
+  for (const p of paths) data[p] = acl ? acl.capabilities(p.replace(/^\/+/, "")) : ["deny"];
+  // Kept for old clients, as Vault does, when exactly one path was asked about.
+  if (paths.length === 1) data.capabilities = data[paths[0] as string];
+  return { data, injectDataAtTop: true };
+}
+
+const pathFields = {
+  paths: { type: "comma-strings" },
+  path: { type: "comma-strings" },
+} as const;
+
+function pathsOf(f: { values: { paths: string[]; path: string[] } }): string[] {
+  return [...f.values.paths, ...f.values.path];
+}
+
+export function capabilityPaths(core: Core): PathDef[] {
+  return [
+    definePath({
+      pattern: "capabilities",
+      fields: { token: { type: "string" }, ...pathFields },
+      operations: {
+        update: async (req, f) => {
+          const entry = await core.tokens.lookup(f.values.token, req.nowMs);
+          return capabilitiesFor(core, entry?.policies, pathsOf(f));
+        },
+      },
+    }),
+    definePath({
+      pattern: "capabilities-self",
+      fields: { token: { type: "string" }, ...pathFields },
+      operations: {
+        update: async (req, f) => capabilitiesFor(core, req.caller.policies, pathsOf(f)),
+      },
+    }),
+    definePath({
+      pattern: "capabilities-accessor",
+      fields: { accessor: { type: "string", required: true }, ...pathFields },
+      operations: {
+        update: async (req, f) => {
+          const entry = await core.tokens.lookupAccessor(f.values.accessor, req.nowMs);
+          if (!entry) throw badRequest("invalid accessor");
+          return capabilitiesFor(core, entry.policies, pathsOf(f));
+        },
+      },
+    }),
+  ];
+}

@@ -1,0 +1,51 @@
+import type { Core } from "../core/core.js";
+import { routePrefix } from "../core/router/mount-entry.js";
+import { permissionDenied } from "../framework/errors.js";
+import { definePath, type PathDef, type Request } from "../framework/types.js";
+import { mountView } from "./mounts.js";
+
+/**
+ * Whether the caller may touch anything under a mount; Vault's CLI asks this endpoint to
+ * tell KV v1 from v2 before `kv get`, so a token limited to `secret/data/x` must pass.
+ */
+async function hasMountAccess(core: Core, req: Request, prefix: string): Promise<boolean> {
+  if (!req.caller.tokenHash) return false;
+  const acl = await core.policies.acl(req.caller.policies);
+  return acl.hasAccessUnder(prefix);
+}
+
+export function internalUiPaths(core: Core): PathDef[] {
+  return [
+    definePath({
+      pattern: "internal/ui/mounts",
+      operations: {
+        read: async (req) => {
+          const secret: Record<string, unknown> = {};
+          const auth: Record<string, unknown> = {};
+          for (const m of core.mounts.router.all()) {
+            if (!(await hasMountAccess(core, req, routePrefix(m.entry)))) continue;
+            (m.entry.kind === "auth" ? auth : secret)[m.entry.path] = mountView(core, m);
+          }
+          return { data: { secret, auth } };
+        },
+      },
+    }),
+    definePath({
+      pattern: "internal/ui/mounts/*path",
+      fields: { path: { type: "string", required: true } },
+      operations: {
+        read: async (req, f) => {
+          const path = f.values.path.replace(/^\/+/, "");
+          const match = core.mounts.router.match(path);
+          const denied = permissionDenied(
+            `preflight capability check returned 403, please ensure client's policies grant access to path "${path.endsWith("/") ? path : path + "/"}"`,
+          );
+          if (!match) throw denied;
+          const prefix = routePrefix(match.mounted.entry);
+          if (!(await hasMountAccess(core, req, prefix))) throw denied;
+          return { data: { ...mountView(core, match.mounted), path: match.mounted.entry.path } };
+        },
+      },
+    }),
+  ];
+}

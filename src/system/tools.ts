@@ -1,0 +1,54 @@
+import { createHash, randomBytes } from "node:crypto";
+import { badRequest } from "../framework/errors.js";
+import { definePath, type PathDef } from "../framework/types.js";
+
+const HASHES: Record<string, string> = {
+  "sha2-224": "sha224",
+  "sha2-256": "sha256",
+  "sha2-384": "sha384",
+  "sha2-512": "sha512",
+  "sha3-224": "sha3-224",
+  "sha3-256": "sha3-256",
+  "sha3-384": "sha3-384",
+  "sha3-512": "sha3-512",
+};
+
+function encode(buf: Buffer, format: string): string {
+  if (format === "hex") return buf.toString("hex");
+  if (format === "base64" || format === "") return buf.toString("base64");
+  throw badRequest(`unsupported encoding format ${format}; must be "hex" or "base64"`);
+}
+
+export function toolPaths(): PathDef[] {
+  return [
+    definePath({
+      pattern: ["tools/random", "tools/random/:urlbytes"],
+      fields: { urlbytes: { type: "string" }, bytes: { type: "int", default: 32 }, format: { type: "string", default: "base64" } },
+      operations: {
+        update: async (_req, f) => {
+          const n = f.values.urlbytes ? Number(f.values.urlbytes) : f.values.bytes;
+          if (!Number.isInteger(n) || n < 1 || n > 128 * 1024) throw badRequest("the number of bytes must be between 1 and 131072");
+          return { data: { random_bytes: encode(randomBytes(n), f.values.format) } };
+        },
+      },
+    }),
+    definePath({
+      pattern: ["tools/hash", "tools/hash/:urlalgorithm"],
+      fields: {
+        urlalgorithm: { type: "string" },
+        algorithm: { type: "string", default: "sha2-256" },
+        input: { type: "string", required: true },
+        format: { type: "string", default: "hex" },
+      },
+      operations: {
+        update: async (_req, f) => {
+          const name = f.values.urlalgorithm || f.values.algorithm;
+          const algo = HASHES[name];
+          if (!algo) throw badRequest(`unsupported algorithm ${name}`);
+          const input = Buffer.from(f.values.input, "base64");
+          return { data: { sum: encode(createHash(algo).update(input).digest(), f.values.format) } };
+        },
+      },
+    }),
+  ];
+}
