@@ -1,0 +1,360 @@
+/**
+ * postgresql-database-plugin, on `pg`. Statements run in one transaction per request,
+ * as in Vault. Unlike Vault, requests are not serialised behind one plugin lock: up to
+ * `max_open_connections` run at once, so the catalogue races that concurrent GRANTs
+ * cause ("tuple concurrently updated", serialisation failures, deadlocks) are retried.
+ */
+import { createHash, createHmac, pbkdf2, randomBytes } from "node:crypto";
+import { promisify } from "node:util";
+import type pg from "pg";
+import type { ConnectionSettings, DatabasePlugin, DeleteUserRequest, NewUserRequest, UpdateUserRequest } from "../plugin.js";
+import {
+  configError,
+  DatabasePluginError,
+  DEFAULT_RETRY,
+  errorCode,
+  fillConnectionUrl,
+  optionInt,
+  optionString,
+  pluginError,
+  withRetries,
+  type RetryPolicy,
+} from "./common.js";
+import { formatExpiration } from "./go-time.js";
+import { parsePostgresConnectionString, type PostgresTarget } from "./postgres-url.js";
+import { containsEndKeyword, likePrefixPattern, parseStatementList, postgresDialect, renderStatement } from "./statements.js";
+
+const DEFAULT_USERNAME_TEMPLATE =
+  '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}';
+const DEFAULT_RENEW_STATEMENT = `ALTER ROLE "{{name}}" VALID UNTIL '{{expiration}}';`;
+const DEFAULT_PASSWORD_STATEMENT = `ALTER ROLE "{{username}}" WITH PASSWORD '{{password}}';`;
+/** PostgreSQL silently truncates longer identifiers, which would lose track of the user. */
+const MAX_IDENTIFIER_BYTES = 63;
+
+/** True for the errors that a concurrent transaction causes and a retry cures. */
+export function isTransientPostgresError(e: unknown): boolean {
+  const code = errorCode(e);
+  if (code === "40001" || code === "40P01") return true;
+  return code === "XX000" && /tuple concurrently (updated|deleted)/.test(e instanceof Error ? e.message : "");
+}
+
+type PasswordAuthentication = "password" | "scram-sha-256";
+
+export class PostgresPlugin implements DatabasePlugin {
+  readonly name = "postgresql-database-plugin";
+  readonly defaultUsernameTemplate = DEFAULT_USERNAME_TEMPLATE;
+  /** Exposed for tests, which turn retries off to show the race they cure. */
+  retryPolicy: RetryPolicy = DEFAULT_RETRY;
+  /** Counts retries taken, for metrics and tests. */
+  retriesTaken = 0;
+
+  private pool: pg.Pool | undefined;
+  private adminPassword: string | undefined;
+  private passwordAuthentication: PasswordAuthentication = "password";
+
+  async initialize(settings: ConnectionSettings, verifyConnection: boolean): Promise<void> {
+    await this.close();
+    const secrets = [settings.password];
+    if (settings.connectionUrl.trim() === "") throw configError("connection_url cannot be empty", secrets);
+    const url = fillConnectionUrl(settings.connectionUrl, settings.username, settings.password, {
+      disableEscaping: settings.disableEscaping,
+      escapePassword: true,
+    });
+    let target: PostgresTarget;
+    try {
+      target = parsePostgresConnectionString(url);
+    } catch (e) {
+      throw configError(`invalid connection_url: ${(e as Error).message}`, [...secrets, url]);
+    }
+    const auth = optionString(settings.options, "password_authentication") ?? "password";
+    if (auth !== "password" && auth !== "scram-sha-256") {
+      throw configError(`'${auth}' is not a valid password authentication type`, secrets);
+    }
+    this.passwordAuthentication = auth;
+    this.adminPassword = target.password ?? settings.password;
+
+    const tlsCa = optionString(settings.options, "tls_ca");
+    const tlsCert = optionString(settings.options, "tls_certificate");
+    const tlsKey = optionString(settings.options, "private_key");
+    if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+      throw configError('both "tls_certificate" and "private_key" are required', secrets);
+    }
+    let ssl = target.ssl;
+    if (tlsCa !== undefined || tlsCert !== undefined) {
+      ssl = { ...(typeof ssl === "object" ? ssl : { rejectUnauthorized: true }), ca: tlsCa, cert: tlsCert, key: tlsKey };
+    }
+
+    const { default: pgModule } = await import("pg");
+    const pool = new pgModule.Pool({
+      host: target.host,
+      port: target.port,
+      user: target.user,
+      password: target.password,
+      database: target.database,
+      ssl,
+      application_name: target.applicationName ?? "mayfly",
+      // Vault pins sessions to UTC; VALID UNTIL values carry their offset either way.
+      options: target.options ?? "-c timezone=UTC",
+      connectionTimeoutMillis: (target.connectTimeoutSeconds ?? optionInt(settings.options, "connect_timeout") ?? 10) * 1000,
+      max: Math.max(1, settings.maxOpenConnections || 4),
+      maxLifetimeSeconds: settings.maxConnectionLifetimeSeconds > 0 ? settings.maxConnectionLifetimeSeconds : 0,
+      idleTimeoutMillis: 30_000,
+    });
+    // An idle client whose server went away emits "error"; unheard, it would crash the process.
+    pool.on("error", () => undefined);
+    this.pool = pool;
+
+    if (verifyConnection) {
+      try {
+        await pool.query("SELECT 1");
+      } catch (e) {
+        await this.close();
+        throw configError(`error verifying connection: ${(e as Error).message}`, [...secrets, this.adminPassword]);
+      }
+    }
+  }
+
+  async newUser(req: NewUserRequest): Promise<void> {
+    if (req.creationStatements.every((s) => s.trim() === "")) {
+      throw new DatabasePluginError("empty creation statements");
+    }
+    if (Buffer.byteLength(req.username) > MAX_IDENTIFIER_BYTES) {
+      throw new DatabasePluginError(
+        `username "${req.username}" is longer than PostgreSQL's ${MAX_IDENTIFIER_BYTES}-byte limit; cut it in the username template`,
+      );
+    }
+    const values = {
+      name: req.username,
+      username: req.username,
+      password: await this.passwordForStatements(req.password),
+      expiration: formatExpiration(req.expiration),
+    };
+    const queries = this.queriesFor(req.creationStatements, values);
+    await this.transaction(queries, "failed to execute query", [req.password]);
+  }
+
+  async updateUser(req: UpdateUserRequest): Promise<void> {
+    if (req.username === "") throw new DatabasePluginError("missing username");
+    if (req.password === undefined && req.expiration === undefined) {
+      throw new DatabasePluginError("no changes requested");
+    }
+    const failures: string[] = [];
+    if (req.password !== undefined) {
+      const { newPassword, statements } = req.password;
+      if (newPassword === "") throw new DatabasePluginError("missing password");
+      const values = {
+        name: req.username,
+        username: req.username,
+        password: await this.passwordForStatements(newPassword),
+      };
+      const queries = this.queriesFor(statements.length > 0 ? statements : [DEFAULT_PASSWORD_STATEMENT], values);
+      try {
+        await this.transaction(queries, "failed to execute query", [newPassword]);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+    if (req.expiration !== undefined) {
+      const values = {
+        name: req.username,
+        username: req.username,
+        expiration: formatExpiration(req.expiration.newExpiration),
+      };
+      const statements = req.expiration.statements;
+      const queries = this.queriesFor(statements.length > 0 ? statements : [DEFAULT_RENEW_STATEMENT], values);
+      try {
+        await this.transaction(queries, "", []);
+      } catch (e) {
+        failures.push((e as Error).message);
+      }
+    }
+    if (failures.length > 0) throw new DatabasePluginError(failures.join("; "));
+  }
+
+  async deleteUser(req: DeleteUserRequest): Promise<void> {
+    // Checking first makes a repeated revocation a no-op, and an unreachable target an error.
+    if (!(await this.roleExists(req.username))) return;
+    if (req.statements.every((s) => s.trim() === "")) {
+      await this.defaultDeleteUser(req.username);
+      return;
+    }
+    const queries = this.queriesFor(req.statements, { name: req.username, username: req.username });
+    try {
+      await this.transaction(queries, "", []);
+    } catch (e) {
+      // A custom revocation that fails because the role vanished meanwhile has still done its job.
+      if (!(await this.roleExists(req.username))) return;
+      throw e;
+    }
+  }
+
+  async listUsers(prefix: string): Promise<string[]> {
+    const result = await this.query<{ rolname: string }>(
+      "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname LIKE $1 ESCAPE '!' ORDER BY rolname",
+      [likePrefixPattern(prefix)],
+    );
+    return result.rows.map((r) => r.rolname);
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool !== undefined) await pool.end().catch(() => undefined);
+  }
+
+  // ---- internals -------------------------------------------------------------------
+
+  private requirePool(): pg.Pool {
+    if (this.pool === undefined) throw new DatabasePluginError("plugin is not initialized");
+    return this.pool;
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: unknown[]): Promise<pg.QueryResult<R>> {
+    try {
+      return await withRetries(() => this.requirePool().query<R>(sql, params), isTransientPostgresError, this.retryPolicy);
+    } catch (e) {
+      throw pluginError(e, "", [this.adminPassword]);
+    }
+  }
+
+  private async roleExists(username: string): Promise<boolean> {
+    const r = await this.query<{ exists: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1) AS exists",
+      [username],
+    );
+    return r.rows[0]?.exists === true;
+  }
+
+  /**
+   * Splits each statement as Vault does (a statement with the word END, such as a DO
+   * block or function body, runs whole) and fills in the values per query.
+   */
+  private queriesFor(statements: readonly string[], values: Record<string, string>): string[] {
+    const queries: string[] = [];
+    for (const statement of statements) {
+      const parts = containsEndKeyword(statement) ? [statement.trim()] : parseStatementList(statement, postgresDialect);
+      for (const part of parts) {
+        if (part === "") continue;
+        try {
+          queries.push(renderStatement(part, values, postgresDialect));
+        } catch (e) {
+          throw new DatabasePluginError(`failed to render statement: ${(e as Error).message}`);
+        }
+      }
+    }
+    return queries;
+  }
+
+  /** Runs the queries in one transaction, the whole transaction again on a transient error. */
+  private async transaction(queries: readonly string[], context: string, secrets: readonly string[]): Promise<void> {
+    const pool = this.requirePool();
+    try {
+      await withRetries(
+        async () => {
+          const client = await pool.connect();
+          let broken = false;
+          try {
+            await client.query("BEGIN");
+            for (const q of queries) await client.query(q);
+            await client.query("COMMIT");
+          } catch (e) {
+            try {
+              await client.query("ROLLBACK");
+            } catch {
+              broken = true;
+            }
+            throw e;
+          } finally {
+            client.release(broken);
+          }
+        },
+        isTransientPostgresError,
+        this.retryPolicy,
+        () => this.retriesTaken++,
+      );
+    } catch (e) {
+      throw pluginError(e, context, [...secrets, this.adminPassword]);
+    }
+  }
+
+  /**
+   * Vault's default revocation: revoke what the role holds in every schema it has grants
+   * in and in public, revoke CONNECT, then drop the role. Beyond Vault, objects the role
+   * owns are reassigned to the admin and DROP OWNED clears privileges the revokes missed
+   * (default privileges, other object kinds), so DROP ROLE does not fail on dependencies;
+   * both are skipped when the admin lacks the rights for them.
+   */
+  private async defaultDeleteUser(username: string): Promise<void> {
+    const role = quoteIdent(username);
+    const schemas = await this.query<{ nspname: string }>(
+      `SELECT DISTINCT n.nspname FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,
+         LATERAL aclexplode(c.relacl) a
+       WHERE a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+       UNION
+       SELECT n.nspname FROM pg_catalog.pg_namespace n, LATERAL aclexplode(n.nspacl) a
+       WHERE a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)`,
+      [username],
+    );
+    const statements: string[] = [];
+    for (const schema of new Set([...schemas.rows.map((r) => r.nspname), "public"])) {
+      const s = quoteIdent(schema);
+      statements.push(
+        `REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${role}`,
+        `REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA ${s} FROM ${role}`,
+        `REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA ${s} FROM ${role}`,
+        `REVOKE USAGE ON SCHEMA ${s} FROM ${role}`,
+      );
+    }
+    const db = await this.query<{ current_database: string }>("SELECT current_database()", []);
+    const dbName = db.rows[0]?.current_database;
+    if (dbName !== undefined) statements.push(`REVOKE CONNECT ON DATABASE ${quoteIdent(dbName)} FROM ${role}`);
+
+    // Each on its own, as Vault does: remove as much access as possible even if one fails.
+    let lastError: unknown;
+    for (const sql of statements) {
+      try {
+        await this.query(sql, []);
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    for (const sql of [`REASSIGN OWNED BY ${role} TO CURRENT_USER`, `DROP OWNED BY ${role}`]) {
+      try {
+        await this.query(sql, []);
+      } catch (e) {
+        // 42501: the admin is not a member of the role; DROP ROLE below reports what remains.
+        if (errorCode(e) !== "42501") lastError = e;
+      }
+    }
+    try {
+      await this.query(`DROP ROLE IF EXISTS ${role}`, []);
+    } catch (e) {
+      const before = lastError === undefined ? "" : ` (after an earlier failure: ${(lastError as Error).message})`;
+      throw new DatabasePluginError(`${(e as Error).message}${before}`, errorCode(e));
+    }
+  }
+
+  /** With password_authentication=scram-sha-256 the server only ever sees a verifier. */
+  private async passwordForStatements(password: string): Promise<string> {
+    return this.passwordAuthentication === "scram-sha-256" ? await scramSha256Verifier(password) : password;
+  }
+}
+
+export function quoteIdent(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`;
+}
+
+const pbkdf2Async = promisify(pbkdf2);
+
+/** PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 7677, 4096 iterations). */
+export async function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
+  const iterations = 4096;
+  // SASLprep leaves printable ASCII alone; for the rest NFKC is its main step.
+  const prepared = /^[\x20-\x7e]*$/.test(password) ? password : password.normalize("NFKC");
+  const salted = await pbkdf2Async(prepared, salt, iterations, 32, "sha256");
+  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
+  const storedKey = createHash("sha256").update(clientKey).digest();
+  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
+  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
+}
