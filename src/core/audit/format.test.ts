@@ -58,6 +58,13 @@ describe("salt", () => {
     expect(AuditSalt.generate().hmac("t")).not.toBe(a.hmac("t"));
   });
 
+  it("remembers identifier HMACs without changing them, within a bounded cache", () => {
+    const s = AuditSalt.generate();
+    for (let i = 0; i < 3000; i++) expect(s.hmacIdentifier(`tok-${i % 1500}`)).toBe(s.hmac(`tok-${i % 1500}`));
+    const cache = (s as unknown as { identifierCache: Map<string, string> }).identifierCache;
+    expect(cache.size).toBe(1024);
+  });
+
   it("rejects a stored key of the wrong size", () => {
     expect(() => AuditSalt.fromStored({ key: Buffer.alloc(5).toString("base64") })).toThrow(/32 bytes/);
   });

@@ -9,8 +9,14 @@
 import { MayflyError, badRequest } from "../../framework/errors.js";
 import { getJson, jsonPut, putJson, type Storage, type StorageOp } from "../../storage/storage.js";
 import { DiscardSink, FailedSink, FileSink, StdoutSink, type AuditSink } from "./devices/file.js";
-import { formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
-import { normaliseOptions, parseFileOptions, type FileDeviceOptions } from "./options.js";
+import { formatRequestLine, formatResponseLine, isoTime, type Formatter } from "./format.js";
+import {
+  normaliseOptions,
+  parseFileOptions,
+  parseFormatOptions,
+  type FileDeviceOptions,
+  type FormatOptions,
+} from "./options.js";
 import { AuditSalt, type StoredSalt } from "./salt.js";
 import type {
   AuditDeviceListing,
@@ -125,7 +131,7 @@ export class AuditManager {
         throw badRequest(`failed to open audit file ${JSON.stringify(sink.target)}: ${describeError(e)}`);
       }
       const salt = AuditSalt.generate();
-      const device: ActiveDevice = { entry, salt, formatter: { options: parsed, hmac: (v) => salt.hmac(v) }, sink, failing: false };
+      const device: ActiveDevice = { entry, salt, formatter: formatterFor(parsed, salt), sink, failing: false };
       const next = [...this.devices, device];
       try {
         await this.storage.transaction([this.tablePut(next), jsonPut(saltKey(p), salt.toStored())]);
@@ -179,14 +185,14 @@ export class AuditManager {
   logRequest(input: AuditRequestInput): Promise<void> {
     const devices = this.devices;
     if (devices.length === 0) return Promise.resolve();
-    const time = new Date(this.nowMs()).toISOString();
+    const time = isoTime(this.nowMs()) ?? new Date(0).toISOString();
     return this.deliver(devices, "request", (d) => formatRequestLine(d.formatter, input, time));
   }
 
   logResponse(input: AuditResponseInput): Promise<void> {
     const devices = this.devices;
     if (devices.length === 0) return Promise.resolve();
-    const time = new Date(this.nowMs()).toISOString();
+    const time = isoTime(this.nowMs()) ?? new Date(0).toISOString();
     return this.deliver(devices, "response", (d) => formatResponseLine(d.formatter, input, time));
   }
 
@@ -264,10 +270,7 @@ export class AuditManager {
     } catch (e) {
       this.logger?.error({ path: entry.path, target: sink.target, error: describeError(e) }, "audit device failed to open");
     }
-    const formatter: Formatter = {
-      options: parsed ?? { logRaw: false, hmacAccessor: true, elideListResponses: false, format: "json", prefix: "" },
-      hmac: (v) => salt.hmac(v),
-    };
+    const formatter = formatterFor(parsed ?? parseFormatOptions({}), salt);
     return { entry, salt, formatter, sink, failing: false };
   }
 
@@ -309,6 +312,10 @@ export class AuditManager {
     this.tail = run.catch(() => undefined);
     return run;
   }
+}
+
+function formatterFor(options: FormatOptions, salt: AuditSalt): Formatter {
+  return { options, hmac: (v) => salt.hmac(v), hmacIdentifier: (v) => salt.hmacIdentifier(v) };
 }
 
 function normalisePath(path: string): string {
