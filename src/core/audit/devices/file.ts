@@ -28,7 +28,7 @@ export interface AuditSink {
 export class DiscardSink implements AuditSink {
   readonly target = "discard";
   open(): void {}
-  writeLine(): void {}
+  writeLine(_line: string): void {}
   reopen(): void {}
   close(): void {}
 }
