@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { buildRequestEntry, buildResponseEntry, formatRequestLine, type Formatter } from "./format.js";
+import { IsoTimeMemo, buildRequestEntry, buildResponseEntry, formatRequestLine, type Formatter } from "./format.js";
 import { hashData } from "./hash.js";
 import { parseFormatOptions, type FormatOptions } from "./options.js";
 import { AuditSalt } from "./salt.js";
@@ -256,6 +256,19 @@ describe("line format", () => {
         '<json:string name="operation">read</json:string><json:string name="path">a/b</json:string></json:object>' +
         `<json:string name="time">${TIME}</json:string><json:string name="type">request</json:string>\n`,
     );
+  });
+});
+
+describe("IsoTimeMemo", () => {
+  it("formats each value correctly however calls alternate", () => {
+    const memo = new IsoTimeMemo();
+    const a = Date.parse("2024-05-01T10:00:00.123Z");
+    const b = Date.parse("2023-01-02T03:04:05.000Z");
+    expect(memo.format(a)).toBe("2024-05-01T10:00:00.123Z");
+    expect(memo.format(a, false)).toBe("2024-05-01T10:00:00Z");
+    expect(memo.format(b)).toBe("2023-01-02T03:04:05.000Z");
+    expect(memo.format(a)).toBe("2024-05-01T10:00:00.123Z");
+    expect(memo.format(0)).toBeUndefined();
   });
 });
 

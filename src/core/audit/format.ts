@@ -84,7 +84,7 @@ export function buildResponseEntry(f: Formatter, input: AuditResponseInput, time
     setIf(wrapInfo, "ttl", w.ttlSeconds);
     setIf(wrapInfo, "token", w.token ? h(w.token) : undefined);
     setIf(wrapInfo, "accessor", w.accessor ? (hmacAccessor ? h(w.accessor) : w.accessor) : undefined);
-    setIf(wrapInfo, "creation_time", isoTime(w.creationTimeMs));
+    setIf(wrapInfo, "creation_time", wrapTimes.format(w.creationTimeMs));
     setIf(wrapInfo, "creation_path", w.creationPath);
     setIf(wrapInfo, "wrapped_accessor", w.wrappedAccessor && hmacAccessor ? h(w.wrappedAccessor) : w.wrappedAccessor);
     body.wrap_info = wrapInfo;
@@ -169,8 +169,7 @@ function authEntry(
   setIf(e, "entity_id", a.entityId);
   setIf(e, "token_type", a.tokenType);
   setIf(e, "token_ttl", a.tokenTtlSeconds === undefined ? undefined : Math.trunc(a.tokenTtlSeconds));
-  // Vault writes the issue time as RFC 3339 without fractional seconds.
-  setIf(e, "token_issue_time", a.tokenIssueTimeMs === undefined ? undefined : isoTime(a.tokenIssueTimeMs, false));
+  setIf(e, "token_issue_time", a.tokenIssueTimeMs === undefined ? undefined : issueTimes.format(a.tokenIssueTimeMs, false));
   return e;
 }
 
@@ -184,16 +183,25 @@ function keySet(keys: readonly string[] | undefined): ReadonlySet<string> | unde
   return keys && keys.length > 0 ? new Set(keys) : undefined;
 }
 
-export function isoTime(ms: number, withFraction = true): string | undefined {
-  if (!Number.isFinite(ms) || ms <= 0) return undefined;
-  // Most entries in a row share a clock millisecond or a token's issue time; formatting a
-  // Date costs more than the rest of the auth section.
-  if (ms !== lastIsoMs) {
-    lastIsoMs = ms;
-    lastIso = new Date(ms).toISOString();
+/**
+ * RFC 3339 in UTC, remembering the last value: consecutive entries mostly share a clock
+ * millisecond (or a token issue time), and formatting a Date costs more than building the
+ * rest of the auth section. Keep one per kind of timestamp so they do not evict each other.
+ */
+export class IsoTimeMemo {
+  private lastMs = Number.NaN;
+  private lastIso = "";
+
+  format(ms: number, withFraction = true): string | undefined {
+    if (!Number.isFinite(ms) || ms <= 0) return undefined;
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastIso = new Date(ms).toISOString();
+    }
+    // Vault writes token issue times without fractional seconds.
+    return withFraction ? this.lastIso : this.lastIso.replace(/\.\d+Z$/, "Z");
   }
-  return withFraction ? lastIso : lastIso.replace(/\.\d+Z$/, "Z");
 }
 
-let lastIsoMs = Number.NaN;
-let lastIso = "";
+const issueTimes = new IsoTimeMemo();
+const wrapTimes = new IsoTimeMemo();

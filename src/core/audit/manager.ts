@@ -9,7 +9,7 @@
 import { MayflyError, badRequest } from "../../framework/errors.js";
 import { getJson, jsonPut, putJson, type Storage, type StorageOp } from "../../storage/storage.js";
 import { DiscardSink, FailedSink, FileSink, StdoutSink, type AuditSink } from "./devices/file.js";
-import { formatRequestLine, formatResponseLine, isoTime, type Formatter } from "./format.js";
+import { IsoTimeMemo, formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
 import {
   normaliseOptions,
   parseFileOptions,
@@ -77,6 +77,7 @@ export class AuditManager {
   private devices: readonly ActiveDevice[] = [];
   private loaded = false;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly entryTimes = new IsoTimeMemo();
 
   constructor(opts: AuditManagerOptions) {
     this.storage = opts.storage;
@@ -185,14 +186,14 @@ export class AuditManager {
   logRequest(input: AuditRequestInput): Promise<void> {
     const devices = this.devices;
     if (devices.length === 0) return Promise.resolve();
-    const time = isoTime(this.nowMs()) ?? new Date(0).toISOString();
+    const time = this.entryTimes.format(this.nowMs()) ?? new Date(0).toISOString();
     return this.deliver(devices, "request", (d) => formatRequestLine(d.formatter, input, time));
   }
 
   logResponse(input: AuditResponseInput): Promise<void> {
     const devices = this.devices;
     if (devices.length === 0) return Promise.resolve();
-    const time = isoTime(this.nowMs()) ?? new Date(0).toISOString();
+    const time = this.entryTimes.format(this.nowMs()) ?? new Date(0).toISOString();
     return this.deliver(devices, "response", (d) => formatResponseLine(d.formatter, input, time));
   }
 
