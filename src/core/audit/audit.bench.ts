@@ -49,7 +49,9 @@ const input: AuditResponseInput = {
   },
 };
 
-const sampleLine = JSON.stringify({ x: "y".repeat(600) }) + "\n";
+// The entries below serialise to ~1,000 (request) and ~1,500 (response) bytes.
+const requestSized = "x".repeat(999) + "\n";
+const responseSized = "x".repeat(1499) + "\n";
 const bareFd = fs.openSync(path.join(dir, "bare.log"), "a", 0o600);
 
 afterAll(async () => {
@@ -63,8 +65,8 @@ describe("file audit device", () => {
     await manager.logRequest(input);
     await manager.logResponse(input);
   });
-  bench("baseline: 2 bare writeSync of a 600-byte line", () => {
-    fs.writeSync(bareFd, sampleLine);
-    fs.writeSync(bareFd, sampleLine);
+  bench("baseline: bare writeSync of two lines of the same sizes", () => {
+    fs.writeSync(bareFd, requestSized);
+    fs.writeSync(bareFd, responseSized);
   });
 });
