@@ -75,8 +75,12 @@ export class FrontSocket extends Duplex {
     });
     raw.on("timeout", () => this.emit("timeout"));
     // The raw socket keeps this listener for life, so a late ECONNRESET never goes unhandled.
+    // An error is passed on only to someone listening: http.Server always is, but a socket
+    // handed to an 'upgrade' or 'connect' handler may not be, and a client's reset must not
+    // take the whole server down.
     raw.on("error", (error) => {
-      if (!this.destroyed) this.destroy(error);
+      if (this.destroyed) return;
+      this.destroy(this.listenerCount("error") > 0 ? error : undefined);
     });
     raw.on("close", () => {
       if (!this.destroyed) this.destroy();
