@@ -130,12 +130,6 @@ export class FileSink implements AuditSink {
     this.closed = true;
   }
 
-  /** Test hook and SIGHUP-free rotation: checks now instead of waiting for the interval. */
-  checkPathNow(): void {
-    this.lastPathCheckMs = Number.NEGATIVE_INFINITY;
-    this.reopenIfPathMoved();
-  }
-
   private writeAll(buf: Buffer): void {
     const fd = this.fd;
     if (fd === undefined) throw new Error("audit file is not open");
