@@ -27,7 +27,7 @@ export const createCubbyholeBackend: BackendFactory = (ctx: BackendContext) => (
  * Removes everything a token stored in its cubbyhole; `storage` is the cubbyhole mount's.
  * The core calls this when it revokes the token. Returns the number of entries removed.
  */
-export function destroyCubbyhole(storage: Storage, tokenHash: string): Promise<number> {
+export async function destroyCubbyhole(storage: Storage, tokenHash: string): Promise<number> {
   if (tokenHash === "" || tokenHash.includes("/")) throw new Error("destroyCubbyhole: invalid token hash");
   return deleteTree(storage, `${tokenHash}/`);
 }

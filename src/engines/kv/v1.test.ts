@@ -15,7 +15,7 @@ describe("KV v1", () => {
   });
 
   it("serves v1 for version 1, an empty version and no version at all", async () => {
-    for (const options of [{ version: "1" }, { version: "" }, {}]) {
+    for (const options of [{ version: "1" }, { version: "" }, {}] as Array<Record<string, string>>) {
       const h = await start(options);
       await h.ok("write", "k", { a: "1" });
       expect(await h.data("read", "k")).toEqual({ a: "1" });

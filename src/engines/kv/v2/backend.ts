@@ -1,7 +1,8 @@
 /** KV version 2: versioned secrets with metadata, check-and-set, soft delete and destroy. */
-import { invalidPath } from "./paths-common.js";
-import { definePath, type Backend, type BackendContext, type PathDef } from "../../../framework/types.js";
+import { definePath, type Backend, type BackendContext, type Request } from "../../../framework/types.js";
+import { acceptingAnyInput } from "../passthrough.js";
 import { configPath } from "./config.js";
+import { invalidPath } from "./paths-common.js";
 import { dataPath } from "./data.js";
 import { deletePath } from "./delete.js";
 import { destroyPath } from "./destroy.js";
@@ -11,12 +12,33 @@ import { subkeysPath } from "./subkeys.js";
 import { undeletePath } from "./undelete.js";
 import { upgradeFromV1 } from "./upgrade.js";
 
+// Vault's 404 body for these carries only its own warning, not one about ignored fields.
+const anyInput = acceptingAnyInput({});
+const answerInvalid = async (req: Request) => invalidPath(req);
+const everyOperation = {
+  read: answerInvalid,
+  create: answerInvalid,
+  update: answerInvalid,
+  patch: answerInvalid,
+  delete: answerInvalid,
+  list: answerInvalid,
+};
+
+/**
+ * The bare group names (`data`, `destroy`, ...): Vault's path patterns all need the slash,
+ * so these fall to its catch-all. `metadata` is not here: listing it lists the root.
+ */
+const groupRoots = definePath({
+  pattern: ["data", "delete", "undelete", "destroy", "subkeys"],
+  fields: anyInput,
+  operations: everyOperation,
+});
+
 /** Whatever no other declaration matched: Vault's 404 with a pointer to the v2 API. */
-function invalidPaths(): PathDef[] {
-  const answer = async (req: Parameters<typeof invalidPath>[0]) => invalidPath(req);
-  const operations = { read: answer, create: answer, update: answer, patch: answer, delete: answer, list: answer };
-  return [definePath({ pattern: "/", operations }), definePath({ pattern: "*rest", fields: { rest: { type: "string" } }, operations })];
-}
+const catchAll = [
+  definePath({ pattern: "/", fields: anyInput, operations: everyOperation }),
+  definePath({ pattern: "*rest", fields: anyInput, operations: everyOperation }),
+];
 
 export async function createKvV2Backend(ctx: BackendContext): Promise<Backend> {
   // Under the mount's UUID, as Vault does, so v1 entries left from before a version
@@ -28,6 +50,7 @@ export async function createKvV2Backend(ctx: BackendContext): Promise<Backend> {
   return {
     type: "kv",
     paths: [
+      groupRoots,
       configPath(store),
       dataPath(store),
       metadataPath(store),
@@ -35,7 +58,7 @@ export async function createKvV2Backend(ctx: BackendContext): Promise<Backend> {
       undeletePath(store),
       destroyPath(store),
       subkeysPath(store),
-      ...invalidPaths(),
+      ...catchAll,
     ],
   };
 }

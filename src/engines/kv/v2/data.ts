@@ -4,7 +4,7 @@ import type { Fields } from "../../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../../framework/types.js";
 import { mergePatch } from "./merge-patch.js";
 import { addVersion, isLive, newKeyMetadata, scheduledDeletionMs, versionResponse, type KeyMetadata, type KvConfig } from "./model.js";
-import { invalidPath, isGroupRoot, keyIn, notFoundWithData, weakInteger } from "./paths-common.js";
+import { invalidPath, keyIn, notFoundWithData, weakInteger } from "./paths-common.js";
 import type { KvStore } from "./store.js";
 
 const fields = {
@@ -17,10 +17,10 @@ const fields = {
 type DataFields = Fields<typeof fields>;
 
 export function dataPath(store: KvStore): PathDef {
-  /** The key, or the 404 Vault gives for the group root and for keys ending in "/". */
+  /** The key, or the 404 Vault gives for `data/` and keys ending in "/" (its pattern wants a last character other than "/"). */
   const target = (req: Request): { key: string } | { invalid: Response } => {
     const key = keyIn(req, "data");
-    if (isGroupRoot(req, "data") || key === "" || key.endsWith("/")) return { invalid: invalidPath(req) };
+    if (key === "" || key.endsWith("/")) return { invalid: invalidPath(req) };
     return { key };
   };
 

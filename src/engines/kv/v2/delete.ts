@@ -1,7 +1,7 @@
 /** `<mount>/delete/<key>`: soft-deletes the given versions; undelete can bring them back. */
 import { definePath, type PathDef } from "../../../framework/types.js";
 import { isLive } from "./model.js";
-import { invalidPath, isGroupRoot, keyIn } from "./paths-common.js";
+import { keyIn } from "./paths-common.js";
 import type { KvStore } from "./store.js";
 import { requireVersions, versionsField } from "./versions-field.js";
 
@@ -11,7 +11,6 @@ export function deletePath(store: KvStore): PathDef {
     fields: { path: { type: "string" }, versions: versionsField },
     operations: {
       update: async (req, f) => {
-        if (isGroupRoot(req, "delete")) return invalidPath(req);
         const key = keyIn(req, "delete");
         const versions = requireVersions(f.values.versions, "No version number provided");
         await store.withKey(key, async () => {

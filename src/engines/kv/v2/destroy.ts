@@ -1,7 +1,7 @@
 /** `<mount>/destroy/<key>`: removes the data of the given versions for good. */
 import { definePath, type PathDef } from "../../../framework/types.js";
 import type { StorageOp } from "../../../storage/storage.js";
-import { invalidPath, isGroupRoot, keyIn } from "./paths-common.js";
+import { keyIn } from "./paths-common.js";
 import type { KvStore } from "./store.js";
 import { requireVersions, versionsField } from "./versions-field.js";
 
@@ -11,7 +11,6 @@ export function destroyPath(store: KvStore): PathDef {
     fields: { path: { type: "string" }, versions: versionsField },
     operations: {
       update: async (req, f) => {
-        if (isGroupRoot(req, "destroy")) return invalidPath(req);
         const key = keyIn(req, "destroy");
         const versions = requireVersions(f.values.versions, "no version number provided");
         await store.withKey(key, async () => {

@@ -2,7 +2,7 @@
 import { badRequest, isMayflyError, MayflyError } from "../../../framework/errors.js";
 import { definePath, type PathDef } from "../../../framework/types.js";
 import { readVersion } from "./data.js";
-import { invalidPath, isGroupRoot, keyIn, notFoundWithData } from "./paths-common.js";
+import { keyIn, notFoundWithData } from "./paths-common.js";
 import type { KvStore } from "./store.js";
 
 /** Deeper than this, objects are cut off (as leaves) whatever `depth` asks. */
@@ -18,7 +18,6 @@ export function subkeysPath(store: KvStore): PathDef {
     },
     operations: {
       read: async (req, f) => {
-        if (isGroupRoot(req, "subkeys")) return invalidPath(req);
         if (f.values.depth < 0) throw badRequest("depth must be a non-negative integer");
         const key = keyIn(req, "subkeys");
         const wanted = f.values.version > 0 ? f.values.version : undefined;

@@ -1,7 +1,7 @@
 /** `<mount>/undelete/<key>`: restores soft-deleted versions (not destroyed ones). */
 import { definePath, type PathDef } from "../../../framework/types.js";
 import { scheduledDeletionMs } from "./model.js";
-import { invalidPath, isGroupRoot, keyIn } from "./paths-common.js";
+import { keyIn } from "./paths-common.js";
 import type { KvStore } from "./store.js";
 import { requireVersions, versionsField } from "./versions-field.js";
 
@@ -11,7 +11,6 @@ export function undeletePath(store: KvStore): PathDef {
     fields: { path: { type: "string" }, versions: versionsField },
     operations: {
       update: async (req, f) => {
-        if (isGroupRoot(req, "undelete")) return invalidPath(req);
         const key = keyIn(req, "undelete");
         const versions = requireVersions(f.values.versions, "No version number provided");
         await store.withKey(key, async () => {
