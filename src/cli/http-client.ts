@@ -1,0 +1,238 @@
+/**
+ * A pure HTTP client of Vault's API, behaving like the Go `api` package the Vault CLI
+ * uses: `X-Vault-Token` and `X-Vault-Request` headers, LIST sent as `GET ?list=true`,
+ * a 404 read with no data meaning "no secret", and errors rendered in Go's words so
+ * scripts that match "Code: 403" keep working. One connection per request, no retries.
+ */
+import http from "node:http";
+import https from "node:https";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { parseSecret, type Secret } from "./secret.js";
+
+export interface ClientConfig {
+  address: string;
+  token?: string;
+  caCert?: string;
+  caPath?: string;
+  clientCert?: string;
+  clientKey?: string;
+  tlsServerName?: string;
+  tlsSkipVerify?: boolean;
+  namespace?: string;
+  wrapTtl?: string;
+  headers?: Record<string, string>;
+}
+
+export type Query = Record<string, string | readonly string[]>;
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Query;
+  /** Overrides the client's token for this request; null sends none. */
+  token?: string | null;
+  contentType?: string;
+}
+
+export interface RawResponse {
+  status: number;
+  body: string;
+  method: string;
+  url: string;
+}
+
+/** Go's api.ResponseError text. */
+export class ApiError extends Error {
+  readonly secret: Secret | null;
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly status: number,
+    readonly errors: readonly string[],
+    readonly rawError: boolean,
+    body: string,
+  ) {
+    const kind = rawError ? "Raw Message" : "Errors";
+    let text = `Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. ${kind}:\n\n`;
+    if (rawError && errors.length === 1) text += errors[0];
+    else text += errors.map((e) => `* ${e}`).join("\n");
+    super(text);
+    this.name = "ApiError";
+    let secret: Secret | null = null;
+    try {
+      secret = parseSecret(body);
+    } catch {
+      secret = null;
+    }
+    this.secret = secret;
+  }
+}
+
+/** The request never got an HTTP answer; worded like Go's url.Error. */
+export class TransportError extends Error {
+  constructor(method: string, url: string, cause: Error) {
+    super(`${method.charAt(0)}${method.slice(1).toLowerCase()} "${url}": ${cause.message}`);
+    this.name = "TransportError";
+  }
+}
+
+/** Vault path segments escaped as Go's url.URL escapes a path. */
+export function encodeVaultPath(path: string): string {
+  return path
+    .split("/")
+    .map((seg) => encodeURIComponent(seg).replace(/%(24|26|2B|2C|3A|3B|3D|40)/gi, (m) => decodeURIComponent(m)))
+    .join("/");
+}
+
+function encodeQuery(query: Query | undefined): string {
+  if (!query) return "";
+  const parts: string[] = [];
+  for (const key of Object.keys(query).sort()) {
+    const v = query[key];
+    for (const item of typeof v === "string" ? [v] : (v ?? [])) {
+      parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(item)}`);
+    }
+  }
+  return parts.length > 0 ? "?" + parts.join("&") : "";
+}
+
+export class VaultClient {
+  token: string;
+  readonly address: string;
+  private readonly tls: https.RequestOptions;
+
+  constructor(private readonly config: ClientConfig) {
+    this.address = config.address.replace(/\/+$/, "");
+    this.token = config.token ?? "";
+    this.tls = buildTls(config);
+  }
+
+  /** Sends one request and returns whatever came back, any status. */
+  raw(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const url = `${this.address}/v1/${encodeVaultPath(path.replace(/^\/+/, ""))}${encodeQuery(opts.query)}`;
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return Promise.reject(new TransportError(method, url, new Error(`invalid address ${JSON.stringify(this.address)}`)));
+    }
+    const headers: Record<string, string> = { "X-Vault-Request": "true", ...(this.config.headers ?? {}) };
+    const token = opts.token === undefined ? this.token : opts.token;
+    if (token) headers["X-Vault-Token"] = token;
+    if (this.config.namespace) headers["X-Vault-Namespace"] = this.config.namespace;
+    if (this.config.wrapTtl) headers["X-Vault-Wrap-TTL"] = this.config.wrapTtl;
+    let payload: Buffer | undefined;
+    if (opts.body !== undefined) {
+      payload = Buffer.from(JSON.stringify(opts.body), "utf8");
+      headers["Content-Type"] = opts.contentType ?? "application/json";
+      headers["Content-Length"] = String(payload.length);
+    }
+    const isHttps = parsed.protocol === "https:";
+    if (!isHttps && parsed.protocol !== "http:") {
+      return Promise.reject(new TransportError(method, url, new Error(`unsupported protocol scheme "${parsed.protocol.replace(/:$/, "")}"`)));
+    }
+    const requestOptions: https.RequestOptions = {
+      method,
+      hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
+      port: parsed.port || (isHttps ? 443 : 80),
+      path: parsed.pathname + parsed.search,
+      headers,
+      agent: false,
+      ...(isHttps ? this.tls : {}),
+    };
+    return new Promise<RawResponse>((resolve, reject) => {
+      const req = (isHttps ? https : http).request(requestOptions, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), method, url }),
+        );
+        res.on("error", (err) => reject(new TransportError(method, url, err)));
+      });
+      req.on("error", (err) => reject(new TransportError(method, url, err)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /** A request whose non-2xx/3xx answer becomes an ApiError. */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
+    const res = await this.raw(method, path, opts);
+    if (res.status >= 200 && res.status < 400) return res;
+    // A standby answers sys/health with 429 and that is a health report, not an error.
+    if (res.status === 429 && /^\/?sys\/health/.test(path)) return res;
+    throw toApiError(res);
+  }
+
+  /** Logical().Read: null when there is nothing at the path. */
+  async read(path: string, query?: Query): Promise<Secret | null> {
+    const res = await this.raw("GET", path, query ? { query } : {});
+    return this.secretOrMissing(res);
+  }
+
+  /** Logical().List, as a GET with list=true. */
+  async list(path: string): Promise<Secret | null> {
+    const res = await this.raw("GET", path, { query: { list: "true" } });
+    return this.secretOrMissing(res);
+  }
+
+  /** Logical().Write (PUT), or POST/PATCH for the callers that need them. */
+  async write(path: string, data: unknown, method = "PUT", contentType?: string): Promise<Secret | null> {
+    const opts: RequestOptions = { body: data ?? {} };
+    if (contentType !== undefined) opts.contentType = contentType;
+    const res = await this.request(method, path, opts);
+    return parseSecret(res.body);
+  }
+
+  async delete(path: string, query?: Query): Promise<Secret | null> {
+    const res = await this.request("DELETE", path, query ? { query } : {});
+    return parseSecret(res.body);
+  }
+
+  private secretOrMissing(res: RawResponse): Secret | null {
+    if (res.status === 404) {
+      // Vault still sends data with some 404s (a deleted KV v2 version); keep those.
+      let secret: Secret | null = null;
+      try {
+        secret = parseSecret(res.body);
+      } catch {
+        return null;
+      }
+      if (secret && ((secret.warnings?.length ?? 0) > 0 || Object.keys(secret.data ?? {}).length > 0)) return secret;
+      return null;
+    }
+    if (res.status >= 400) throw toApiError(res);
+    return parseSecret(res.body);
+  }
+}
+
+export function toApiError(res: RawResponse): ApiError {
+  let errors: string[] = [];
+  let rawError = false;
+  try {
+    const parsed = JSON.parse(res.body) as { errors?: unknown };
+    if (parsed === null || typeof parsed !== "object") throw new Error("not an object");
+    errors = Array.isArray(parsed.errors) ? parsed.errors.map(String) : [];
+  } catch {
+    rawError = true;
+    errors = [res.body];
+  }
+  return new ApiError(res.method, res.url, res.status, errors, rawError, res.body);
+}
+
+function buildTls(config: ClientConfig): https.RequestOptions {
+  const tls: https.RequestOptions = {};
+  const cas: Buffer[] = [];
+  if (config.caCert) cas.push(readFileSync(config.caCert));
+  if (config.caPath) {
+    for (const name of readdirSync(config.caPath).sort()) {
+      if (/\.(pem|crt|cer)$/i.test(name)) cas.push(readFileSync(join(config.caPath, name)));
+    }
+  }
+  if (cas.length > 0) tls.ca = cas;
+  if (config.clientCert) tls.cert = readFileSync(config.clientCert);
+  if (config.clientKey) tls.key = readFileSync(config.clientKey);
+  if (config.tlsServerName) tls.servername = config.tlsServerName;
+  if (config.tlsSkipVerify) tls.rejectUnauthorized = false;
+  return tls;
+}
