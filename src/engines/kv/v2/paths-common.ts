@@ -2,7 +2,7 @@
 import { MayflyError, badRequest } from "../../../framework/errors.js";
 import type { Operation, Request, Response } from "../../../framework/types.js";
 
-const ROOTS = new Set(["metadata", "data", "delete", "undelete", "destroy", "subkeys"]);
+const ROOTS = new Set(["metadata", "data", "delete", "undelete", "destroy"]);
 
 const CLI_VERB: Record<Operation, string> = {
   create: "put",

@@ -41,6 +41,9 @@ describe("KV v2 paths it does not serve", () => {
       expect([resp?.status, resp?.warnings]).toEqual([404, [ROOT]]);
     }
     expect((await h.ok("write", "data", { data: { a: 1 } }))?.warnings).toEqual([ROOT]);
+    // Listing a bare group is not a "non-listing operation"; subkeys is not among Vault's roots.
+    expect((await h.ok("list", "data"))?.warnings).toEqual([GENERIC("list")]);
+    expect((await h.ok("read", "subkeys"))?.warnings).toEqual([GENERIC("get")]);
   });
 
   it("data/ with a trailing slash, or listed, points at kv list", async () => {
