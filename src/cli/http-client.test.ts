@@ -1,0 +1,88 @@
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { ApiError, TransportError, VaultClient, encodeVaultPath } from "./http-client.js";
+import { StubServer } from "./testing.js";
+
+const stub = new StubServer();
+let client: VaultClient;
+
+beforeAll(async () => {
+  await stub.start();
+  client = new VaultClient({ address: stub.address + "/", token: "tok" });
+  stub
+    .on("GET", "secret/foo", { body: { request_id: "r1", lease_duration: 0, data: { a: "b" } } })
+    .on("GET", "secret/gone", { status: 404, body: { errors: [] } })
+    .on("GET", "secret/deleted", { status: 404, body: { data: { data: null, metadata: { version: 2, deletion_time: "x" } } } })
+    .on("GET", "secret/denied", { status: 403, body: { errors: ["permission denied"] } })
+    .on("GET", "secret/html", { status: 502, body: "<html>bad gateway</html>" })
+    .on("PUT", "secret/foo", { status: 204 })
+    .on("GET", "secret", (req) => ({ body: { data: { keys: [req.query["list"] === "true" ? "listed" : "read"] } } }));
+});
+afterAll(() => stub.close());
+
+describe("VaultClient", () => {
+  it("sends the token and X-Vault-Request headers", async () => {
+    await client.read("secret/foo");
+    const req = stub.last();
+    expect(req.headers["x-vault-token"]).toBe("tok");
+    expect(req.headers["x-vault-request"]).toBe("true");
+    expect(req.headers["connection"]).toBe("close");
+  });
+
+  it("lists with GET ?list=true", async () => {
+    const secret = await client.list("secret");
+    expect(stub.last().method).toBe("GET");
+    expect(stub.last().query).toEqual({ list: "true" });
+    expect(secret?.data?.["keys"]).toEqual(["listed"]);
+  });
+
+  it("reads a 404 without data as no secret, and keeps a 404 with data", async () => {
+    expect(await client.read("secret/gone")).toBeNull();
+    const deleted = await client.read("secret/deleted");
+    expect(deleted?.data?.["metadata"]).toEqual({ version: 2, deletion_time: "x" });
+  });
+
+  it("renders API errors as Go's ResponseError", async () => {
+    const err = await client.read("secret/denied").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).message).toBe(
+      `Error making API request.\n\nURL: GET ${stub.address}/v1/secret/denied\nCode: 403. Errors:\n\n* permission denied`,
+    );
+    const raw = await client.read("secret/html").catch((e: unknown) => e);
+    expect((raw as ApiError).message).toBe(
+      `Error making API request.\n\nURL: GET ${stub.address}/v1/secret/html\nCode: 502. Raw Message:\n\n<html>bad gateway</html>`,
+    );
+  });
+
+  it("writes JSON bodies and returns null for an empty answer", async () => {
+    expect(await client.write("secret/foo", { value: "x" })).toBeNull();
+    const req = stub.last();
+    expect(req.method).toBe("PUT");
+    expect(req.headers["content-type"]).toBe("application/json");
+    expect(req.body).toEqual({ value: "x" });
+  });
+
+  it("can send a request with no token", async () => {
+    await client.raw("GET", "secret/foo", { token: null });
+    expect(stub.last().headers["x-vault-token"]).toBeUndefined();
+  });
+
+  it("reports connection failures in Go's url.Error words", async () => {
+    const dead = new VaultClient({ address: "http://127.0.0.1:1" });
+    const err = await dead.read("sys/health").catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as Error).message).toMatch(/^Get "http:\/\/127\.0\.0\.1:1\/v1\/sys\/health": .*ECONNREFUSED/);
+  });
+
+  it("escapes paths like Go's url package, keeping slashes", () => {
+    expect(encodeVaultPath("database/creds/app role/x@y")).toBe("database/creds/app%20role/x@y");
+  });
+
+  it("sends namespace, wrap-ttl and extra headers when configured", async () => {
+    const c = new VaultClient({ address: stub.address, namespace: "team", wrapTtl: "5m", headers: { "X-Extra": "1" } });
+    await c.read("secret/foo");
+    const h = stub.last().headers;
+    expect(h["x-vault-namespace"]).toBe("team");
+    expect(h["x-vault-wrap-ttl"]).toBe("5m");
+    expect(h["x-extra"]).toBe("1");
+  });
+});
