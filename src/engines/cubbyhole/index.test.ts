@@ -72,3 +72,12 @@ describe("cubbyhole", () => {
     expect(await h.data("read", "k")).toEqual({ v: "1" });
   });
 });
+
+describe("cubbyhole reads", () => {
+  it("carry no lease duration, whatever the data holds", async () => {
+    const h = await start();
+    await h.ok("write", "k", { ttl: "1h" });
+    const resp = await h.ok("read", "k");
+    expect(resp).toEqual({ data: { ttl: "1h" } });
+  });
+});

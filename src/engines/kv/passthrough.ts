@@ -16,6 +16,11 @@ export interface PassthroughScope {
    * 204) where the cubbyhole refuses it with "missing path".
    */
   readonly rootIsError: boolean;
+  /**
+   * KV v1 reports a re-read hint as the envelope's `lease_duration` with no lease id
+   * (Vault's "refresh_interval"); the cubbyhole reports none.
+   */
+  refreshSeconds?(data: Readonly<Record<string, unknown>>, req: Request): number;
 }
 
 /**
@@ -41,7 +46,9 @@ export function passthroughPaths(scope: PassthroughScope): PathDef[] {
     }
     const data = await getJson<Record<string, unknown>>(scope.storage, scope.prefixFor(req) + key);
     if (data === undefined) throw notFound();
-    return { data };
+    if (!scope.refreshSeconds) return { data };
+    // No lease is created: an empty lease id tells the core and clients there is nothing to renew.
+    return { data, secret: { leaseId: "", leaseDurationSeconds: scope.refreshSeconds(data, req), renewable: false } };
   };
 
   const write = async (req: Request): Promise<Response | undefined> => {

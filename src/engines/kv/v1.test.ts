@@ -14,6 +14,16 @@ describe("KV v1", () => {
     expect(await h.data("read", "app/config")).toEqual(body);
   });
 
+  it("reports the ttl field, else the mount's default TTL, as a lease duration without a lease", async () => {
+    const h = await Harness.start(createKvBackend, makeMount("kv", { version: "1" }, 3600));
+    await h.ok("write", "with-ttl", { password: "p", ttl: "30m" });
+    await h.ok("write", "plain", { password: "p" });
+    expect((await h.ok("read", "with-ttl"))?.secret).toEqual({ leaseId: "", leaseDurationSeconds: 1800, renewable: false });
+    expect((await h.ok("read", "plain"))?.secret).toEqual({ leaseId: "", leaseDurationSeconds: 3600, renewable: false });
+    // The ttl stays part of the data.
+    expect(await h.data("read", "with-ttl")).toEqual({ password: "p", ttl: "30m" });
+  });
+
   it("serves v1 for version 1, an empty version and no version at all", async () => {
     for (const options of [{ version: "1" }, { version: "" }, {}] as Array<Record<string, string>>) {
       const h = await start(options);

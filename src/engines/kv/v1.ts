@@ -5,14 +5,18 @@ import type { Storage } from "../../storage/storage.js";
 import { passthroughPaths } from "./passthrough.js";
 
 export function kvV1Paths(storage: Storage): PathDef[] {
-  return passthroughPaths({ storage, prefixFor: () => "", rootIsError: false });
+  return passthroughPaths({
+    storage,
+    prefixFor: () => "",
+    rootIsError: false,
+    refreshSeconds: (data, req) => v1RefreshIntervalSeconds(data, req.mount),
+  });
 }
 
 /**
  * The `lease_duration` Vault's KV v1 puts in a read's envelope without creating a lease:
  * the secret's own `ttl` (or legacy `lease`) field when it parses as a duration, else the
- * mount's default lease TTL. Clients treat it as a hint to re-read.
- * Not wired yet: `Response` has no field for a lease duration without a lease.
+ * mount's default lease TTL. Clients treat it as a hint to re-read (`refresh_interval`).
  */
 export function v1RefreshIntervalSeconds(data: Readonly<Record<string, unknown>>, mount: MountInfo): number {
   const raw = "ttl" in data ? data.ttl : data.lease;
