@@ -97,7 +97,7 @@ export class BackendRunner {
     if (!handler) throw unsupportedOperation();
     const { fields, unknown } = this.parse(match, req);
     const resp = await handler(req, fields);
-    if (unknown.length > 0 && req.operation !== "read" && req.operation !== "list") {
+    if (unknown.length > 0 && !match.def.takesArbitraryInput && req.operation !== "read" && req.operation !== "list") {
       const warning = `Endpoint ignored these unrecognized parameters: [${unknown.join(" ")}]`;
       const out = resp ?? { data: null };
       out.warnings = [...(out.warnings ?? []), warning];

@@ -129,6 +129,8 @@ export interface PathDef<F extends FieldSchemas = FieldSchemas> {
   readonly pattern: string | readonly string[];
   readonly fields?: F;
   readonly operations: Partial<Record<Operation, Handler<F>>>;
+  /** Any body key is welcome (KV v1, cubbyhole): no "unrecognized parameters" warning. */
+  readonly takesArbitraryInput?: boolean;
   /** Decides create vs update for writes, as Vault's ExistenceCheck does. */
   readonly existenceCheck?: (req: Request, fields: Fields<F>) => Promise<boolean>;
   readonly help?: string;

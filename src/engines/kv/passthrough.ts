@@ -23,17 +23,7 @@ export interface PassthroughScope {
   refreshSeconds?(data: Readonly<Record<string, unknown>>, req: Request): number;
 }
 
-/**
- * The framework warns about body keys no field declares, and turns a write's empty answer
- * into a 200 carrying that warning. These paths take any key (Vault's TakesArbitraryInput),
- * so every name must count as declared while `path` stays the only parsed field.
- * TODO(framework): replace with a `takesArbitraryInput` flag on PathDef.
- */
-export function acceptingAnyInput<F extends FieldSchemas>(fields: F): F {
-  return new Proxy(fields, { has: () => true });
-}
-
-const fields = acceptingAnyInput({ path: { type: "string" } } as const);
+const fields = { path: { type: "string" } } as const;
 
 export function passthroughPaths(scope: PassthroughScope): PathDef[] {
   const keyOf = (req: Request): string => req.relativePath;
@@ -86,7 +76,7 @@ export function passthroughPaths(scope: PassthroughScope): PathDef[] {
   const operations = { read, create: write, update: write, delete: remove, list };
   return [
     // The root: only a listing means anything there, the rest answer as Vault does.
-    definePath({ pattern: "/", fields, operations, existenceCheck: exists }),
-    definePath({ pattern: "*path", fields, operations, existenceCheck: exists }),
+    definePath({ pattern: "/", fields, operations, existenceCheck: exists, takesArbitraryInput: true }),
+    definePath({ pattern: "*path", fields, operations, existenceCheck: exists, takesArbitraryInput: true }),
   ];
 }

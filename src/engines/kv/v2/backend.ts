@@ -1,6 +1,5 @@
 /** KV version 2: versioned secrets with metadata, check-and-set, soft delete and destroy. */
 import { definePath, type Backend, type BackendContext, type Request } from "../../../framework/types.js";
-import { acceptingAnyInput } from "../passthrough.js";
 import { configPath } from "./config.js";
 import { invalidPath } from "./paths-common.js";
 import { dataPath } from "./data.js";
@@ -13,7 +12,7 @@ import { undeletePath } from "./undelete.js";
 import { upgradeFromV1 } from "./upgrade.js";
 
 // Vault's 404 body for these carries only its own warning, not one about ignored fields.
-const anyInput = acceptingAnyInput({});
+const anyInput = {};
 const answerInvalid = async (req: Request) => invalidPath(req);
 const everyOperation = {
   read: answerInvalid,
@@ -32,12 +31,13 @@ const groupRoots = definePath({
   pattern: ["data", "delete", "undelete", "destroy", "subkeys"],
   fields: anyInput,
   operations: everyOperation,
+  takesArbitraryInput: true,
 });
 
 /** Whatever no other declaration matched: Vault's 404 with a pointer to the v2 API. */
 const catchAll = [
-  definePath({ pattern: "/", fields: anyInput, operations: everyOperation }),
-  definePath({ pattern: "*rest", fields: anyInput, operations: everyOperation }),
+  definePath({ pattern: "/", fields: anyInput, operations: everyOperation, takesArbitraryInput: true }),
+  definePath({ pattern: "*rest", fields: anyInput, operations: everyOperation, takesArbitraryInput: true }),
 ];
 
 export async function createKvV2Backend(ctx: BackendContext): Promise<Backend> {
