@@ -30,6 +30,7 @@ type Handler = StubReply | ((req: RecordedRequest) => StubReply);
 export class StubServer {
   readonly requests: RecordedRequest[] = [];
   private readonly routes = new Map<string, Handler>();
+  private readonly matchers: ((req: RecordedRequest) => StubReply | undefined)[] = [];
   private server: http.Server | undefined;
   address = "";
 
@@ -37,6 +38,22 @@ export class StubServer {
   on(method: string, path: string, handler: Handler): this {
     this.routes.set(`${method} ${path}`, handler);
     return this;
+  }
+
+  /** Answers any request the exact routes miss, when `match` returns a reply. */
+  onMatch(match: (req: RecordedRequest) => StubReply | undefined): this {
+    this.matchers.push(match);
+    return this;
+  }
+
+  private answer(req: RecordedRequest): StubReply {
+    const handler = this.routes.get(`${req.method} ${req.path}`);
+    if (handler !== undefined) return typeof handler === "function" ? handler(req) : handler;
+    for (const match of this.matchers) {
+      const reply = match(req);
+      if (reply !== undefined) return reply;
+    }
+    return { status: 404, body: { errors: [] } };
   }
 
   async start(): Promise<string> {
@@ -61,8 +78,7 @@ export class StubServer {
           body,
         };
         this.requests.push(recorded);
-        const handler = this.routes.get(`${recorded.method} ${recorded.path}`);
-        const reply: StubReply = handler === undefined ? { status: 404, body: { errors: [] } } : typeof handler === "function" ? handler(recorded) : handler;
+        const reply = this.answer(recorded);
         const status = reply.status ?? (reply.body === undefined ? 204 : 200);
         const text = reply.body === undefined ? "" : typeof reply.body === "string" ? reply.body : JSON.stringify(reply.body);
         res.writeHead(status, text === "" ? {} : { "Content-Type": "application/json" });
