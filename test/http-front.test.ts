@@ -332,6 +332,22 @@ describe("what the front leaves to llhttp", () => {
     expect(refused!.status).toBe(431);
   });
 
+  it("frames heads up to http.Server's own maxHeaderSize, and stops framing past its own limit", async () => {
+    const bigHeader = `X-Big: ${"a".repeat(20 * 1024)}\r\n`;
+    const { port } = await startFront({ http: { maxHeaderSize: 64 * 1024 } });
+    const client = await RawClient.connect(port);
+    client.write(list("/v1/a/", bigHeader) + list("/v1/b/"));
+    expect((await client.echoes(2)).map((e) => e.list)).toEqual([true, true]);
+
+    const small = await startFront({ http: { maxHeaderSize: 64 * 1024 }, front: { maxHeaderBytes: 1024 } });
+    const passedThrough = await RawClient.connect(small.port);
+    passedThrough.write(get("/v1/a", bigHeader));
+    expect((await passedThrough.read(1))[0]!.status).toBe(200);
+    // From here on llhttp alone reads this connection, and it knows no LIST.
+    passedThrough.write(list("/v1/b/"));
+    expect((await passedThrough.read(1))[0]!.status).toBe(400);
+  });
+
   it("hands an Upgrade to http.Server's upgrade listener with the raw bytes that follow", async () => {
     const { httpServer, port } = await startFront();
     httpServer.on("upgrade", (req: http.IncomingMessage, socket: FrontSocket, head: Buffer) => {
@@ -487,9 +503,16 @@ describe("back-pressure", () => {
   const sha256 = (data: Buffer): string => createHash("sha256").update(data).digest("hex");
 
   it("delivers a large upload to a slow reader intact, then the pipelined LIST after it", async () => {
+    let rawPauses = 0;
     const { port } = await startFront({
       handler: (req, res) => {
         if (req.method !== "POST") return echo(req, res);
+        const raw = (req.socket as unknown as FrontSocket).underlyingSocket;
+        const pause = raw.pause.bind(raw);
+        raw.pause = () => {
+          rawPauses++;
+          return pause();
+        };
         const hash = createHash("sha256");
         req.on("data", (chunk: Buffer) => {
           hash.update(chunk);
@@ -507,11 +530,14 @@ describe("back-pressure", () => {
     client.write(list("/v1/after/"));
     const [uploaded, listed] = await client.read(2, 30_000);
     expect(uploaded!.body.toString()).toBe(sha256(upload));
+    // The slow reader must have pushed back all the way to the TCP socket.
+    expect(rawPauses).toBeGreaterThan(0);
     expect(JSON.parse(listed!.body.toString())).toMatchObject({ url: "/v1/after/", list: true });
   });
 
   it("delivers a large download to a client that reads late, intact", async () => {
     const download = randomBytes(8 * 1024 * 1024);
+    let refusedWrites = 0;
     const { port } = await startFront({
       handler: (req, res) => {
         res.writeHead(200, { "content-length": download.length });
@@ -520,7 +546,10 @@ describe("back-pressure", () => {
           while (offset < download.length) {
             const piece = download.subarray(offset, offset + 100_000);
             offset += piece.length;
-            if (!res.write(piece)) return void res.once("drain", writeMore);
+            if (!res.write(piece)) {
+              refusedWrites++;
+              return void res.once("drain", writeMore);
+            }
           }
           res.end();
         };
@@ -535,6 +564,8 @@ describe("back-pressure", () => {
     const [response] = await client.read(1, 30_000);
     expect(response!.body.length).toBe(download.length);
     expect(sha256(response!.body)).toBe(sha256(download));
+    // The late reader must have made the handler wait for 'drain'.
+    expect(refusedWrites).toBeGreaterThan(0);
   });
 
   it("answers hundreds of pipelined requests with large responses in order", async () => {

@@ -29,7 +29,10 @@ const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 export interface FrontOptions {
   /** Terminate TLS in the front (cert, key, ca, requestCert, ...); plain TCP without it. */
   tls?: tls.TlsOptions;
-  /** Longest request head the front frames; a longer one is passed to llhttp untouched. */
+  /**
+   * Longest request head the front frames; a longer one is passed to llhttp untouched.
+   * Default 16 KiB, or httpServer.maxHeaderSize if that is larger.
+   */
   maxHeaderBytes?: number;
 }
 
@@ -40,7 +43,10 @@ export interface FrontOptions {
  * connections, as http.Server.close() does for its own.
  */
 export function createFront(httpServer: http.Server, options: FrontOptions = {}): net.Server {
-  const maxHeaderBytes = options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES;
+  // Not smaller than llhttp's limit: a head llhttp accepts should not end framing.
+  // http.Server keeps its `maxHeaderSize` option on itself, untyped in @types/node.
+  const serverLimitBytes = (httpServer as http.Server & { maxHeaderSize?: number }).maxHeaderSize ?? 0;
+  const maxHeaderBytes = options.maxHeaderBytes ?? Math.max(DEFAULT_MAX_HEADER_BYTES, serverLimitBytes);
   const handOver = (raw: net.Socket): void => {
     const framer = new RequestFramer({
       maxHeaderBytes,
