@@ -77,6 +77,11 @@ export interface DatabasePlugin {
   deleteUser(req: DeleteUserRequest): Promise<void>;
   /** Users whose name starts with `prefix` (taken literally), for the orphan sweep. */
   listUsers(prefix: string): Promise<string[]>;
+  /**
+   * Advice for a role's creation statements that work but scale badly, for the engine to
+   * return as response warnings when the role is written. Optional.
+   */
+  creationStatementWarnings?(statements: readonly string[]): string[];
   /** Closes the pool; the instance may be initialized again afterwards. */
   close(): Promise<void>;
 }

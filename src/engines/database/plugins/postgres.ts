@@ -1,11 +1,12 @@
 /**
  * postgresql-database-plugin, on `pg`. Statements run in one transaction per request,
- * as in Vault. Unlike Vault, requests are not serialised behind one plugin lock: up to
- * `max_open_connections` run at once, so the catalogue races that concurrent GRANTs
- * cause ("tuple concurrently updated", serialisation failures, deadlocks) are retried.
+ * as in Vault. Vault serialises every request behind one plugin lock; here requests run
+ * in parallel up to `max_open_connections`, except those that rewrite an object's ACL
+ * (`GRANT ... ON`, `REVOKE`, the default revocation): those conflict with each other
+ * ("tuple concurrently updated", deadlocks detected only after deadlock_timeout) and
+ * take turns in one lane. What still races (another Mayfly, another admin) is retried
+ * with jittered backoff: SQLSTATE XX000 "tuple concurrently updated", 40001, 40P01.
  */
-import { createHash, createHmac, pbkdf2, randomBytes } from "node:crypto";
-import { promisify } from "node:util";
 import type pg from "pg";
 import type { ConnectionSettings, DatabasePlugin, DeleteUserRequest, NewUserRequest, UpdateUserRequest } from "../plugin.js";
 import {
@@ -21,6 +22,7 @@ import {
   type RetryPolicy,
 } from "./common.js";
 import { formatExpiration } from "./go-time.js";
+import { directObjectGrants, quoteIdent, rewritesObjectAcl, scramSha256Verifier, SerialLane } from "./postgres-helpers.js";
 import { parsePostgresConnectionString, type PostgresTarget } from "./postgres-url.js";
 import { containsEndKeyword, likePrefixPattern, parseStatementList, postgresDialect, renderStatement } from "./statements.js";
 
@@ -40,6 +42,12 @@ export function isTransientPostgresError(e: unknown): boolean {
 
 type PasswordAuthentication = "password" | "scram-sha-256";
 
+interface Batch {
+  queries: string[];
+  /** Rewrites some object's ACL: conflicts with concurrent batches that do the same. */
+  rewritesAcl: boolean;
+}
+
 export class PostgresPlugin implements DatabasePlugin {
   readonly name = "postgresql-database-plugin";
   readonly defaultUsernameTemplate = DEFAULT_USERNAME_TEMPLATE;
@@ -47,9 +55,12 @@ export class PostgresPlugin implements DatabasePlugin {
   retryPolicy: RetryPolicy = DEFAULT_RETRY;
   /** Counts retries taken, for metrics and tests. */
   retriesTaken = 0;
+  /** Exposed for tests, which turn the lane off to show the race it avoids. */
+  serializeAclChanges = true;
 
   private pool: pg.Pool | undefined;
   private adminPassword: string | undefined;
+  private readonly aclLane = new SerialLane();
   private passwordAuthentication: PasswordAuthentication = "password";
 
   async initialize(settings: ConnectionSettings, verifyConnection: boolean): Promise<void> {
@@ -196,6 +207,15 @@ export class PostgresPlugin implements DatabasePlugin {
     return result.rows.map((r) => r.rolname);
   }
 
+  creationStatementWarnings(statements: readonly string[]): string[] {
+    if (directObjectGrants(statements).length === 0) return [];
+    return [
+      "creation statements grant privileges on database objects directly: every live user adds an entry to " +
+        "each object's ACL, which slows and serialises issuing and revoking; grant a group role instead " +
+        '(GRANT "readonly" TO "{{name}}")',
+    ];
+  }
+
   async close(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;
@@ -229,7 +249,7 @@ export class PostgresPlugin implements DatabasePlugin {
    * Splits each statement as Vault does (a statement with the word END, such as a DO
    * block or function body, runs whole) and fills in the values per query.
    */
-  private queriesFor(statements: readonly string[], values: Record<string, string>): string[] {
+  private queriesFor(statements: readonly string[], values: Record<string, string>): Batch {
     const queries: string[] = [];
     for (const statement of statements) {
       const parts = containsEndKeyword(statement) ? [statement.trim()] : parseStatementList(statement, postgresDialect);
@@ -242,38 +262,47 @@ export class PostgresPlugin implements DatabasePlugin {
         }
       }
     }
-    return queries;
+    return { queries, rewritesAcl: statements.some(rewritesObjectAcl) };
   }
 
-  /** Runs the queries in one transaction, the whole transaction again on a transient error. */
-  private async transaction(queries: readonly string[], context: string, secrets: readonly string[]): Promise<void> {
-    const pool = this.requirePool();
-    try {
-      await withRetries(
-        async () => {
-          const client = await pool.connect();
-          let broken = false;
-          try {
-            await client.query("BEGIN");
-            for (const q of queries) await client.query(q);
-            await client.query("COMMIT");
-          } catch (e) {
-            try {
-              await client.query("ROLLBACK");
-            } catch {
-              broken = true;
-            }
-            throw e;
-          } finally {
-            client.release(broken);
-          }
-        },
+  /**
+   * Runs the queries in one transaction, the whole transaction again on a transient
+   * error; in the ACL lane when they rewrite object ACLs.
+   */
+  private async transaction(batch: Batch, context: string, secrets: readonly string[]): Promise<void> {
+    const run = (): Promise<void> =>
+      withRetries(
+        () => this.inTransaction(async (client) => {
+          for (const q of batch.queries) await client.query(q);
+        }),
         isTransientPostgresError,
         this.retryPolicy,
         () => this.retriesTaken++,
       );
+    try {
+      await (batch.rewritesAcl && this.serializeAclChanges ? this.aclLane.run(run) : run());
     } catch (e) {
       throw pluginError(e, context, [...secrets, this.adminPassword]);
+    }
+  }
+
+  private async inTransaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.requirePool().connect();
+    let broken = false;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (e) {
+      try {
+        await client.query("ROLLBACK");
+      } catch {
+        broken = true;
+      }
+      throw e;
+    } finally {
+      client.release(broken);
     }
   }
 
@@ -286,75 +315,68 @@ export class PostgresPlugin implements DatabasePlugin {
    */
   private async defaultDeleteUser(username: string): Promise<void> {
     const role = quoteIdent(username);
-    const schemas = await this.query<{ nspname: string }>(
-      `SELECT DISTINCT n.nspname FROM pg_catalog.pg_class c
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,
-         LATERAL aclexplode(c.relacl) a
-       WHERE a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
-       UNION
-       SELECT n.nspname FROM pg_catalog.pg_namespace n, LATERAL aclexplode(n.nspacl) a
-       WHERE a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)`,
-      [username],
-    );
-    const statements: string[] = [];
-    for (const schema of new Set([...schemas.rows.map((r) => r.nspname), "public"])) {
-      const s = quoteIdent(schema);
-      statements.push(
-        `REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${role}`,
-        `REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA ${s} FROM ${role}`,
-        `REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA ${s} FROM ${role}`,
-        `REVOKE USAGE ON SCHEMA ${s} FROM ${role}`,
-      );
-    }
-    const db = await this.query<{ current_database: string }>("SELECT current_database()", []);
-    const dbName = db.rows[0]?.current_database;
-    if (dbName !== undefined) statements.push(`REVOKE CONNECT ON DATABASE ${quoteIdent(dbName)} FROM ${role}`);
-
-    // Each on its own, as Vault does: remove as much access as possible even if one fails.
-    let lastError: unknown;
-    for (const sql of statements) {
-      try {
-        await this.query(sql, []);
-      } catch (e) {
-        lastError = e;
-      }
-    }
-    for (const sql of [`REASSIGN OWNED BY ${role} TO CURRENT_USER`, `DROP OWNED BY ${role}`]) {
-      try {
-        await this.query(sql, []);
-      } catch (e) {
-        // 42501: the admin is not a member of the role; DROP ROLE below reports what remains.
-        if (errorCode(e) !== "42501") lastError = e;
-      }
-    }
+    // One transaction with a savepoint per statement: as in Vault, a failing revoke does
+    // not stop the others, but everything commits at once instead of a dozen times.
+    const attempt = (): Promise<unknown> =>
+      this.inTransaction(async (client) => {
+        let lastError: unknown;
+        const step = async (sql: string, tolerated = (_: unknown): boolean => false): Promise<unknown> => {
+          await client.query("SAVEPOINT mayfly_step");
+          try {
+            await client.query(sql);
+            await client.query("RELEASE SAVEPOINT mayfly_step");
+            return undefined;
+          } catch (e) {
+            await client.query("ROLLBACK TO SAVEPOINT mayfly_step");
+            if (isTransientPostgresError(e)) throw e; // retry the whole deletion
+            if (!tolerated(e)) lastError = e;
+            return e;
+          }
+        };
+        const exists = await client.query("SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = $1", [username]);
+        if (exists.rowCount === 0) return undefined;
+        const schemas = await client.query<{ nspname: string }>(
+          `SELECT DISTINCT n.nspname FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace,
+             LATERAL aclexplode(c.relacl) a
+           WHERE a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)
+           UNION
+           SELECT n.nspname FROM pg_catalog.pg_namespace n, LATERAL aclexplode(n.nspacl) a
+           WHERE a.grantee = (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = $1)`,
+          [username],
+        );
+        for (const schema of new Set([...schemas.rows.map((r) => r.nspname), "public"])) {
+          const s = quoteIdent(schema);
+          await step(`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA ${s} FROM ${role}`);
+          await step(`REVOKE ALL PRIVILEGES ON ALL SEQUENCES IN SCHEMA ${s} FROM ${role}`);
+          await step(`REVOKE ALL PRIVILEGES ON ALL FUNCTIONS IN SCHEMA ${s} FROM ${role}`);
+          await step(`REVOKE USAGE ON SCHEMA ${s} FROM ${role}`);
+        }
+        const db = await client.query<{ name: string }>("SELECT current_database() AS name");
+        const dbName = db.rows[0]?.name;
+        if (dbName !== undefined) await step(`REVOKE CONNECT ON DATABASE ${quoteIdent(dbName)} FROM ${role}`);
+        // 42501: the admin is not a member of the role; DROP ROLE reports what remains.
+        const noRights = (e: unknown): boolean => errorCode(e) === "42501";
+        await step(`REASSIGN OWNED BY ${role} TO CURRENT_USER`, noRights);
+        await step(`DROP OWNED BY ${role}`, noRights);
+        const dropError = await step(`DROP ROLE IF EXISTS ${role}`);
+        if (dropError === undefined) return undefined;
+        const earlier = lastError !== dropError && lastError !== undefined ? ` (after: ${(lastError as Error).message})` : "";
+        return new DatabasePluginError(`${(dropError as Error).message}${earlier}`, errorCode(dropError));
+      });
+    let failure: unknown;
     try {
-      await this.query(`DROP ROLE IF EXISTS ${role}`, []);
+      const run = (): Promise<unknown> =>
+        withRetries(attempt, isTransientPostgresError, this.retryPolicy, () => this.retriesTaken++);
+      failure = await (this.serializeAclChanges ? this.aclLane.run(run) : run());
     } catch (e) {
-      const before = lastError === undefined ? "" : ` (after an earlier failure: ${(lastError as Error).message})`;
-      throw new DatabasePluginError(`${(e as Error).message}${before}`, errorCode(e));
+      throw pluginError(e, "", [this.adminPassword]);
     }
+    if (failure !== undefined) throw pluginError(failure, "", [this.adminPassword]);
   }
 
   /** With password_authentication=scram-sha-256 the server only ever sees a verifier. */
   private async passwordForStatements(password: string): Promise<string> {
     return this.passwordAuthentication === "scram-sha-256" ? await scramSha256Verifier(password) : password;
   }
-}
-
-export function quoteIdent(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`;
-}
-
-const pbkdf2Async = promisify(pbkdf2);
-
-/** PostgreSQL's stored form of a SCRAM-SHA-256 password (RFC 7677, 4096 iterations). */
-export async function scramSha256Verifier(password: string, salt: Buffer = randomBytes(16)): Promise<string> {
-  const iterations = 4096;
-  // SASLprep leaves printable ASCII alone; for the rest NFKC is its main step.
-  const prepared = /^[\x20-\x7e]*$/.test(password) ? password : password.normalize("NFKC");
-  const salted = await pbkdf2Async(prepared, salt, iterations, 32, "sha256");
-  const clientKey = createHmac("sha256", salted).update("Client Key").digest();
-  const storedKey = createHash("sha256").update(clientKey).digest();
-  const serverKey = createHmac("sha256", salted).update("Server Key").digest();
-  return `SCRAM-SHA-256$${iterations}:${salt.toString("base64")}$${storedKey.toString("base64")}:${serverKey.toString("base64")}`;
 }

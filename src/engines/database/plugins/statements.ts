@@ -196,9 +196,14 @@ function decodeStrictBase64(input: string): string | undefined {
   return text;
 }
 
-/** Vault's PostgreSQL plugin runs a statement containing the word END (outside quotes) whole. */
+/**
+ * Vault's PostgreSQL plugin runs a statement containing the word END outside '...' and
+ * "..." whole (a DO block, a function or procedure body) instead of splitting it.
+ */
 export function containsEndKeyword(statement: string): boolean {
-  return scanSql(statement, postgresDialect).some((p) => p.kind === "code" && /\bEND\b/.test(p.text));
+  return scanSql(statement, postgresDialect).some(
+    (p) => (p.kind === "code" && /\bEND\b/.test(p.text)) || (p.kind === "quoted" && p.quote === "dollar" && /\bEND\b/.test(p.body)),
+  );
 }
 
 /**

@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import {
+  containsEndKeyword,
+  likePrefixPattern,
+  mysqlDialect,
+  parseStatementList,
+  postgresDialect,
+  renderStatement,
+  splitQueries,
+} from "./statements.js";
+
+const pgCreate = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
+GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";`;
+
+describe("splitting statements into queries", () => {
+  it("splits on semicolons as Vault does for ordinary statements", () => {
+    expect(splitQueries(pgCreate, postgresDialect)).toEqual([
+      `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`,
+      `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}"`,
+    ]);
+    expect(splitQueries(" ; ;a;;b; ", postgresDialect)).toEqual(["a", "b"]);
+  });
+
+  it("keeps semicolons inside quotes, dollar-quoted bodies and comments", () => {
+    expect(splitQueries(`SELECT 'a;b'; SELECT "x;y"`, postgresDialect)).toEqual([`SELECT 'a;b'`, `SELECT "x;y"`]);
+    expect(splitQueries(`SELECT 'it''s;'; SELECT 2`, postgresDialect)).toEqual([`SELECT 'it''s;'`, "SELECT 2"]);
+    const doBlock = `DO $$ BEGIN CREATE ROLE "x"; GRANT "g" TO "x"; END $$`;
+    expect(splitQueries(`${doBlock}; SELECT 1`, postgresDialect)).toEqual([doBlock, "SELECT 1"]);
+    expect(splitQueries(`SELECT $tag$ a;b $tag$; SELECT 1`, postgresDialect)).toEqual([`SELECT $tag$ a;b $tag$`, "SELECT 1"]);
+    expect(splitQueries(`SELECT 1 -- a;b\n; SELECT /* ; */ 2`, postgresDialect)).toEqual([`SELECT 1 -- a;b`, "SELECT /* ; */ 2"]);
+    expect(splitQueries(`SELECT E'a\\';b'; SELECT 2`, postgresDialect)).toEqual([`SELECT E'a\\';b'`, "SELECT 2"]);
+  });
+
+  it("reads MySQL's backslash escapes, backticks and # comments", () => {
+    const my = mysqlDialect(false);
+    expect(splitQueries(`SELECT 'a\\';b'; SELECT \`c;d\`; # x;y\nSELECT "e;f"`, my)).toEqual([
+      `SELECT 'a\\';b'`,
+      "SELECT `c;d`",
+      `# x;y\nSELECT "e;f"`,
+    ]);
+  });
+
+  it("accepts a JSON list or base64 of the text, as Vault's ParseArbitraryStringSlice does", () => {
+    expect(parseStatementList(`["CREATE ROLE a", "GRANT b TO a"]`, postgresDialect)).toEqual(["CREATE ROLE a", "GRANT b TO a"]);
+    const b64 = Buffer.from("SELECT 1; SELECT 2").toString("base64");
+    expect(parseStatementList(b64, postgresDialect)).toEqual(["SELECT 1", "SELECT 2"]);
+    // Valid base64 by accident, but not text: taken as SQL.
+    expect(parseStatementList("ROLLBACK", postgresDialect)).toEqual(["ROLLBACK"]);
+    expect(parseStatementList("   ", postgresDialect)).toEqual([]);
+  });
+
+  it("finds Vault's END marker only outside quotes", () => {
+    expect(containsEndKeyword("DO $$ BEGIN NULL; END $$")).toBe(true);
+    expect(containsEndKeyword(`CREATE ROLE "END"`)).toBe(false);
+    expect(containsEndKeyword("SELECT 'the END'")).toBe(false);
+    expect(containsEndKeyword("ALTER TABLE x APPEND")).toBe(false);
+  });
+});
+
+describe("rendering values into a query", () => {
+  const values = { name: "v-tok-ro-abc", username: "v-tok-ro-abc", password: `pa'ss"wo\\rd`, expiration: "2030-01-01 00:00:00+0000" };
+
+  it("escapes each value for the quote it sits in (PostgreSQL)", () => {
+    const q = renderStatement(`CREATE ROLE "{{name}}" PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`, values, postgresDialect);
+    expect(q).toBe(`CREATE ROLE "v-tok-ro-abc" PASSWORD 'pa''ss"wo\\rd' VALID UNTIL '2030-01-01 00:00:00+0000'`);
+    expect(renderStatement(`SELECT E'{{password}}'`, values, postgresDialect)).toBe(`SELECT E'pa''ss"wo\\\\rd'`);
+    expect(renderStatement(`SELECT "{{password}}"`, values, postgresDialect)).toBe(`SELECT "pa'ss""wo\\rd"`);
+  });
+
+  it("escapes backslashes for MySQL unless NO_BACKSLASH_ESCAPES", () => {
+    const t = `CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}'`;
+    expect(renderStatement(t, values, mysqlDialect(false))).toBe(`CREATE USER 'v-tok-ro-abc'@'%' IDENTIFIED BY 'pa''ss"wo\\\\rd'`);
+    expect(renderStatement(t, values, mysqlDialect(true))).toBe(`CREATE USER 'v-tok-ro-abc'@'%' IDENTIFIED BY 'pa''ss"wo\\rd'`);
+    expect(renderStatement("GRANT SELECT ON `db`.* TO `{{name}}`", { name: "a`b" }, mysqlDialect(false))).toBe("GRANT SELECT ON `db`.* TO `a``b`");
+  });
+
+  it("leaves unknown placeholders, and never re-scans a filled value", () => {
+    expect(renderStatement(`SELECT '{{nope}}', '{{password}}'`, { password: "{{name}}", name: "x" }, postgresDialect)).toBe(
+      `SELECT '{{nope}}', '{{name}}'`,
+    );
+  });
+
+  it("refuses a value that would close its dollar quote", () => {
+    expect(() => renderStatement("DO $$ BEGIN PERFORM '{{password}}'; END $$", { password: "a$$b" }, postgresDialect)).toThrow(/dollar-quote/);
+  });
+});
+
+describe("LIKE prefixes", () => {
+  it("escapes wildcards so the prefix matches literally", () => {
+    expect(likePrefixPattern("v-tok_ro%")).toBe("v-tok!_ro!%%");
+    expect(likePrefixPattern("a!b")).toBe("a!!b%");
+  });
+});
+
+describe("which PostgreSQL statements rewrite object ACLs", async () => {
+  const { rewritesObjectAcl, directObjectGrants } = await import("./postgres-helpers.js");
+  it("tells object grants from role memberships", () => {
+    expect(rewritesObjectAcl(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}"`)).toBe(true);
+    expect(rewritesObjectAcl(`grant usage on schema app to "{{name}}"`)).toBe(true);
+    expect(rewritesObjectAcl(`REVOKE CONNECT ON DATABASE x FROM "{{name}}"`)).toBe(true);
+    expect(rewritesObjectAcl(`ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO "{{name}}"`)).toBe(true);
+    expect(rewritesObjectAcl(`DO $$ BEGIN GRANT SELECT ON t TO "{{name}}"; END $$`)).toBe(true);
+    expect(rewritesObjectAcl(`GRANT "readonly" TO "{{name}}" WITH ADMIN OPTION`)).toBe(false);
+    expect(rewritesObjectAcl(`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`)).toBe(false);
+    expect(rewritesObjectAcl(`GRANT "on" TO "{{name}}"`)).toBe(false);
+    expect(directObjectGrants([`REVOKE SELECT ON t FROM "{{name}}"`, `GRANT SELECT ON t TO x`])).toEqual([`GRANT SELECT ON t TO x`]);
+  });
+});
