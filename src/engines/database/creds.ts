@@ -1,0 +1,139 @@
+/**
+ * `creds/<role>`: a new database user per request, under a lease. The username is chosen
+ * before the lease manager records its intent, so recovery after a crash knows whom to
+ * drop; the user is written to the mount's username index before it exists on the
+ * target, and leaves the index only once the target confirmed the drop (orphan sweep).
+ */
+import { badRequest } from "../../framework/errors.js";
+import type { Fields } from "../../framework/fields.js";
+import { definePath, type PathDef, type Request, type Response, type SecretType } from "../../framework/types.js";
+import { getJson, putJson } from "../../storage/storage.js";
+import { engineError } from "./connections.js";
+import type { DatabaseEngine } from "./engine.js";
+import { assertAllowed, getRole, keys, requireConfig, stringList, type UsernameIndexEntry } from "./store.js";
+
+/** Vault gives the database a few seconds more than the lease, so the user never expires first. */
+export const EXPIRATION_BUFFER_MS = 5_000;
+
+export const CREDS_SECRET_TYPE = "creds";
+
+const credsFields = { name: { type: "string", required: true } } as const;
+
+export function credsPaths(engine: DatabaseEngine): PathDef[] {
+  return [
+    definePath({
+      pattern: "creds/:name",
+      fields: credsFields,
+      operations: { read: (req, f) => createCreds(engine, req, f) },
+    }),
+  ];
+}
+
+async function createCreds(engine: DatabaseEngine, req: Request, f: Fields<typeof credsFields>): Promise<Response> {
+  const roleName = f.values.name;
+  const role = await getRole(req.storage, roleName);
+  if (!role) throw badRequest(`unknown role: ${roleName}`);
+  const cfg = await requireConfig(req.storage, role.db_name);
+  assertAllowed(cfg, roleName);
+  if (role.credential_type !== "password") throw badRequest(`unsupported credential_type: "${role.credential_type}"`);
+
+  const username = engine.connections.usernameTemplate(cfg).generate({ displayName: req.caller.displayName, roleName });
+  const policy = role.credential_config.password_policy || cfg.password_policy;
+  const dbName = role.db_name;
+  return req.leases.issue(
+    {
+      secretType: CREDS_SECRET_TYPE,
+      ttlSeconds: role.default_ttl_seconds,
+      maxTtlSeconds: role.max_ttl_seconds,
+      renewable: true,
+      internal: {
+        username,
+        role: roleName,
+        db_name: dbName,
+        // Used when the role is gone by revocation time, as Vault does.
+        revocation_statements: role.revocation_statements,
+        issue_time_ms: req.nowMs,
+      },
+    },
+    async (expiresAt) => {
+      let password: string;
+      try {
+        password = await engine.system.generatePassword(policy);
+      } catch (err) {
+        throw engineError(err, "unable to generate password");
+      }
+      const index: UsernameIndexEntry = { role: roleName, created_ms: req.nowMs, expires_ms: expiresAt.getTime() };
+      await putJson(req.storage, keys.username(dbName, username), index);
+      try {
+        await engine.connections.withShared(dbName, (plugin) =>
+          plugin.newUser({
+            username,
+            password,
+            expiration: new Date(expiresAt.getTime() + EXPIRATION_BUFFER_MS),
+            creationStatements: role.creation_statements,
+            rollbackStatements: role.rollback_statements,
+          }),
+        );
+      } catch (err) {
+        throw engineError(err);
+      }
+      return { username, password };
+    },
+  );
+}
+
+export function credsSecretType(engine: DatabaseEngine): SecretType {
+  return {
+    async revoke(req, internal) {
+      const username = requireString(internal, "username");
+      const roleName = typeof internal.role === "string" ? internal.role : "";
+      const dbName = requireString(internal, "db_name");
+      const role = roleName ? await getRole(req.storage, roleName) : undefined;
+      // The role's statements as they are now; if the role is gone, those it had at issue.
+      const statements = role ? role.revocation_statements : stringList(internal.revocation_statements);
+      try {
+        await engine.connections.withShared(dbName, (plugin) => plugin.deleteUser({ username, statements }));
+      } catch (err) {
+        throw engineError(err);
+      }
+      await req.storage.delete(keys.username(dbName, username));
+    },
+
+    async renew(req, internal, incrementSeconds) {
+      const username = requireString(internal, "username");
+      const roleName = requireString(internal, "role");
+      const dbName = requireString(internal, "db_name");
+      const role = await getRole(req.storage, roleName);
+      if (!role) throw engineError(new Error(`error during renew: could not find role with name "${roleName}"`));
+      let ttlSeconds = incrementSeconds;
+      // The role's max_ttl as it is now, counted from issue (Vault's CalculateTTL).
+      const issuedMs = typeof internal.issue_time_ms === "number" ? internal.issue_time_ms : 0;
+      if (role.max_ttl_seconds > 0 && issuedMs > 0) {
+        const leftSeconds = Math.floor((issuedMs + role.max_ttl_seconds * 1000 - req.nowMs) / 1000);
+        ttlSeconds = Math.min(ttlSeconds, Math.max(0, leftSeconds));
+      }
+      if (ttlSeconds <= 0) return { ttlSeconds: 0 };
+      const newExpiresMs = req.nowMs + ttlSeconds * 1000;
+      try {
+        await engine.connections.withShared(dbName, (plugin) =>
+          plugin.updateUser({
+            username,
+            expiration: { newExpiration: new Date(newExpiresMs + EXPIRATION_BUFFER_MS), statements: role.renew_statements },
+          }),
+        );
+      } catch (err) {
+        throw engineError(err);
+      }
+      const indexKey = keys.username(dbName, username);
+      const index = await getJson<UsernameIndexEntry>(req.storage, indexKey);
+      if (index && index.expires_ms < newExpiresMs) await putJson(req.storage, indexKey, { ...index, expires_ms: newExpiresMs });
+      return { ttlSeconds };
+    },
+  };
+}
+
+function requireString(internal: Readonly<Record<string, unknown>>, key: string): string {
+  const v = internal[key];
+  if (typeof v !== "string" || v === "") throw engineError(new Error(`secret is missing ${key} internal data`));
+  return v;
+}
