@@ -51,7 +51,7 @@ export interface CoreServerOptions {
 
 /**
  * A real in-process server over inmem storage: system, cubbyhole and token backends,
- * initialised with one key share and unsealed, listening on a free port behind the front
+ * initialised with one key share, then unsealed, listening on a free port behind the front
  * that lets LIST through.
  */
 export async function startCoreServer(opts: CoreServerOptions = {}): Promise<CoreServer> {
@@ -69,7 +69,9 @@ export async function startCoreServer(opts: CoreServerOptions = {}): Promise<Cor
     .registerSecret("system", createSystemBackend(core))
     .registerSecret("cubbyhole", createCubbyholeBackend)
     .registerAuth("token", createTokenBackend(core));
-  const { rootToken } = await core.initialize(1, 1);
+  // Init leaves the core sealed, as Vault's does.
+  const { keys, rootToken } = await core.initialize(1, 1);
+  await core.unsealWith(keys);
 
   const server = http.createServer(createHttpHandler(core, { storageType: "inmem", logger: quietLogger }));
   const front = createFront(server);
