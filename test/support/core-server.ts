@@ -4,7 +4,7 @@ import { createTokenBackend } from "../../src/auth/token/index.js";
 import { Core } from "../../src/core/core.js";
 import { BackendRegistry } from "../../src/core/registry.js";
 import { createCubbyholeBackend } from "../../src/engines/cubbyhole/index.js";
-import type { Logger } from "../../src/framework/types.js";
+import type { BackendFactory, Logger } from "../../src/framework/types.js";
 import { createFront } from "../../src/http/front.js";
 import { createHttpHandler } from "../../src/http/handler.js";
 import { InmemStorage } from "../../src/storage/inmem.js";
@@ -47,6 +47,8 @@ export interface CoreServerOptions {
   startMs?: number;
   defaultLeaseTtlSeconds?: number;
   maxLeaseTtlSeconds?: number;
+  /** Further auth method types to register (not mounted). */
+  authBackends?: Readonly<Record<string, BackendFactory>>;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function startCoreServer(opts: CoreServerOptions = {}): Promise<Cor
     .registerSecret("system", createSystemBackend(core))
     .registerSecret("cubbyhole", createCubbyholeBackend)
     .registerAuth("token", createTokenBackend(core));
+  for (const [type, factory] of Object.entries(opts.authBackends ?? {})) registry.registerAuth(type, factory);
   // Init leaves the core sealed, as Vault's does.
   const { keys, rootToken } = await core.initialize(1, 1);
   await core.unsealWith(keys);
