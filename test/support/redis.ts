@@ -56,8 +56,9 @@ export async function startRedis(): Promise<RedisInstance> {
     });
     client.on("error", () => undefined);
     try {
+      // Resolves only once AUTH has succeeded. No PING after it: a user whose ACL rules
+      // leave out @connection may log in and still not be allowed to PING.
       await client.connect();
-      await client.ping();
     } catch (e) {
       client.disconnect();
       throw e;

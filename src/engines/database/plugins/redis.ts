@@ -49,7 +49,12 @@ export class RedisPlugin implements DatabasePlugin {
     };
     const { Redis: RedisClient } = await import("ioredis");
     const client = new RedisClient(options);
-    client.on("error", () => undefined);
+    // ioredis reports why a connection failed (WRONGPASS, ECONNREFUSED) as an "error"
+    // event and rejects connect() with a generic "Connection is closed."; keep the cause.
+    let lastConnectionError: Error | undefined;
+    client.on("error", (e: Error) => {
+      lastConnectionError = e;
+    });
     this.client = client;
     if (verifyConnection) {
       try {
@@ -57,7 +62,8 @@ export class RedisPlugin implements DatabasePlugin {
         await client.ping();
       } catch (e) {
         await this.close();
-        throw configError(`error verifying connection: ${(e as Error).message}`, secrets);
+        const cause = lastConnectionError ?? (e as Error);
+        throw configError(`error verifying connection: ${cause.message}`, secrets);
       }
     }
   }
