@@ -254,7 +254,13 @@ class FakePlugin implements DatabasePlugin {
     if (settings.connectionUrl === "" && this.name !== "redis-database-plugin") throw badRequest("connection_url cannot be empty");
     this.settings = settings;
     this.db.openPools++;
-    if (verifyConnection) this.check();
+    if (verifyConnection) {
+      try {
+        this.check();
+      } catch (err) {
+        throw badRequest(`error verifying connection: ${(err as Error).message}`);
+      }
+    }
   }
 
   async newUser(req: NewUserRequest): Promise<void> {
@@ -300,10 +306,10 @@ class FakePlugin implements DatabasePlugin {
   /** Every call logs in with the configured admin password, as a fresh pool connection would. */
   private check(): void {
     if (!this.settings) throw new DatabasePluginError("plugin is not initialized");
-    if (this.db.down) throw badRequest("error verifying connection: connect ECONNREFUSED 127.0.0.1:1");
+    if (this.db.down) throw new DatabasePluginError("connect ECONNREFUSED 127.0.0.1:1");
     const admin = this.db.users.get(this.settings.username ?? "");
     if (!admin || admin.password !== this.settings.password) {
-      throw badRequest(`error verifying connection: password authentication failed for user "${this.settings.username ?? ""}"`);
+      throw new DatabasePluginError(`password authentication failed for user "${this.settings.username ?? ""}"`);
     }
   }
 }
