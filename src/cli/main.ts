@@ -6,6 +6,12 @@ import { homedir } from "node:os";
 import { runCli } from "./cli.js";
 
 const argv = process.argv.slice(2);
+
+// `mayfly read ... | head -1` closes the pipe early; like a Go binary, stop quietly.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
 const isServer = argv[0] === "server";
 
 runCli(argv, {

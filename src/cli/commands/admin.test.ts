@@ -1,6 +1,6 @@
 /** secrets, auth, audit and policy commands against a stub server. */
 import { describe, it, expect, beforeAll, afterAll, beforeEach } from "vitest";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StubServer, run } from "../testing.js";
@@ -165,6 +165,20 @@ describe("policy", () => {
     expect(stub.last().query).toEqual({ list: "true" });
     stub.on("DELETE", "sys/policies/acl/p", { status: 204 });
     expect((await run(["policy", "delete", "p"], addr)).stdout).toBe("Success! Deleted policy: p\n");
+  });
+
+  it("fmt rewrites a policy file in canonical form, and leaves a broken one alone", async () => {
+    const file = join(dir, "fmt.hcl");
+    await writeFile(file, 'path "secret/*" {\ncapabilities=["read","list"]\n}\n');
+    const r = await run(["policy", "fmt", file], addr);
+    expect(r).toMatchObject({ code: 0, stdout: `Success! Formatted policy: ${file}\n` });
+    expect(await readFile(file, "utf8")).toBe('path "secret/*" {\n  capabilities = ["read", "list"]\n}\n');
+    const broken = 'path "x" {\n capabilities = [\n';
+    await writeFile(file, broken);
+    const bad = await run(["policy", "fmt", file], addr);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/3:1/);
+    expect(await readFile(file, "utf8")).toBe(broken);
   });
 
   it("fmt reports an unreadable file locally with exit 1", async () => {

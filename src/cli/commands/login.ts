@@ -88,7 +88,6 @@ Usage: mayfly login [options] [AUTH K=V...]
       return 1;
     }
     const method = sanitizePath(f.str("method")) || "token";
-    const mount = sanitizePath(f.str("path") || method);
     let args = [...ctx.args];
     if (method === "token" && args.length > 0 && !(args[0] as string).includes("=")) args = [`token=${args[0] as string}`, ...args.slice(1)];
     let config: Record<string, string>;
@@ -101,6 +100,8 @@ Usage: mayfly login [options] [AUTH K=V...]
       }
       throw err;
     }
+    // As Vault: -path, else a mount=... argument, else the method's name.
+    const mount = sanitizePath(f.str("path") || config["mount"] || method);
     const client = await ctx.client();
     let secret: Secret;
     try {

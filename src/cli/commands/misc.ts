@@ -44,13 +44,11 @@ Usage: mayfly version
   },
 };
 
-type ServerModule = { runServerCommand: (args: string[]) => number | Promise<number> };
-// A variable specifier: src/server/run.ts is written by the server side and may not
-// exist yet while the CLI is built on its own.
-const serverModulePath = "../../server/run.js";
-
-/** `mayfly server ...`: everything after "server" goes to the server's own parser. */
+/**
+ * `mayfly server ...`: everything after "server" goes to the server's own parser. Loaded
+ * lazily so the client commands never pay for (or break on) the server's imports.
+ */
 export async function runServer(args: string[]): Promise<number> {
-  const mod = (await import(serverModulePath)) as ServerModule;
-  return mod.runServerCommand(args);
+  const { runServerCommand } = await import("../../server/run.js");
+  return runServerCommand(args);
 }

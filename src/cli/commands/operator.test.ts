@@ -144,6 +144,12 @@ describe("operator unseal", () => {
     expect(r.stdout).toContain("Unseal Progress    1/3");
   });
 
+  it("refuses an empty key read from stdin without calling the server", async () => {
+    const r = await run(["operator", "unseal"], addr, { stdin: "" });
+    expect(r.code).toBe(1);
+    expect(stub.requests.find((q) => q.path === "sys/unseal")).toBeUndefined();
+  });
+
   it("resets with -reset", async () => {
     stub.on("PUT", "sys/unseal", { body: { ...sealed, progress: 0 } });
     await run(["operator", "unseal", "-reset"], addr);

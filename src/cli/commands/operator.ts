@@ -227,6 +227,10 @@ Usage: mayfly operator unseal [options] [KEY]
         ctx.ui.error(wrapAtLength(`An error occurred attempting to ask for an unseal key: ${(err as Error).message}`));
         return 1;
       }
+      if (key === "") {
+        ctx.ui.error("No unseal key given: pass it as an argument, type it at the prompt, or pipe it on stdin.");
+        return 1;
+      }
     }
     let status: Json;
     try {

@@ -4,10 +4,6 @@ import { homedir } from "node:os";
 import type { Command } from "../command.js";
 import { readAll } from "../io.js";
 
-/** Loads the policy formatter lazily; the module is owned by core/policy. */
-type PolicyModule = { formatPolicy: (text: string) => string | Promise<string> };
-const policyModulePath = "../../core/policy/index.js";
-
 export const policyWriteCommand: Command = {
   path: "policy write",
   synopsis: "Uploads a named policy from a file",
@@ -156,8 +152,9 @@ Usage: mayfly policy fmt [options] PATH
     }
     let formatted: string;
     try {
-      const mod = (await import(policyModulePath)) as PolicyModule;
-      formatted = await mod.formatPolicy(text);
+      // Lazy: only fmt needs the policy parser.
+      const { formatPolicy } = await import("../../core/policy/index.js");
+      formatted = formatPolicy(text);
     } catch (err) {
       ctx.ui.error((err as Error).message);
       return 1;
