@@ -165,17 +165,19 @@ export async function listAndPrint(ctx: Ctx, client: VaultClient, path: string):
   } catch (err) {
     return ctx.fail(`Error listing ${path}`, err);
   }
+  if (secret !== null && secret.wrap_info !== null && secret.wrap_info.ttl !== 0) return ctx.secret(secret);
   const keys = secret?.data?.["keys"];
   const hasKeys = Array.isArray(keys);
   if (ctx.format !== "table" && (secret === null || secret.data === null || !hasKeys)) {
     ctx.data({});
     return 2;
   }
-  if (secret === null || secret.data === null) {
+  if (secret === null) {
     ctx.ui.error(`No value found at ${path}`);
     return 2;
   }
-  if (secret.wrap_info !== null && secret.wrap_info.ttl !== 0) return ctx.secret(secret);
+  // No data but a secret: it carries warnings, which are worth showing.
+  if (secret.data === null) return ctx.secret(secret);
   if (!hasKeys) {
     ctx.ui.error(`No entries found at ${path}`);
     return 2;
