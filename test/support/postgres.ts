@@ -8,6 +8,7 @@ import pg from "pg";
 import {
   asUser,
   findPostgresBin,
+  firstExistingUser,
   freePort,
   isRoot,
   makeTempDir,
@@ -69,9 +70,10 @@ export async function startPostgres(): Promise<PostgresInstance> {
   const startedAt = Date.now();
   const initdb = findPostgresBin("initdb");
   const postgres = findPostgresBin("postgres");
-  // initdb and the server refuse to run as root.
-  const runAs = isRoot ? "postgres" : undefined;
-  const dir = makeTempDir("pg");
+  // initdb and the server refuse to run as root: run them as Debian's postgres user.
+  const runAs = isRoot ? firstExistingUser(["postgres", "nobody"]) : undefined;
+  if (isRoot && runAs === undefined) throw new Error("running as root needs a postgres (or nobody) user to run PostgreSQL as");
+  const dir = makeTempDir("pg", runAs !== undefined);
   const dataDir = join(dir, "data");
   const adminPassword = randomPassword();
   const pwFile = join(dir, "pwfile");

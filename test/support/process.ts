@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,8 +25,20 @@ export function randomPassword(length = 24): string {
   return out + randomPassword(length - out.length);
 }
 
-export function makeTempDir(kind: string): string {
-  return mkdtempSync(join(tmpdir(), `mayfly-${kind}-`));
+/**
+ * A fresh private dir. `traversableByOthers` is for servers that run as another user
+ * (PostgreSQL under root): a TMPDIR only root may enter would lock them out, so /tmp
+ * is used instead.
+ */
+export function makeTempDir(kind: string, traversableByOthers = false): string {
+  let base = tmpdir();
+  if (traversableByOthers && (statSync(base).mode & 0o001) === 0) base = "/tmp";
+  return mkdtempSync(join(base, `mayfly-${kind}-`));
+}
+
+/** The first of `users` that exists on this machine. */
+export function firstExistingUser(users: readonly string[]): string | undefined {
+  return users.find((u) => spawnSync("id", ["-u", u], { stdio: "ignore" }).status === 0);
 }
 
 /**

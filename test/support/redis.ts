@@ -2,7 +2,7 @@
  * A private Redis for one test file on a free port on 127.0.0.1, nothing on disk, with
  * ACLs: an `admin` user holding every permission and the passwordless default user off.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Redis } from "ioredis";
 import {
@@ -11,6 +11,7 @@ import {
   makeTempDir,
   randomPassword,
   removeDir,
+  runChecked,
   ServerExitedError,
   startServerProcess,
   stopServerProcess,
@@ -27,6 +28,8 @@ export interface RedisInstance {
   readonly adminPassword: string;
   /** `redis://admin:<pw>@127.0.0.1:<port>` */
   readonly connectionUrl: string;
+  /** With `tls: true`: the PEM of the CA that signed the server's certificate. */
+  readonly caCert: string | undefined;
   readonly startupMs: number;
   /** Runs one command as the admin on a fresh connection. */
   adminCommand(command: string, ...args: (string | number)[]): Promise<unknown>;
@@ -38,7 +41,12 @@ export interface RedisInstance {
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<RedisInstance> {
+export interface RedisStartOptions {
+  /** Serve TLS only, with a certificate for 127.0.0.1 from a throwaway CA. */
+  tls?: boolean;
+}
+
+export async function startRedis(startOptions: RedisStartOptions = {}): Promise<RedisInstance> {
   const startedAt = Date.now();
   const redisServer = findBinary("redis-server", ["/usr/bin/redis-server", "/usr/local/bin/redis-server"]);
   const dir = makeTempDir("redis");
@@ -47,10 +55,12 @@ export async function startRedis(): Promise<RedisInstance> {
   let proc: ServerProcess | undefined;
   let untrack: (() => void) | undefined;
   let port = 0;
+  let caCert: string | undefined;
 
   const connect = async (user: string, password: string): Promise<Redis> => {
     const client = new Redis({
       host: "127.0.0.1", port, username: user, password,
+      tls: caCert === undefined ? undefined : { ca: caCert },
       lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false,
       retryStrategy: () => null, connectTimeout: 5_000,
     });
@@ -68,10 +78,21 @@ export async function startRedis(): Promise<RedisInstance> {
 
   try {
     untrack = trackInstance(() => proc?.child.pid, "SIGTERM", dir);
+    if (startOptions.tls === true) caCert = await makeCertificates(dir);
+    const listen = caCert === undefined
+      ? () => [`port ${port}`]
+      : () => [
+          "port 0",
+          `tls-port ${port}`,
+          `tls-cert-file ${join(dir, "server.crt")}`,
+          `tls-key-file ${join(dir, "server.key")}`,
+          `tls-ca-cert-file ${join(dir, "ca.crt")}`,
+          "tls-auth-clients no",
+        ];
     const launch = async (): Promise<void> => {
       // A config file keeps the admin password off the process list.
       writeFileSync(configFile, [
-        `port ${port}`,
+        ...listen(),
         "bind 127.0.0.1",
         'save ""',
         "appendonly no",
@@ -106,7 +127,8 @@ export async function startRedis(): Promise<RedisInstance> {
       port,
       adminUser: "admin",
       adminPassword,
-      connectionUrl: `redis://admin:${adminPassword}@127.0.0.1:${port}`,
+      connectionUrl: `${caCert === undefined ? "redis" : "rediss"}://admin:${adminPassword}@127.0.0.1:${port}`,
+      caCert,
       startupMs: Date.now() - startedAt,
       async adminCommand(command, ...args) {
         const client = await connect("admin", adminPassword);
@@ -147,4 +169,18 @@ export async function startRedis(): Promise<RedisInstance> {
     removeDir(dir);
     throw e;
   }
+}
+
+/** A throwaway CA and a server certificate for 127.0.0.1 and localhost. */
+async function makeCertificates(dir: string): Promise<string> {
+  const f = (name: string): string => join(dir, name);
+  const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+  await runChecked("openssl", ["req", "-x509", ...ec, "-keyout", f("ca.key"), "-out", f("ca.crt"),
+    "-days", "2", "-subj", "/CN=mayfly test CA"], "openssl (CA)");
+  await runChecked("openssl", ["req", ...ec, "-keyout", f("server.key"), "-out", f("server.csr"),
+    "-subj", "/CN=127.0.0.1"], "openssl (server key)");
+  writeFileSync(f("san.ext"), "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
+  await runChecked("openssl", ["x509", "-req", "-in", f("server.csr"), "-CA", f("ca.crt"), "-CAkey", f("ca.key"),
+    "-CAcreateserial", "-out", f("server.crt"), "-days", "2", "-extfile", f("san.ext")], "openssl (server cert)");
+  return readFileSync(f("ca.crt"), "utf8");
 }

@@ -182,3 +182,40 @@ describe("redis-database-plugin", () => {
     expect(await db.canLogin(again.username, again.password)).toBe(true);
   });
 });
+
+describe("redis-database-plugin over TLS (tls, ca_cert, insecure_tls)", () => {
+  let tlsDb: RedisInstance;
+  beforeAll(async () => {
+    tlsDb = await startRedis({ tls: true });
+    console.log(`Redis instance with TLS (certificates included) started in ${tlsDb.startupMs} ms`);
+  });
+  afterAll(async () => {
+    await tlsDb?.stop();
+  });
+
+  const tlsSettings = (options: Record<string, unknown>): ConnectionSettings => ({
+    ...settings(),
+    username: tlsDb.adminUser,
+    password: tlsDb.adminPassword,
+    options: { host: tlsDb.host, port: tlsDb.port, ...options },
+  });
+
+  it("verifies the server against ca_cert and issues users over TLS", async () => {
+    const p = getPlugin("redis-database-plugin");
+    await p.initialize(tlsSettings({ tls: true, ca_cert: tlsDb.caCert }), true);
+    const req = request();
+    await p.newUser(req);
+    expect(await tlsDb.canLogin(req.username, req.password)).toBe(true);
+    await p.deleteUser({ username: req.username, statements: [] });
+    expect(await tlsDb.canLogin(req.username, req.password)).toBe(false);
+    await p.close();
+  });
+
+  it("refuses a server its CA did not sign unless insecure_tls, and plain text to a TLS port", async () => {
+    const p = getPlugin("redis-database-plugin");
+    await expect(p.initialize(tlsSettings({ tls: true }), true)).rejects.toThrow(/error verifying connection: .*(self.signed|unable to verify|certificate)/i);
+    await p.initialize(tlsSettings({ tls: true, insecure_tls: true }), true);
+    await p.close();
+    await expect(p.initialize(tlsSettings({}), true)).rejects.toThrow(/error verifying connection/);
+  });
+});

@@ -4,6 +4,7 @@
  * after `on >password`. Redis has no expiry for users and no statements for revocation
  * or rotation: those requests take the fixed commands below, as in Vault.
  */
+import { isIP } from "node:net";
 import type { Redis, RedisOptions } from "ioredis";
 import { badRequest } from "../../../framework/errors.js";
 import type { ConnectionSettings, DatabasePlugin, DeleteUserRequest, NewUserRequest, UpdateUserRequest } from "../plugin.js";
@@ -45,7 +46,8 @@ export class RedisPlugin implements DatabasePlugin {
       // target is down: the expiration manager needs the error to schedule its retry.
       maxRetriesPerRequest: 1,
       retryStrategy: (times) => Math.min(times * 200, 2_000),
-      tls: useTls ? { ca: caCert, rejectUnauthorized: !insecure, servername: host } : undefined,
+      // SNI carries host names only; for an IP address the certificate's IP SAN is checked.
+      tls: useTls ? { ca: caCert, rejectUnauthorized: !insecure, servername: isIP(host) === 0 ? host : undefined } : undefined,
     };
     const { Redis: RedisClient } = await import("ioredis");
     const client = new RedisClient(options);
