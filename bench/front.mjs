@@ -1,13 +1,17 @@
 // Cost of the LIST front (src/http/front.ts) per request. Run after `npm run build`:
-//   node bench/front.mjs [--seconds 4] [--connections 32] [--rounds 3] [--client raw|http|both]
+//   node bench/front.mjs [--seconds 6] [--connections 32] [--client raw|http|both]
 // The same tiny JSON handler is served by a bare node:http server and by the same server
 // behind the front, each in its own child process; this process drives them over keep-alive
-// connections and prints req/s and p99 side by side. Rounds alternate between the servers
-// so noise from other work on the machine hits both; the median round is printed. Server CPU
-// time per request is printed too: on a busy machine it is the steadier measure of overhead.
+// connections and prints req/s and p99 side by side.
+//
+// The machine is shared, so the targets take turns in short slices (bare GET, front GET,
+// front LIST, again and again) over connections kept open throughout: a burst of other work
+// then lands on all of them alike. Server CPU time per request is printed too; it is the
+// steadier measure of the front's own cost when the load generator, not the server, is the
+// bottleneck.
 //
 // Two load generators: `raw` writes prebuilt requests on plain sockets and is light enough
-// that the server is the bottleneck; `http` uses node:http keep-alive agents, like a Node
+// that the server is the bottleneck; `http` uses node:http keep-alive agents, as a Node
 // client would, but on a small machine it may saturate before the server does.
 import { fork } from "node:child_process";
 import http from "node:http";
@@ -15,6 +19,7 @@ import net from "node:net";
 import { fileURLToPath } from "node:url";
 
 const BODY = '{"request_id":"0","data":{"keys":["a","b","c"]},"warnings":null}';
+const SLICE_MS = 500;
 
 function argument(name, fallback) {
   const index = process.argv.indexOf(`--${name}`);
@@ -44,99 +49,103 @@ async function startServer(kind) {
     child.once("message", (m) => resolve(m.port));
     child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  // CPU time the server spent, which other work on the machine disturbs far less than req/s.
-  const cpuUs = () => new Promise((resolve) => {
-    child.once("message", (m) => resolve(m.cpuUs.user + m.cpuUs.system));
-    child.send("cpu");
-  });
+  const cpuUs = () =>
+    new Promise((resolve) => {
+      child.once("message", (m) => resolve(m.cpuUs.user + m.cpuUs.system));
+      child.send("cpu");
+    });
   return { port, cpuUs, stop: () => child.kill() };
 }
 
-async function measure(server, drive, method, connections, seconds) {
-  const cpuBeforeUs = await server.cpuUs();
-  const latenciesNs = await drive(server.port, method, connections, seconds);
-  const cpuUsPerRequest = ((await server.cpuUs()) - cpuBeforeUs) / latenciesNs.length;
-  return { ...summarize(latenciesNs, seconds), cpuUsPerRequest };
-}
-
-/** Requests one after another on each of `connections` sockets, for `seconds`. */
-async function driveRaw(port, method, connections, seconds) {
+/** `connections` sockets sending one request at a time, each as soon as the last is answered. */
+function rawDriver(port, method, connections) {
   const request = Buffer.from(`${method} /v1/secret/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Vault-Token: t\r\n\r\n`);
-  const latenciesNs = [];
-  const deadline = process.hrtime.bigint() + BigInt(seconds * 1e9);
-  await Promise.all(
-    Array.from({ length: connections }, () => new Promise((resolve, reject) => {
-      const socket = net.connect(port, "127.0.0.1");
-      socket.setNoDelay(true);
-      let pending = Buffer.alloc(0);
-      let sentAt = 0n;
-      const send = () => {
-        sentAt = process.hrtime.bigint();
-        if (sentAt > deadline) return socket.end(resolve);
-        socket.write(request);
-      };
-      socket.on("connect", send);
-      socket.on("error", reject);
-      socket.on("data", (chunk) => {
-        pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
-        const headEnd = pending.indexOf("\r\n\r\n");
-        if (headEnd === -1) return;
-        const match = /content-length: *(\d+)/i.exec(pending.toString("latin1", 0, headEnd));
-        const total = headEnd + 4 + Number(match?.[1] ?? 0);
-        if (pending.length < total) return;
-        if (!pending.toString("latin1", 0, 12).endsWith("200")) return reject(new Error(pending.toString()));
-        pending = pending.subarray(total);
-        latenciesNs.push(Number(process.hrtime.bigint() - sentAt));
-        send();
-      });
-    })),
-  );
-  return latenciesNs;
-}
-
-async function driveHttp(port, method, connections, seconds) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
-  const latenciesNs = [];
-  const deadline = process.hrtime.bigint() + BigInt(seconds * 1e9);
-  const once = () => new Promise((resolve, reject) => {
-    const sentAt = process.hrtime.bigint();
-    const req = http.request({ host: "127.0.0.1", port, method, path: "/v1/secret/", agent, headers: { "X-Vault-Token": "t" } }, (res) => {
-      res.resume();
-      res.on("end", () => {
-        if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
-        latenciesNs.push(Number(process.hrtime.bigint() - sentAt));
-        resolve();
-      });
+  let deadline = 0n;
+  let latenciesNs = [];
+  let onIdle = () => {};
+  let busy = 0;
+  const sockets = Array.from({ length: connections }, () => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.setNoDelay(true);
+    let pending = Buffer.alloc(0);
+    let sentAt = 0n;
+    socket.send = () => {
+      sentAt = process.hrtime.bigint();
+      if (sentAt > deadline) {
+        if (--busy === 0) onIdle();
+        return;
+      }
+      socket.write(request);
+    };
+    socket.on("error", (error) => {
+      console.error(error);
+      process.exit(1);
     });
-    req.on("error", reject);
-    req.end();
+    socket.on("data", (chunk) => {
+      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+      const headEnd = pending.indexOf("\r\n\r\n");
+      if (headEnd === -1) return;
+      const match = /content-length: *(\d+)/i.exec(pending.toString("latin1", 0, headEnd));
+      const total = headEnd + 4 + Number(match?.[1] ?? 0);
+      if (pending.length < total) return;
+      if (!pending.toString("latin1", 0, 12).endsWith("200")) throw new Error(pending.toString());
+      pending = pending.subarray(total);
+      latenciesNs.push(Number(process.hrtime.bigint() - sentAt));
+      socket.send();
+    });
+    return socket;
   });
-  await Promise.all(Array.from({ length: connections }, async () => {
-    while (process.hrtime.bigint() < deadline) await once();
-  }));
-  agent.destroy();
-  return latenciesNs;
-}
-
-function summarize(latenciesNs, seconds) {
-  const sorted = Float64Array.from(latenciesNs).sort();
   return {
-    requestsPerSecond: latenciesNs.length / seconds,
-    p99Ms: (sorted[Math.floor(sorted.length * 0.99)] ?? 0) / 1e6,
+    run(ms) {
+      deadline = process.hrtime.bigint() + BigInt(ms * 1e6);
+      latenciesNs = [];
+      busy = sockets.length;
+      return new Promise((resolve) => {
+        onIdle = () => resolve(latenciesNs);
+        for (const socket of sockets) socket.send();
+      });
+    },
+    close: () => sockets.forEach((s) => s.destroy()),
   };
 }
 
-function median(results) {
-  const sorted = [...results].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
-  return sorted[Math.floor(sorted.length / 2)];
+function httpDriver(port, method, connections) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
+  const once = (latenciesNs) =>
+    new Promise((resolve, reject) => {
+      const sentAt = process.hrtime.bigint();
+      const options = { host: "127.0.0.1", port, method, path: "/v1/secret/", agent, headers: { "X-Vault-Token": "t" } };
+      const req = http.request(options, (res) => {
+        res.resume();
+        res.on("end", () => {
+          if (res.statusCode !== 200) return reject(new Error(`status ${res.statusCode}`));
+          latenciesNs.push(Number(process.hrtime.bigint() - sentAt));
+          resolve();
+        });
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  return {
+    async run(ms) {
+      const deadline = process.hrtime.bigint() + BigInt(ms * 1e6);
+      const latenciesNs = [];
+      await Promise.all(
+        Array.from({ length: connections }, async () => {
+          while (process.hrtime.bigint() < deadline) await once(latenciesNs);
+        }),
+      );
+      return latenciesNs;
+    },
+    close: () => agent.destroy(),
+  };
 }
 
 const fmt = (n) => Math.round(n).toLocaleString("en-US");
 
 async function main() {
-  const seconds = Number(argument("seconds", "4"));
+  const seconds = Number(argument("seconds", "6"));
   const connections = Number(argument("connections", "32"));
-  const rounds = Number(argument("rounds", "3"));
   const clientChoice = argument("client", "both");
   const clients = clientChoice === "both" ? ["raw", "http"] : [clientChoice];
 
@@ -144,27 +153,41 @@ async function main() {
   const front = await startServer("front");
   try {
     for (const client of clients) {
-      const drive = client === "raw" ? driveRaw : driveHttp;
-      // Warm both servers (JIT, connection setup) before anything is measured.
-      await drive(bare.port, "GET", connections, 1);
-      await drive(front.port, "GET", connections, 1);
-      await drive(front.port, "LIST", connections, 1);
-      const runs = { bare: [], frontGet: [], frontList: [] };
-      for (let round = 0; round < rounds; round++) {
-        runs.bare.push(await measure(bare, drive, "GET", connections, seconds));
-        runs.frontGet.push(await measure(front, drive, "GET", connections, seconds));
-        runs.frontList.push(await measure(front, drive, "LIST", connections, seconds));
+      const newDriver = client === "raw" ? rawDriver : httpDriver;
+      const targets = [
+        { name: "bare GET", server: bare, driver: newDriver(bare.port, "GET", connections) },
+        { name: "front GET", server: front, driver: newDriver(front.port, "GET", connections) },
+        { name: "front LIST", server: front, driver: newDriver(front.port, "LIST", connections) },
+      ];
+      // Warm up: JIT, connection setup.
+      for (const target of targets) await target.driver.run(1000);
+      for (const target of targets) Object.assign(target, { latenciesNs: [], elapsedNs: 0, cpuUs: 0 });
+      for (let slice = 0; slice < (seconds * 1000) / SLICE_MS; slice++) {
+        for (const target of targets) {
+          const cpuBeforeUs = await target.server.cpuUs();
+          const startedAt = process.hrtime.bigint();
+          const latenciesNs = await target.driver.run(SLICE_MS);
+          target.elapsedNs += Number(process.hrtime.bigint() - startedAt);
+          target.cpuUs += (await target.server.cpuUs()) - cpuBeforeUs;
+          for (const latency of latenciesNs) target.latenciesNs.push(latency);
+        }
       }
-      const baseline = median(runs.bare);
-      for (const [name, result] of [["GET ", median(runs.frontGet)], ["LIST", median(runs.frontList)]]) {
+      for (const target of targets) {
+        target.driver.close();
+        const sorted = Float64Array.from(target.latenciesNs).sort();
+        target.requestsPerSecond = sorted.length / (target.elapsedNs / 1e9);
+        target.p99Ms = sorted[Math.floor(sorted.length * 0.99)] / 1e6;
+        target.cpuUsPerRequest = target.cpuUs / sorted.length;
+      }
+      const [baseline, ...fronted] = targets;
+      const describe = (t) =>
+        `${t.name.padEnd(10)} ${fmt(t.requestsPerSecond).padStart(6)} req/s  p99 ${t.p99Ms.toFixed(2)} ms  ` +
+        `${t.cpuUsPerRequest.toFixed(1)} µs cpu/req`;
+      for (const target of fronted) {
         console.log(
-          `front ${name} ${client.padEnd(4)} ${connections} conns  ` +
-            `front ${fmt(result.requestsPerSecond)} req/s  p99 ${result.p99Ms.toFixed(2)} ms  ` +
-            `${result.cpuUsPerRequest.toFixed(1)} µs cpu/req | ` +
-            `bare node:http GET ${fmt(baseline.requestsPerSecond)} req/s  p99 ${baseline.p99Ms.toFixed(2)} ms  ` +
-            `${baseline.cpuUsPerRequest.toFixed(1)} µs cpu/req | ` +
-            `ratio ${(result.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}  ` +
-            `cpu ratio ${(baseline.cpuUsPerRequest / result.cpuUsPerRequest).toFixed(2)}`,
+          `${client.padEnd(4)} ${connections} conns  ${describe(target)} | ${describe(baseline)} | ` +
+            `ratio ${(target.requestsPerSecond / baseline.requestsPerSecond).toFixed(2)}  ` +
+            `cpu/req ratio ${(baseline.cpuUsPerRequest / target.cpuUsPerRequest).toFixed(2)}`,
         );
       }
     }
