@@ -8,7 +8,7 @@
 import { ROOT_POLICY_NAME } from "./builtin.js";
 import { checkParameters } from "./params.js";
 import { RadixTree } from "./radix.js";
-import { describeSegmentRule, SegmentTree, yieldsTo, type WildcardCandidate } from "./segments.js";
+import { describeSegmentRule, SegmentTree, type WildcardCandidate } from "./segments.js";
 import { fillTemplate, type PolicyIdentity } from "./template.js";
 import { bitmapToCapabilities, CAPABILITY_BITS, type ParameterValue, type PathRule, type Policy } from "./types.js";
 
@@ -58,6 +58,8 @@ interface Permissions {
   required: string[];
   subscribeEventTypes: string[];
   granting: { policy: string; bitmap: number }[];
+  /** Per capability bit position, the policies granting it; filled on first use. */
+  grantingByBit: (readonly string[])[];
 }
 
 const OPERATION_BITS: Readonly<Record<Exclude<AclOperation, "help">, number>> = {
@@ -134,9 +136,7 @@ export class Acl {
       const reason = checkParameters(perms, request.data);
       if (reason !== undefined) return denied(reason, sudo);
     }
-    const grantingPolicies: string[] = [];
-    for (const g of perms.granting) if ((g.bitmap & needed) !== 0 && !grantingPolicies.includes(g.policy)) grantingPolicies.push(g.policy);
-    return { allowed: true, sudo, isRoot: false, grantingPolicies };
+    return { allowed: true, sudo, isRoot: false, grantingPolicies: grantingFor(perms, 31 - Math.clz32(needed)) };
   }
 
   /**
@@ -195,13 +195,10 @@ export class Acl {
   private nonExact(path: string): Permissions | undefined {
     const prefixHit = this.prefix.longestPrefixOf(path);
     if (this.segments.size === 0) return prefixHit?.value;
-    let best: WildcardCandidate<Permissions> | undefined = prefixHit
+    const start: WildcardCandidate<Permissions> | undefined = prefixHit
       ? { firstWildcard: prefixHit.key.length, isPrefix: true, wildcards: 0, wcPath: prefixHit.key, perms: prefixHit.value }
       : undefined;
-    this.segments.match(path.split("/"), (rule) => {
-      if (best === undefined || yieldsTo(best, rule)) best = rule;
-    });
-    return best?.perms;
+    return this.segments.best(path, start)?.perms;
   }
 }
 
@@ -269,7 +266,20 @@ function permissionsOf(rule: PathRule, policy: string): Permissions {
     required: [...(rule.requiredParameters ?? [])],
     subscribeEventTypes: [...(rule.subscribeEventTypes ?? [])],
     granting: [{ policy, bitmap: rule.capabilitiesBitmap }],
+    grantingByBit: [],
   };
+}
+
+/** Computed lazily: compiling runs per token, and most patterns never see most operations. */
+function grantingFor(perms: Permissions, bit: number): readonly string[] {
+  let names = perms.grantingByBit[bit];
+  if (names === undefined) {
+    const set = new Set<string>();
+    for (const g of perms.granting) if ((g.bitmap & (1 << bit)) !== 0) set.add(g.policy);
+    names = Object.freeze([...set]);
+    perms.grantingByBit[bit] = names;
+  }
+  return names;
 }
 
 /** Vault's NewACL merge of a second rule for the same pattern. */

@@ -69,9 +69,15 @@ export class SegmentTree<P> {
     return this.rules.length;
   }
 
-  /** Calls `visit` for every rule matching the path split into `parts`. */
-  match(parts: readonly string[], visit: (rule: SegmentRule<P>) => void): void {
-    walk(this.root, parts, 0, visit);
+  /**
+   * The highest-priority rule matching `path` (see yieldsTo), or `start` when none beats it.
+   * Walks the path in place rather than splitting it: most requests share no first segment
+   * with any `+` rule and cost one map lookup here.
+   */
+  best(path: string, start: WildcardCandidate<P> | undefined): WildcardCandidate<P> | undefined {
+    const holder = { best: start };
+    walk(this.root, path, 0, holder);
+    return holder.best;
   }
 }
 
@@ -86,15 +92,26 @@ function child<P>(node: SegmentNode<P>, part: string): SegmentNode<P> {
   return next;
 }
 
-function walk<P>(node: SegmentNode<P>, parts: readonly string[], i: number, visit: (rule: SegmentRule<P>) => void): void {
-  if (i < parts.length && node.prefixEnds) node.prefixEnds.forEachPrefixOf(parts[i] as string, (rule) => visit(rule));
-  if (i === parts.length) {
-    if (node.exact) visit(node.exact);
+/**
+ * `pos` is where the current segment starts; `path.length + 1` means every segment has been
+ * consumed (the path "a/" has two segments, the second empty, as strings.Split gives).
+ */
+function walk<P>(node: SegmentNode<P>, path: string, pos: number, holder: { best: WildcardCandidate<P> | undefined }): void {
+  if (pos > path.length) {
+    if (node.exact) consider(holder, node.exact);
     return;
   }
-  const lit = node.literal?.get(parts[i] as string);
-  if (lit) walk(lit, parts, i + 1, visit);
-  if (node.plus) walk(node.plus, parts, i + 1, visit);
+  let end = path.indexOf("/", pos);
+  if (end < 0) end = path.length;
+  const segment = path.slice(pos, end);
+  if (node.prefixEnds) node.prefixEnds.forEachPrefixOf(segment, (rule) => consider(holder, rule));
+  const lit = node.literal?.get(segment);
+  if (lit) walk(lit, path, end + 1, holder);
+  if (node.plus) walk(node.plus, path, end + 1, holder);
+}
+
+function consider<P>(holder: { best: WildcardCandidate<P> | undefined }, rule: WildcardCandidate<P>): void {
+  if (holder.best === undefined || yieldsTo(holder.best, rule)) holder.best = rule;
 }
 
 /**
