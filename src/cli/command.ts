@@ -5,7 +5,7 @@
  */
 import { renderFlagHelp, type FlagSpec, type ParsedFlags } from "./flags.js";
 import { ApiError, TransportError, VaultClient, type ClientConfig } from "./http-client.js";
-import { Ui, type CliIo } from "./io.js";
+import { Ui, promptSecret, type CliIo } from "./io.js";
 import { TokenHelper } from "./token-helper.js";
 import { outputData, outputList, outputSecret, printRawField, type OutputContext } from "./output.js";
 import type { Secret } from "./secret.js";
@@ -107,6 +107,14 @@ export class Ctx implements OutputContext {
       throw new LocalError(`Error initializing client: ${(err as Error).message}`);
     }
     return this.cachedClient;
+  }
+
+  /** Asks for a hidden value; refuses to wait on a terminal when -non-interactive is set. */
+  async prompt(label: string): Promise<string> {
+    if (this.flags.bool("non-interactive") && this.io.stdin.isTTY === true) {
+      throw new LocalError(`${label.replace(/ \(will be hidden\): $/, "")} is required, and -non-interactive forbids asking for it`);
+    }
+    return promptSecret(this.io, label);
   }
 
   secret(secret: Secret | null): number {

@@ -4,9 +4,8 @@
  * auth/<path>/login, with the username in the URL for the username/password methods.
  */
 import { wrapAtLength } from "../gofmt.js";
-import { promptSecret } from "../io.js";
 import { DataArgError, parseDataArgs, toStringMap } from "../data-args.js";
-import { sanitizePath, type Command, type Ctx } from "../command.js";
+import { LocalError, sanitizePath, type Command, type Ctx } from "../command.js";
 import type { VaultClient } from "../http-client.js";
 import { parseSecret, type Secret } from "../secret.js";
 
@@ -107,6 +106,10 @@ Usage: mayfly login [options] [AUTH K=V...]
     try {
       secret = method === "token" ? await loginWithToken(ctx, client, config) : await loginWithMethod(ctx, client, method, mount, config);
     } catch (err) {
+      if (err instanceof LocalError) {
+        ctx.ui.error(err.message);
+        return 1;
+      }
       ctx.ui.error(`Error authenticating: ${(err as Error).message}`);
       return 2;
     }
@@ -143,7 +146,7 @@ Usage: mayfly login [options] [AUTH K=V...]
 async function loginWithToken(ctx: Ctx, client: VaultClient, config: Record<string, string>): Promise<Secret> {
   // "mayfly login -" arrives here as token=<stdin>, read by the data-argument parser.
   let token = (config["token"] ?? "").trim();
-  if (token === "") token = (await promptSecret(ctx.io, "Token (will be hidden): ")).trim();
+  if (token === "") token = (await ctx.prompt("Token (will be hidden): ")).trim();
   if (token === "") throw new Error("a token must be passed to auth, please view the help for more information");
   let lookup: Secret;
   try {
@@ -162,7 +165,7 @@ async function loginWithMethod(ctx: Ctx, client: VaultClient, method: string, mo
     const username = body["username"] ?? ctx.io.env["USER"] ?? "";
     if (username === "") throw new Error("'username' must be specified");
     delete body["username"];
-    if (body["password"] === undefined) body["password"] = await promptSecret(ctx.io, "Password (will be hidden): ");
+    if (body["password"] === undefined) body["password"] = await ctx.prompt("Password (will be hidden): ");
     path = `${path}/${username}`;
   }
   // Logging in never uses the stored token: it may be stale or for another server.

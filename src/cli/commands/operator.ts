@@ -2,7 +2,6 @@
 import type { Command, Ctx } from "../command.js";
 import { goStruct, tableOutput, columnize, wrapAtLength } from "../gofmt.js";
 import type { VaultClient } from "../http-client.js";
-import { promptSecret } from "../io.js";
 
 type Json = Record<string, unknown>;
 
@@ -222,7 +221,7 @@ Usage: mayfly operator unseal [options] [KEY]
     let key = (ctx.args[0] ?? "").trim();
     if (key === "") {
       try {
-        key = (await promptSecret(ctx.io, "Unseal Key (will be hidden): ")).trim();
+        key = (await ctx.prompt("Unseal Key (will be hidden): ")).trim();
       } catch (err) {
         ctx.ui.error(wrapAtLength(`An error occurred attempting to ask for an unseal key: ${(err as Error).message}`));
         return 1;
