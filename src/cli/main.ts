@@ -14,7 +14,7 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 });
 const isServer = argv[0] === "server";
 
-runCli(argv, {
+void runCli(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   stdin: process.stdin,

@@ -8,7 +8,7 @@ import { toApiError, type VaultClient } from "../http-client.js";
 import { parseSecret } from "../secret.js";
 import { sanitizePath, type Ctx } from "../command.js";
 import { DataArgError, parseDataArgs } from "../data-args.js";
-import { headerForMap, padEqualSigns } from "../gofmt.js";
+import { padEqualSigns } from "../gofmt.js";
 import type { FlagSpec } from "../flags.js";
 
 export const mountFlag: FlagSpec = {
@@ -93,10 +93,6 @@ export function outputPath(ctx: Ctx, path: string, title: string): void {
   ctx.ui.info(padEqualSigns(title, path.length));
   ctx.ui.info(path);
   ctx.ui.info("");
-}
-
-export function mapHeader(title: string, data: Record<string, unknown>): string {
-  return headerForMap(title, data);
 }
 
 /** -versions values split on commas (kvParseVersionsFlags). */

@@ -4,7 +4,8 @@ import type { Command, Ctx } from "../command.js";
 import { formatGoDuration } from "../duration.js";
 import type { Secret } from "../secret.js";
 import { target } from "./kv.js";
-import { asMap, mapHeader, mountFlag, outputPath } from "./kv-helpers.js";
+import { asMap, mountFlag, outputPath } from "./kv-helpers.js";
+import { headerForMap } from "../gofmt.js";
 
 async function metadataTarget(ctx: Ctx) {
   const bad = ctx.expectArgs(1, 1);
@@ -53,12 +54,12 @@ Usage: mayfly kv metadata get [options] KEY
     const rest = { ...(secret.data ?? {}) };
     delete rest["versions"];
     outputPath(ctx, t.path, "Metadata Path");
-    ctx.ui.info(mapHeader("Metadata", rest));
+    ctx.ui.info(headerForMap("Metadata", rest));
     ctx.secret({ ...secret, data: rest });
     const numbers = Object.keys(versions).map(Number).filter(Number.isInteger).sort((a, b) => a - b);
     for (const v of numbers) {
       const info = asMap(versions[String(v)]) ?? {};
-      ctx.ui.info("\n" + mapHeader(`Version ${v}`, info));
+      ctx.ui.info("\n" + headerForMap(`Version ${v}`, info));
       ctx.data(info);
     }
     return 0;

@@ -1,5 +1,6 @@
 /** kv put|get|patch|list|delete|undelete|destroy (command/kv_*.go). */
-import { ApiError, TransportError, type VaultClient } from "../http-client.js";
+import { ApiError, type VaultClient } from "../http-client.js";
+import { headerForMap } from "../gofmt.js";
 import type { Command, Ctx } from "../command.js";
 import type { Secret } from "../secret.js";
 import { printWarnings } from "../output.js";
@@ -8,7 +9,6 @@ import {
   addPrefixToKvPath,
   asMap,
   kvData,
-  mapHeader,
   mountFlag,
   outputPath,
   parseVersions,
@@ -22,7 +22,8 @@ export async function target(ctx: Ctx, client: VaultClient, arg: string, prefix:
   try {
     return await resolveKv(ctx, client, arg, prefix);
   } catch (err) {
-    if (err instanceof ApiError || err instanceof TransportError || err instanceof Error) {
+    // API, transport and preflight-shape errors alike: Vault prints the message alone.
+    if (err instanceof Error) {
       ctx.ui.error(err.message);
       return 2;
     }
@@ -37,7 +38,7 @@ function printWriteResult(ctx: Ctx, fullPath: string, secret: Secret): number {
   if (ctx.format === "table") {
     outputPath(ctx, fullPath, "Secret Path");
     const metadata = secret.data ?? {};
-    ctx.ui.info(mapHeader("Metadata", metadata));
+    ctx.ui.info(headerForMap("Metadata", metadata));
     return ctx.data(metadata);
   }
   return ctx.secret(secret);
@@ -131,13 +132,13 @@ Usage: mayfly kv get [options] KEY
     if (t.v2) outputPath(ctx, t.fullPath, "Secret Path");
     const metadata = asMap(secret.data?.["metadata"]);
     if (t.v2 && metadata !== null) {
-      ctx.ui.info(mapHeader("Metadata", metadata));
+      ctx.ui.info(headerForMap("Metadata", metadata));
       ctx.data(metadata);
       ctx.ui.info("");
     }
     const data = t.v2 ? asMap(secret.data?.["data"]) : secret.data;
     if (data !== null) {
-      ctx.ui.info(mapHeader("Data", data));
+      ctx.ui.info(headerForMap("Data", data));
       ctx.data(data);
     }
     return 0;
