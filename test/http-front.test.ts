@@ -12,7 +12,14 @@ import tls from "node:tls";
 import { setTimeout as delay } from "node:timers/promises";
 import nodeVault from "node-vault";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { createFront, FrontSocket, isListRequest, LIST_MARKER_HEADER, type FrontOptions } from "../src/http/front.js";
+import {
+  createFront,
+  FrontSocket,
+  isListRequest,
+  LIST_MARKER_HEADER,
+  TlsFrontSocket,
+  type FrontOptions,
+} from "../src/http/front.js";
 
 interface Echo {
   method: string;
@@ -24,9 +31,11 @@ interface Echo {
   trailers: Record<string, string>;
   remoteAddress: string | undefined;
   remotePort: number | undefined;
+  remoteFamily: string | undefined;
   localPort: number | undefined;
   encrypted: boolean;
   authorized: boolean | null;
+  authorizationError: string | null;
   peerCommonName: string | null;
   alpnProtocol: string | false | null;
 }
@@ -36,8 +45,8 @@ function echo(req: http.IncomingMessage, res: http.ServerResponse): void {
   req.on("data", (chunk: Buffer) => chunks.push(chunk));
   req.on("end", () => {
     const socket = req.socket as unknown as FrontSocket;
-    const encrypted = socket.encrypted === true;
-    const peer = encrypted ? socket.getPeerCertificate() : null;
+    const tlsSocket = socket instanceof TlsFrontSocket ? socket : null;
+    const peer = tlsSocket?.getPeerCertificate() ?? null;
     const payload: Echo = {
       method: req.method ?? "",
       url: req.url ?? "",
@@ -48,11 +57,13 @@ function echo(req: http.IncomingMessage, res: http.ServerResponse): void {
       trailers: req.trailers as Record<string, string>,
       remoteAddress: socket.remoteAddress,
       remotePort: socket.remotePort,
+      remoteFamily: socket.remoteFamily,
       localPort: socket.localPort,
-      encrypted,
-      authorized: encrypted ? socket.authorized ?? null : null,
+      encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+      authorized: tlsSocket?.authorized ?? null,
+      authorizationError: tlsSocket?.authorizationError ? String(tlsSocket.authorizationError) : null,
       peerCommonName: (peer?.subject?.CN as string | undefined) ?? null,
-      alpnProtocol: encrypted ? socket.alpnProtocol ?? null : null,
+      alpnProtocol: tlsSocket?.alpnProtocol ?? null,
     };
     const text = JSON.stringify(payload);
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
@@ -309,7 +320,12 @@ describe("LIST through the front", () => {
     const client = await RawClient.connect(port);
     client.write(get("/"));
     const [seen] = await client.echoes(1);
-    expect(seen).toMatchObject({ remoteAddress: "127.0.0.1", remotePort: client.socket.localPort, localPort: port });
+    expect(seen).toMatchObject({
+      remoteAddress: "127.0.0.1",
+      remotePort: client.socket.localPort,
+      remoteFamily: "IPv4",
+      localPort: port,
+    });
     expect(seen!.encrypted).toBe(false);
   });
 });
@@ -638,6 +654,7 @@ describe("TLS", () => {
       list: true,
       encrypted: true,
       authorized: true,
+      authorizationError: null,
       peerCommonName: "mayfly-client",
       alpnProtocol: "http/1.1",
       remoteAddress: "127.0.0.1",
@@ -648,7 +665,9 @@ describe("TLS", () => {
     const { port } = await startFront({ front: tlsFront() });
     const stranger = await RawClient.connectTls(port, { ca: pem.serverCert, key: pem.strangerKey, cert: pem.strangerCert });
     stranger.write(get("/"));
-    expect((await stranger.echoes(1))[0]).toMatchObject({ authorized: false, peerCommonName: "stranger" });
+    const [seenStranger] = await stranger.echoes(1);
+    expect(seenStranger).toMatchObject({ authorized: false, peerCommonName: "stranger" });
+    expect(seenStranger!.authorizationError).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
     const anonymous = await RawClient.connectTls(port, { ca: pem.serverCert });
     anonymous.write(get("/"));
     expect((await anonymous.echoes(1))[0]).toMatchObject({ authorized: false, peerCommonName: null });

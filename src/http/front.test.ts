@@ -1,7 +1,8 @@
 import http from "node:http";
+import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { RequestFramer } from "./front/framer.js";
-import { isListRequest, LIST_MARKER_HEADER } from "./front.js";
+import { FrontSocket, isListRequest, LIST_MARKER_HEADER } from "./front.js";
 
 const MARKER_LINE = `${LIST_MARKER_HEADER}: m\r\n`;
 
@@ -176,5 +177,15 @@ describe("isListRequest", () => {
     expect(isListRequest(requestWith({}))).toBe(false);
     expect(isListRequest(requestWith({ [LIST_MARKER_HEADER]: "1" }))).toBe(false);
     expect(isListRequest(requestWith({ [LIST_MARKER_HEADER]: "0".repeat(32) }))).toBe(false);
+  });
+});
+
+describe("FrontSocket", () => {
+  it("looks like a plain net.Socket when not over TLS: no encrypted flag, no certificate methods", () => {
+    const socket = new FrontSocket(new net.Socket(), newFramer());
+    expect("encrypted" in socket).toBe(false);
+    expect("getPeerCertificate" in socket).toBe(false);
+    expect("_handle" in socket).toBe(false);
+    socket.destroy();
   });
 });

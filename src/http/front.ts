@@ -8,9 +8,9 @@ import type http from "node:http";
 import net from "node:net";
 import tls from "node:tls";
 import { RequestFramer } from "./front/framer.js";
-import { FrontSocket } from "./front/socket.js";
+import { FrontSocket, TlsFrontSocket } from "./front/socket.js";
 
-export { FrontSocket } from "./front/socket.js";
+export { FrontSocket, TlsFrontSocket } from "./front/socket.js";
 
 /** Header the front adds to a request that arrived as LIST; read it with isListRequest(). */
 export const LIST_MARKER_HEADER = "x-mayfly-list-method";
@@ -47,23 +47,20 @@ export function createFront(httpServer: http.Server, options: FrontOptions = {})
   // http.Server keeps its `maxHeaderSize` option on itself, untyped in @types/node.
   const serverLimitBytes = (httpServer as http.Server & { maxHeaderSize?: number }).maxHeaderSize ?? 0;
   const maxHeaderBytes = options.maxHeaderBytes ?? Math.max(DEFAULT_MAX_HEADER_BYTES, serverLimitBytes);
-  const handOver = (raw: net.Socket): void => {
-    const framer = new RequestFramer({
-      maxHeaderBytes,
-      markerName: LIST_MARKER_HEADER,
-      markerLine,
-      forgedName: FORGED_MARKER_HEADER,
-    });
-    httpServer.emit("connection", new FrontSocket(raw, framer));
-  };
+  const newFramer = (): RequestFramer =>
+    new RequestFramer({ maxHeaderBytes, markerName: LIST_MARKER_HEADER, markerLine, forgedName: FORGED_MARKER_HEADER });
 
   // allowHalfOpen as http.Server sets it: a client's FIN must not end our replies early.
   const front: net.Server =
     options.tls === undefined
-      ? net.createServer({ allowHalfOpen: true, noDelay: true }, handOver)
+      ? net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
+          httpServer.emit("connection", new FrontSocket(raw, newFramer()));
+        })
       : tls
           .createServer({ ALPNProtocols: ["http/1.1"], ...options.tls, allowHalfOpen: true, noDelay: true })
-          .on("secureConnection", handOver);
+          .on("secureConnection", (raw: tls.TLSSocket) => {
+            httpServer.emit("connection", new TlsFrontSocket(raw, newFramer()));
+          });
 
   front.on("listening", () => startConnectionTracking(httpServer));
 

@@ -4,19 +4,6 @@ import type tls from "node:tls";
 import type { X509Certificate } from "node:crypto";
 import type { RequestFramer } from "./framer.js";
 
-// Only the TLS members http.Server's users read; present when the wrapped socket is a TLSSocket.
-type TlsMembers = Pick<
-  tls.TLSSocket,
-  | "authorized"
-  | "authorizationError"
-  | "alpnProtocol"
-  | "getPeerCertificate"
-  | "getPeerX509Certificate"
-  | "getCipher"
-  | "getProtocol"
-  | "isSessionReused"
->;
-
 /**
  * What http.Server gets instead of the accepted socket: the client's bytes after framing
  * (LIST rewritten), and everything else — writes, timeouts, addresses, TLS state — forwarded
@@ -29,7 +16,6 @@ export class FrontSocket extends Duplex {
   readonly remoteFamily: string | undefined;
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
-  readonly encrypted: true | undefined;
   readonly connecting = false;
 
   private readonly raw: net.Socket;
@@ -54,7 +40,6 @@ export class FrontSocket extends Duplex {
     this.remoteFamily = raw.remoteFamily;
     this.localAddress = raw.localAddress;
     this.localPort = raw.localPort;
-    this.encrypted = (raw as Partial<tls.TLSSocket>).encrypted === true ? true : undefined;
 
     this.pushPiece = (piece) => {
       if (!this.push(piece) && !this.pausedForBackPressure) {
@@ -106,11 +91,6 @@ export class FrontSocket extends Duplex {
   /** The socket http.Server never sees; for code that needs more than this class forwards. */
   get underlyingSocket(): net.Socket {
     return this.raw;
-  }
-
-  /** True when nothing of a request is buffered here: only http.Server can hold one now. */
-  get betweenRequests(): boolean {
-    return this.framer.idle && this.readableLength === 0;
   }
 
   override _read(): void {
@@ -191,26 +171,37 @@ export class FrontSocket extends Duplex {
     return this;
   }
 
-  // Mirrors net.Socket's private hook; http.Server calls it when it consumes a handle.
+  // net.Socket's private hook, which http.Server calls on sockets whose handle it consumes:
+  // never this one today, but a call must not throw if that changes.
   _unrefTimer(): void {
     (this.raw as net.Socket & { _unrefTimer?: () => void })._unrefTimer?.();
   }
+}
 
-  private get tlsSocket(): TlsMembers {
-    if (this.encrypted !== true) throw new Error("not a TLS connection");
-    return this.raw as tls.TLSSocket;
+/**
+ * A FrontSocket over a TLSSocket: adds what code reading TLS state expects of `req.socket`
+ * (an auth method reads the client certificate here). Plain connections get the base class,
+ * which, like net.Socket, has none of these, so `socket.encrypted` tells the two apart.
+ */
+export class TlsFrontSocket extends FrontSocket {
+  readonly encrypted = true;
+  private readonly tlsSocket: tls.TLSSocket;
+
+  constructor(raw: tls.TLSSocket, framer: RequestFramer) {
+    super(raw, framer);
+    this.tlsSocket = raw;
   }
 
-  get authorized(): boolean | undefined {
-    return this.encrypted ? this.tlsSocket.authorized : undefined;
+  get authorized(): boolean {
+    return this.tlsSocket.authorized;
   }
 
   get authorizationError(): Error | undefined {
-    return this.encrypted ? this.tlsSocket.authorizationError : undefined;
+    return this.tlsSocket.authorizationError;
   }
 
-  get alpnProtocol(): string | false | null | undefined {
-    return this.encrypted ? this.tlsSocket.alpnProtocol : undefined;
+  get alpnProtocol(): string | false | null {
+    return this.tlsSocket.alpnProtocol;
   }
 
   getPeerCertificate(detailed: true): tls.DetailedPeerCertificate;
