@@ -94,7 +94,7 @@ describe("RequestFramer", () => {
 
   it("gives the same result however the stream is cut, down to single bytes", () => {
     const stream =
-      "POST /a HTTP/1.1\r\nContent-Length: 11\r\nX-Mayfly-List-Method: 1\r\n\r\nLIST /x 123" +
+      `POST /a HTTP/1.1\r\nX-Long: ${"v".repeat(1500)}\r\nContent-Length: 11\r\nX-Mayfly-List-Method: 1\r\n\r\nLIST /x 123` +
       "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n4;e=1\r\nLIST\r\n0\r\nT: 1\r\n\r\n" +
       "\r\nLIST /c HTTP/1.1\r\nHost: x\r\nx-mayfly-list-method: 1\r\n\r\n" +
       "GET /d HTTP/1.0\r\nContent-Length: 0\r\n\r\n";

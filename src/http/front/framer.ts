@@ -18,6 +18,7 @@ const MAX_CHUNK_LINE_BYTES = 4096;
 // 2^53 fits 13 hex digits and 15 decimal ones without losing precision.
 const MAX_CHUNK_SIZE_DIGITS = 13;
 const MAX_CONTENT_LENGTH_DIGITS = 15;
+const MAX_KEPT_CARRY_BYTES = 1024;
 
 const enum State {
   RequestStart,
@@ -48,8 +49,11 @@ export class RequestFramer {
   private state: State = State.RequestStart;
   // Bytes not passed on yet, always the start of a line whose fate (rewrite or not) is open.
   private held: Buffer | null = null;
-  // Copy of the current line's bytes already passed on in earlier reads, to parse it whole.
-  private carry: Buffer[] = [];
+  // Copy of the current line's bytes already passed on in earlier reads, to parse it whole:
+  // carry[0, carryBytes). One buffer, grown by doubling, so a line trickled in byte by byte
+  // costs memory in proportion to its length, not to the number of reads.
+  private carry: Buffer | null = null;
+  private carryBytes = 0;
   private atLineStart = false;
   // Bytes the current head, trailer section or chunk-size line may still take.
   private budgetBytes = 0;
@@ -153,19 +157,22 @@ export class RequestFramer {
       this.budgetBytes -= lineEnd - i;
       if (this.budgetBytes < 0 && !rewrittenLine) {
         this.state = State.Passthrough;
-        this.carry = [];
+        this.carry = null;
+        this.carryBytes = 0;
         break;
       }
       if (lf === -1) {
-        if (!rewrittenLine) this.carry.push(Buffer.from(chunk.subarray(i)));
+        if (!rewrittenLine) this.appendCarry(chunk, i, n);
         i = n;
         break;
       }
       let line = chunk.subarray(i, lf);
-      if (this.carry.length > 0) {
-        this.carry.push(line);
-        line = Buffer.concat(this.carry);
-        this.carry = [];
+      if (this.carryBytes > 0) {
+        this.appendCarry(chunk, i, lf);
+        line = this.carry!.subarray(0, this.carryBytes);
+        this.carryBytes = 0;
+        // Keep a small buffer for the next split line, not one grown for a rare long one.
+        if (this.carry!.length > MAX_KEPT_CARRY_BYTES) this.carry = null;
       }
       const contentEnd = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
       i = lf + 1;
@@ -208,6 +215,17 @@ export class RequestFramer {
       if (this.state === State.Passthrough) break;
     }
     if (from < n) emit(from === 0 ? chunk : chunk.subarray(from));
+  }
+
+  private appendCarry(chunk: Buffer, start: number, end: number): void {
+    const needed = this.carryBytes + (end - start);
+    if (this.carry === null || this.carry.length < needed) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, 2 * (this.carry?.length ?? 64)));
+      if (this.carry !== null) this.carry.copy(grown, 0, 0, this.carryBytes);
+      this.carry = grown;
+    }
+    chunk.copy(this.carry, this.carryBytes, start, end);
+    this.carryBytes = needed;
   }
 
   private startHead(): void {
