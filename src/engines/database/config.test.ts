@@ -58,8 +58,8 @@ describe("config/<name>", () => {
     const w = await h.write("config/prod", base);
     expect(w.status).toBe(400);
     expect(w.errors[0]).toMatch(/^error creating database object: error verifying connection/);
-    expect((await h.read("config/prod")).status).toBe(204);
-    expect((await h.list("config/")).data).toEqual({ keys: [] });
+    expect((await h.read("config/prod")).status).toBe(404);
+    expect((await h.list("config/")).status).toBe(404);
     expect(db.openPools).toBe(0);
   });
 
@@ -115,7 +115,7 @@ describe("config/<name>", () => {
     expect(db.openPools).toBe(1);
     expect((await h.remove("config/prod")).status).toBe(204);
     expect(db.openPools).toBe(0);
-    expect((await h.read("config/prod")).status).toBe(204);
+    expect((await h.read("config/prod")).status).toBe(404);
   });
 
   it("replaces the pool when the config is overwritten, and on reset", async () => {

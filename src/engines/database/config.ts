@@ -3,13 +3,13 @@
  * the engine's own (plugin_name, allowed_roles, ...) is a connection detail handed to the
  * plugin as given, and an update merges new details over the stored ones.
  */
-import { badRequest, isMayflyError } from "../../framework/errors.js";
+import { badRequest, isMayflyError, notFound } from "../../framework/errors.js";
 import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import { putJson } from "../../storage/storage.js";
 import { DEFAULT_MAX_OPEN_CONNECTIONS, optionalString } from "./connections.js";
 import type { DatabaseEngine } from "./engine.js";
-import { getConfig, keys, type DbConfigEntry } from "./store.js";
+import { getConfig, keys, listKeys, type DbConfigEntry } from "./store.js";
 
 export const configFields = {
   name: { type: "string", required: true },
@@ -67,7 +67,7 @@ export function configPaths(engine: DatabaseEngine): PathDef[] {
     definePath({
       pattern: "config/",
       operations: {
-        list: async (req) => ({ data: { keys: await req.storage.list(keys.configPrefix) } }),
+        list: async (req) => listKeys(req.storage, keys.configPrefix),
       },
     }),
     definePath({
@@ -86,7 +86,7 @@ export function configPaths(engine: DatabaseEngine): PathDef[] {
 
 async function readConfig(req: Request, f: Fields<typeof configFields>): Promise<Response | undefined> {
   const cfg = await getConfig(req.storage, f.values.name);
-  if (!cfg) return undefined;
+  if (!cfg) throw notFound();
   const details: Record<string, unknown> = { ...cfg.connection_details };
   for (const k of SECRET_DETAILS) delete details[k];
   if (typeof details.connection_url === "string") details.connection_url = redactUrl(details.connection_url);

@@ -1,11 +1,11 @@
 /** `roles/<name>`: dynamic roles, whose credentials are created per request and leased. */
-import { badRequest } from "../../framework/errors.js";
+import { badRequest, notFound } from "../../framework/errors.js";
 import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import { putJson } from "../../storage/storage.js";
 import type { DatabaseEngine } from "./engine.js";
 import { directTableGrants, tableGrantWarning } from "./hygiene.js";
-import { getConfig, getRole, getStaticRole, keys, type RoleEntry } from "./store.js";
+import { getConfig, getRole, getStaticRole, keys, listKeys, type RoleEntry } from "./store.js";
 
 export const roleFields = {
   name: { type: "string", required: true },
@@ -27,7 +27,7 @@ export function rolePaths(engine: DatabaseEngine): PathDef[] {
   return [
     definePath({
       pattern: "roles/",
-      operations: { list: async (req) => ({ data: { keys: await req.storage.list(keys.rolePrefix) } }) },
+      operations: { list: async (req) => listKeys(req.storage, keys.rolePrefix) },
     }),
     definePath({
       pattern: "roles/:name",
@@ -45,7 +45,7 @@ export function rolePaths(engine: DatabaseEngine): PathDef[] {
 
 async function readRole(req: Request, f: Fields<typeof roleFields>): Promise<Response | undefined> {
   const role = await getRole(req.storage, f.values.name);
-  if (!role) return undefined;
+  if (!role) throw notFound();
   const data: Record<string, unknown> = {
     db_name: role.db_name,
     creation_statements: role.creation_statements,

@@ -2,7 +2,7 @@
  * `static-roles/<name>` map one existing database user to a password the engine rotates
  * on a period or a cron schedule; `static-creds/<name>` reads the current password.
  */
-import { badRequest } from "../../framework/errors.js";
+import { badRequest, notFound } from "../../framework/errors.js";
 import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import { CronError, parseCron } from "./cron.js";
@@ -15,6 +15,7 @@ import {
   getRole,
   getStaticRole,
   keys,
+  listKeys,
   putStaticRole,
   requireConfig,
   type StaticRoleEntry,
@@ -43,7 +44,7 @@ export function staticRolePaths(engine: DatabaseEngine): PathDef[] {
   return [
     definePath({
       pattern: "static-roles/",
-      operations: { list: async (req) => ({ data: { keys: await req.storage.list(keys.staticRolePrefix) } }) },
+      operations: { list: async (req) => listKeys(req.storage, keys.staticRolePrefix) },
     }),
     definePath({
       pattern: "static-roles/:name",
@@ -66,7 +67,7 @@ export function staticRolePaths(engine: DatabaseEngine): PathDef[] {
 
 async function readStaticRole(req: Request, f: Fields<typeof staticRoleFields>): Promise<Response | undefined> {
   const role = await getStaticRole(req.storage, f.values.name);
-  if (!role) return undefined;
+  if (!role) throw notFound();
   const data: Record<string, unknown> = {
     db_name: role.db_name,
     username: role.username,

@@ -11,7 +11,7 @@
  */
 import type { Storage } from "../../storage/storage.js";
 import { getJson, putJson } from "../../storage/storage.js";
-import { internalError } from "../../framework/errors.js";
+import { internalError, notFound } from "../../framework/errors.js";
 
 export interface DbConfigEntry {
   plugin_name: string;
@@ -117,6 +117,13 @@ export function globMatch(pattern: string, s: string): boolean {
 export function assertAllowed(cfg: DbConfigEntry, roleName: string): void {
   // Vault answers 500 with this text (a plain error), and clients match on it.
   if (!isRoleAllowed(cfg.allowed_roles, roleName)) throw internalError(`"${roleName}" is not an allowed role`);
+}
+
+/** Vault answers an empty listing with 404. */
+export async function listKeys(s: Storage, prefix: string): Promise<{ data: { keys: string[] } }> {
+  const found = (await s.list(prefix)).filter((k) => !k.endsWith("/"));
+  if (found.length === 0) throw notFound();
+  return { data: { keys: found } };
 }
 
 export function stringList(v: unknown): string[] {
