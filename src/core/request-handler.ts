@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { addressInCidrs } from "../framework/cidr.js";
 import { badRequest, isMayflyError, MayflyError, notFound, permissionDenied } from "../framework/errors.js";
 import type { Caller, ConnectionInfo, Operation, Request, Response } from "../framework/types.js";
 import type { AuditAuthInput, AuditRequestInput } from "./audit/index.js";
@@ -81,7 +82,9 @@ async function pipeline(
 
   const unauthenticated = mounted?.isUnauthenticated(relativePath) ?? false;
   // Unauthenticated paths (logins, the UI mount listing) still see a valid token if one was sent.
-  const entry = inb.clientToken ? await core.tokens.lookup(inb.clientToken, core.nowMs()) : undefined;
+  let entry = inb.clientToken ? await core.tokens.lookup(inb.clientToken, core.nowMs()) : undefined;
+  // A token bound to CIDRs is no token at all from anywhere else.
+  if (entry && entry.boundCidrs.length > 0 && !addressInCidrs(inb.connection.remoteAddress, entry.boundCidrs)) entry = undefined;
   const caller = entry ? callerOf(inb.clientToken, entry) : ANONYMOUS;
   const auditAuth = entry ? auditAuthOf(inb.clientToken, entry, core.nowMs()) : {};
 

@@ -1,4 +1,5 @@
 import { badRequest } from "../framework/errors.js";
+import { formatGoDuration } from "../framework/duration.js";
 import type { MountInfo } from "../framework/types.js";
 import type { TokenEntry } from "./tokens/token-entry.js";
 import type { TokenStore } from "./tokens/token-store.js";
@@ -55,20 +56,28 @@ export async function issueToken(store: TokenStore, p: TokenParams, nowMs: numbe
   let ttl: number;
   let maxTtl: number;
   if (p.periodSeconds > 0) {
-    ttl = p.periodSeconds;
+    // A period longer than the mount allows is capped, as Vault does.
+    let period = p.periodSeconds;
+    if (mountMax > 0 && period > mountMax) {
+      warnings.push(`period of "${formatGoDuration(period)}" exceeded the effective max_ttl of "${formatGoDuration(mountMax)}"; period value is capped accordingly`);
+      period = mountMax;
+    }
+    ttl = period;
     maxTtl = p.explicitMaxTtlSeconds;
   } else {
     maxTtl = p.explicitMaxTtlSeconds > 0 ? Math.min(p.explicitMaxTtlSeconds, mountMax) : mountMax;
-    // A root token asked for without a TTL never expires, as in Vault.
     if (isRoot && p.ttlSeconds === 0 && p.explicitMaxTtlSeconds === 0) {
+      // A root token asked for without a TTL never expires, as in Vault.
       ttl = 0;
       maxTtl = 0;
+    } else if (isRoot && p.ttlSeconds === 0) {
+      ttl = maxTtl;
     } else {
       ttl = p.ttlSeconds > 0 ? p.ttlSeconds : p.authMount.defaultLeaseTtlSeconds();
     }
   }
   if (maxTtl > 0 && ttl > maxTtl) {
-    warnings.push(`TTL of "${ttl}s" exceeded the effective max_ttl of "${maxTtl}s"; TTL value is capped accordingly`);
+    warnings.push(`TTL of "${formatGoDuration(ttl)}" exceeded the effective max_ttl of "${formatGoDuration(maxTtl)}"; TTL value is capped accordingly`);
     ttl = maxTtl;
   }
   // A child never outlives a parent that has an explicit limit.
@@ -90,7 +99,7 @@ export async function issueToken(store: TokenStore, p: TokenParams, nowMs: numbe
       creationTtlSeconds: ttl,
       expireTimeMs,
       explicitMaxTtlSeconds: p.explicitMaxTtlSeconds,
-      periodSeconds: p.periodSeconds,
+      periodSeconds: p.periodSeconds > 0 && mountMax > 0 ? Math.min(p.periodSeconds, mountMax) : p.periodSeconds,
       renewable: p.renewable && ttl > 0,
       type: p.type,
       entityId: p.entityId,
