@@ -1,0 +1,178 @@
+import { describe, it, expect } from "vitest";
+import { isMayflyError } from "../framework/errors.js";
+import { parseServerConfig } from "./config.js";
+
+function refusal(text: string, file = "config.hcl"): string {
+  try {
+    parseServerConfig(text, file);
+  } catch (e) {
+    if (isMayflyError(e)) return e.message;
+    throw e;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("parseServerConfig", () => {
+  it("reads a full HCL configuration", () => {
+    const config = parseServerConfig(
+      `# production
+storage "sqlite" {
+  path        = "/var/lib/mayfly/mayfly.db"
+  synchronous = "normal"
+}
+
+listener "tcp" {
+  address            = "0.0.0.0:8200"
+  tls_cert_file      = "/etc/mayfly/tls.crt"
+  tls_key_file       = "/etc/mayfly/tls.key"
+  tls_client_ca_file = "/etc/mayfly/ca.crt"
+  tls_min_version    = "tls13"
+  max_request_size   = 1048576
+  max_request_duration = "30s"
+}
+
+listener "tcp" {
+  address     = "127.0.0.1:8201"
+  tls_disable = "true"
+}
+
+api_addr          = "https://mayfly.example.com:8200"
+cluster_addr      = "https://10.0.0.5:8201"
+default_lease_ttl = "1h30m"
+max_lease_ttl     = 86400
+log_level         = "Warning"
+log_format        = "json"
+ui                = true
+disable_mlock     = true
+pid_file          = "/run/mayfly.pid"
+cluster_name      = "main"
+`,
+      "prod.hcl",
+    );
+    expect(config).toEqual({
+      storage: { type: "sqlite", path: "/var/lib/mayfly/mayfly.db", synchronous: "normal" },
+      listeners: [
+        {
+          type: "tcp",
+          address: "0.0.0.0:8200",
+          host: "0.0.0.0",
+          port: 8200,
+          tlsDisable: false,
+          tlsCertFile: "/etc/mayfly/tls.crt",
+          tlsKeyFile: "/etc/mayfly/tls.key",
+          tlsClientCaFile: "/etc/mayfly/ca.crt",
+          tlsMinVersion: "tls13",
+          tlsMaxVersion: "tls13",
+          tlsRequireAndVerifyClientCert: false,
+          tlsDisableClientCerts: false,
+          maxRequestSizeBytes: 1048576,
+          maxRequestDurationSeconds: 30,
+          line: 7,
+        },
+        {
+          type: "tcp",
+          address: "127.0.0.1:8201",
+          host: "127.0.0.1",
+          port: 8201,
+          tlsDisable: true,
+          tlsMinVersion: "tls12",
+          tlsMaxVersion: "tls13",
+          tlsRequireAndVerifyClientCert: false,
+          tlsDisableClientCerts: false,
+          maxRequestSizeBytes: 33554432,
+          maxRequestDurationSeconds: 90,
+          line: 17,
+        },
+      ],
+      apiAddr: "https://mayfly.example.com:8200",
+      clusterAddr: "https://10.0.0.5:8201",
+      defaultLeaseTtlSeconds: 5400,
+      maxLeaseTtlSeconds: 86400,
+      logLevel: "warn",
+      logFormat: "json",
+      ui: true,
+      disableMlock: true,
+      pidFile: "/run/mayfly.pid",
+      clusterName: "main",
+      warnings: [],
+    });
+  });
+
+  it("applies Vault's defaults", () => {
+    const config = parseServerConfig('storage "inmem" {}\nlistener "tcp" {\n  tls_disable = 1\n}', "c.hcl");
+    expect(config.storage).toEqual({ type: "inmem" });
+    expect(config.listeners[0]).toMatchObject({ address: "127.0.0.1:8200", host: "127.0.0.1", port: 8200, tlsDisable: true });
+    expect(config.defaultLeaseTtlSeconds).toBe(768 * 3600);
+    expect(config.maxLeaseTtlSeconds).toBe(768 * 3600);
+    expect(config.logLevel).toBeUndefined();
+    expect(config.ui).toBe(false);
+  });
+
+  it("accepts backend as the old name of storage, and IPv6 listener addresses", () => {
+    const config = parseServerConfig('backend "sqlite" { path = "x.db" }\nlistener "tcp" {\n  address = "[::1]:9200"\n  tls_disable = true\n}', "c.hcl");
+    expect(config.storage).toEqual({ type: "sqlite", path: "x.db" });
+    expect(config.listeners[0]).toMatchObject({ host: "::1", port: 9200 });
+  });
+
+  it("lowers an unset default lease TTL to a smaller max", () => {
+    const config = parseServerConfig('storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nmax_lease_ttl = "1h"', "c.hcl");
+    expect(config.defaultLeaseTtlSeconds).toBe(3600);
+    expect(config.maxLeaseTtlSeconds).toBe(3600);
+  });
+
+  it("reads the JSON form, with listeners as a list or an object", () => {
+    const asList = parseServerConfig(
+      JSON.stringify({
+        storage: { sqlite: { path: "/data/m.db" } },
+        listener: [{ tcp: { address: "0.0.0.0:8200", tls_disable: true } }, { tcp: { address: "0.0.0.0:8300", tls_disable: "1" } }],
+        default_lease_ttl: "768h",
+        ui: true,
+      }),
+      "config.json",
+    );
+    expect(asList.storage).toEqual({ type: "sqlite", path: "/data/m.db" });
+    expect(asList.listeners.map((l) => l.port)).toEqual([8200, 8300]);
+    expect(asList.ui).toBe(true);
+    const asObject = parseServerConfig('{"storage": {"inmem": {}}, "listener": {"tcp": {"tls_disable": true}}}', "config.json");
+    expect(asObject.listeners).toHaveLength(1);
+  });
+
+  it("warns about settings given twice", () => {
+    const config = parseServerConfig('storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nui = false\nui = true', "c.hcl");
+    expect(config.ui).toBe(true);
+    expect(config.warnings).toEqual(['"ui" is set more than once; the value on line 4 is used']);
+  });
+
+  it.each([
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\n\nstorage "s3" {}', 'config.hcl:4: only one storage block is allowed (another is on line 1)'],
+    ['listener "tcp" { tls_disable = true }\n\n\nstorage "s3" {\n  bucket = "x"\n}', 'config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)'],
+    ['listener "tcp" { tls_disable = true }', 'config.hcl: no storage configured'],
+    ['storage "inmem" {}', "config.hcl: no listener configured"],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ntelemetry {\n}\nseal "awskms" {}', 'config.hcl:3: unknown keys "telemetry" (line 3), "seal" (line 5) (supported: storage, backend, listener'],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nha_storage "x" {}', 'config.hcl:3: unknown key "ha_storage"'],
+    ['storage "sqlite" {\n  path = "x"\n  table = "kv"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:3: storage "sqlite": unknown key "table" (supported: path, synchronous)'],
+    ['storage "sqlite" {}\nlistener "tcp" { tls_disable = true }', 'config.hcl:1: storage "sqlite": path must be set'],
+    ['storage "sqlite" {\n  path = "x"\n  synchronous = "off"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:3: storage "sqlite": synchronous must be "full" or "normal"'],
+    ['storage "inmem" {\n  path = "x"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:2: storage "inmem": unknown key "path" (it takes no settings)'],
+    ['storage "inmem" {}\nlistener "unix" {}', 'config.hcl:2: unknown listener type "unix" (supported: tcp)'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  address = "localhost"\n  tls_disable = true\n}', 'config.hcl:3: listener "tcp": invalid address "localhost" (expected host:port'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  address = "0.0.0.0:8200"\n}', 'config.hcl:2: listener "tcp": tls_cert_file must be set, or TLS turned off with tls_disable = true'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = "maybe"\n}', 'config.hcl:3: listener "tcp": tls_disable must be true or false'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  tls_min_version = "tls14"\n}', 'config.hcl:4: listener "tcp": tls_min_version must be one of tls10, tls11, tls12, tls13, got "tls14"'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  x_forwarded_for_authorized_addrs = "1.2.3.4"\n}', 'config.hcl:4: listener "tcp": unknown key "x_forwarded_for_authorized_addrs"'],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ndefault_lease_ttl = "forever"', 'config.hcl:3: default_lease_ttl: invalid duration "forever"'],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ndefault_lease_ttl = "2h"\nmax_lease_ttl = "1h"', "config.hcl:3: default_lease_ttl (7200s) must not exceed max_lease_ttl (3600s)"],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nlog_level = "loud"', 'config.hcl:3: unknown log_level "loud"'],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nui = "yes"', "config.hcl:3: ui must be true or false"],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\napi_addr = "mayfly:8200"', 'config.hcl:3: api_addr must be a URL'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable true\n}', 'config.hcl:3:15: expected "=" after "tls_disable"'],
+    ['storage = "inmem"\nlistener "tcp" { tls_disable = true }', 'config.hcl:1:11: "storage" must be a block with 1 label'],
+    ['{"storage": {"inmem": {}}, "listener": {"tcp": {"tls_disable": true}},}', "config.hcl:1:71: expected a quoted key"],
+  ])("refuses %j", (text, message) => {
+    expect(refusal(text)).toContain(message);
+  });
+
+  it("names the file it was given", () => {
+    expect(refusal('storage "file" {}\nlistener "tcp" {}', "/etc/mayfly/server.hcl")).toMatch(/^\/etc\/mayfly\/server\.hcl:1: unknown storage type "file"/);
+  });
+});
