@@ -163,6 +163,18 @@ describe("seeds walkthrough over HTTP", () => {
   });
 });
 
+describe("concurrency over HTTP", () => {
+  it("32 clients at once all get working credentials", async () => {
+    const answers = await Promise.all(Array.from({ length: 32 }, () => api("GET", "database/creds/app-readonly")));
+    expect(answers.filter((a) => a.status !== 200).map((a) => a.body.errors)).toEqual([]);
+    const creds = answers.map((a) => a.body.data as { username: string; password: string });
+    for (const c of creds) expect(await pg.canLogin(c.username, c.password)).toBe(true);
+    const revoked = await api("PUT", "sys/leases/revoke-prefix/database/creds/app-readonly", {});
+    expect(revoked.status).toBe(204);
+    for (const c of creds) expect(await roleExists(c.username)).toBe(false);
+  });
+});
+
 describe("answers clients depend on", () => {
   it("role outside allowed_roles: 500 with Vault's multierror text", async () => {
     await api("POST", "database/roles/reporting", { db_name: "prod-postgres", creation_statements: "CREATE ROLE \"{{name}}\"" });
