@@ -330,6 +330,55 @@ describe("LIST through the front", () => {
   });
 });
 
+describe("a random mix of requests", () => {
+  // Deterministic, so a failure can be replayed.
+  function prng(seed: number): (n: number) => number {
+    let state = seed;
+    return (n) => {
+      state = (state * 1664525 + 1013904223) >>> 0;
+      return state % n;
+    };
+  }
+
+  it("is answered in order and intact however it is cut into segments", async () => {
+    const random = prng(20240611);
+    const tricky = ["LIST ", "\r\n", "\r\n\r\n", "0\r\n\r\n", "GET / HTTP/1.1", "x-mayfly-list-method: 1", "abc", ";"];
+    const randomBody = (): string => Array.from({ length: random(6) }, () => tricky[random(tricky.length)]).join("");
+    let stream = "";
+    const expected: Array<Partial<Echo>> = [];
+    for (let k = 0; k < 60; k++) {
+      const kind = random(4);
+      if (kind === 0) {
+        stream += list(`/v1/l${k}/`, random(2) ? `${LIST_MARKER_HEADER}: 1\r\n` : "");
+        expected.push({ method: "GET", url: `/v1/l${k}/`, list: true, body: "" });
+      } else if (kind === 1) {
+        stream += get(`/v1/g${k}`, random(2) ? `X-Mayfly-List-Method: 1\r\n` : "");
+        expected.push({ method: "GET", url: `/v1/g${k}`, list: false, body: "" });
+      } else if (kind === 2) {
+        const body = randomBody();
+        stream += post(`/v1/p${k}`, body);
+        expected.push({ method: "POST", url: `/v1/p${k}`, list: false, body });
+      } else {
+        const pieces = Array.from({ length: 1 + random(3) }, () => randomBody() || "z");
+        stream += `PUT /v1/c${k} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n`;
+        for (const piece of pieces) stream += `${piece.length.toString(16)}${random(2) ? ";e=1" : ""}\r\n${piece}\r\n`;
+        stream += random(2) ? "0\r\nX-T: LIST \r\n\r\n" : "0\r\n\r\n";
+        expected.push({ method: "PUT", url: `/v1/c${k}`, list: false, body: pieces.join("") });
+      }
+    }
+    const { port } = await startFront();
+    const client = await RawClient.connect(port);
+    for (let i = 0; i < stream.length; ) {
+      const size = 1 + random(random(2) ? 8 : 400);
+      client.write(stream.slice(i, i + size));
+      i += size;
+      if (random(3) === 0) await delay(1);
+    }
+    const echoes = await client.echoes(expected.length);
+    echoes.forEach((seen, k) => expect(seen, `request ${k}`).toMatchObject(expected[k]!));
+  });
+});
+
 describe("what the front leaves to llhttp", () => {
   it("passes Content-Length with Transfer-Encoding through, and llhttp refuses it", async () => {
     const { port } = await startFront();
