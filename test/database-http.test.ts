@@ -163,6 +163,34 @@ describe("seeds walkthrough over HTTP", () => {
   });
 });
 
+describe("static roles over HTTP", () => {
+  it("rotates on the mount's own timer; the old password stops working", async () => {
+    await pg.adminQuery(`CREATE ROLE app_reporting WITH LOGIN PASSWORD 'reporting-initial'`);
+    await api("POST", "database/config/prod-postgres", { allowed_roles: "app-readonly,app-readwrite,app-migration,static-reporting" });
+    const w = await api("POST", "database/static-roles/static-reporting", {
+      db_name: "prod-postgres",
+      username: "app_reporting",
+      rotation_period: "5s",
+    });
+    expect(w.status).toBe(204);
+    expect(await pg.canLogin("app_reporting", "reporting-initial")).toBe(false);
+    const first = (await api("GET", "database/static-creds/static-reporting")).body.data as Record<string, unknown>;
+    expect(first).toMatchObject({ username: "app_reporting", rotation_period: 5 });
+    expect(await pg.canLogin("app_reporting", String(first.password))).toBe(true);
+    let second: Record<string, unknown> = first;
+    const deadline = Date.now() + 9_000;
+    while (Date.now() < deadline && second.password === first.password) {
+      await new Promise((res) => setTimeout(res, 250));
+      second = (await api("GET", "database/static-creds/static-reporting")).body.data as Record<string, unknown>;
+    }
+    expect(second.password).not.toBe(first.password);
+    expect(await pg.canLogin("app_reporting", String(first.password))).toBe(false);
+    expect(await pg.canLogin("app_reporting", String(second.password))).toBe(true);
+    expect(Date.parse(String(second.last_vault_rotation)) - Date.parse(String(first.last_vault_rotation))).toBeGreaterThanOrEqual(5_000);
+    expect((await api("DELETE", "database/static-roles/static-reporting")).status).toBe(204);
+  });
+});
+
 describe("concurrency over HTTP", () => {
   it("32 clients at once all get working credentials", async () => {
     const answers = await Promise.all(Array.from({ length: 32 }, () => api("GET", "database/creds/app-readonly")));
