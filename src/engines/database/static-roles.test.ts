@@ -202,3 +202,33 @@ describe("rotate-root", () => {
     expect((await h.write("rotate-root/missing")).errors[0]).toContain('failed to find entry for connection with name: "missing"');
   });
 });
+
+describe("cleanup", () => {
+  it("stops the rotation timer and closes every pool", async () => {
+    const db = new FakeDatabase();
+    db.users.set("app_static", { password: "initial", creationStatements: [] });
+    let offsetMs = 0;
+    const local = await startHarness({ pluginFactory: fakePluginFactory(db), scheduleRotations: true, nowMs: () => Date.now() + offsetMs });
+    await local.write("config/a", config);
+    await local.write("config/b", config);
+    await local.write("static-roles/app", { db_name: "a", username: "app_static", rotation_period: "1h" });
+    expect(db.openPools).toBe(2);
+    const rotations = local.backend.engine.rotations;
+    const waitForChange = async (from: string | undefined, ms: number) => {
+      const until = Date.now() + ms;
+      while (Date.now() < until && db.users.get("app_static")?.password === from) await new Promise((r) => setTimeout(r, 20));
+      return db.users.get("app_static")?.password;
+    };
+    // While live, the timer alone rotates a role that came due.
+    const before = db.users.get("app_static")?.password;
+    offsetMs = 3600_000;
+    rotations.set("app", Date.now() + offsetMs);
+    expect(await waitForChange(before, 2_000)).not.toBe(before);
+    await local.close();
+    expect(db.openPools).toBe(0);
+    const after = db.users.get("app_static")?.password;
+    offsetMs = 3 * 3600_000;
+    rotations.set("app", Date.now() + offsetMs);
+    expect(await waitForChange(after, 300)).toBe(after);
+  });
+});
