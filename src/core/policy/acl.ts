@@ -90,7 +90,7 @@ const ROOT_DECISION: AclDecision = { allowed: true, sudo: true, isRoot: true, gr
 export class Acl {
   readonly isRoot: boolean;
   readonly policyNames: readonly string[];
-  private readonly exact = new Map<string, Permissions>();
+  private readonly exact: Map<string, Permissions>;
   private readonly prefix = new RadixTree<Permissions>();
   private readonly segments = new SegmentTree<Permissions>();
 
