@@ -261,7 +261,7 @@ describe("policies and capabilities", () => {
   it("refuses a malformed policy with 400 naming the line", async () => {
     const r = await root.put("sys/policies/acl/broken", { policy: 'path "a" {\n  capabilities = ["read"]\n  oops\n}\n' });
     expect(r.status).toBe(400);
-    expect(r.json.errors[0]).toMatch(/3/);
+    expect(r.json.errors[0]).toMatch(/At 4:1/);
   });
 
   it("serves the legacy sys/policy API, warning on 'rules'", async () => {

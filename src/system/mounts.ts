@@ -146,6 +146,18 @@ async function tune(core: Core, kind: "secret" | "auth", path: string, data: Rec
   return undefined;
 }
 
+/** Declared so the framework knows them; their values are read from the raw body. */
+const enableFields = Object.fromEntries(
+  ["type", "description", "config", "options", "local", "seal_wrap", "external_entropy_access", "plugin_name", "plugin_version"].map((k) => [k, { type: "any" as const }]),
+);
+const tuneFields = Object.fromEntries(
+  [
+    "default_lease_ttl", "max_lease_ttl", "description", "options", "force_no_cache", "audit_non_hmac_request_keys",
+    "audit_non_hmac_response_keys", "listing_visibility", "passthrough_request_headers", "allowed_response_headers",
+    "token_type", "user_lockout_config", "plugin_version",
+  ].map((k) => [k, { type: "any" as const }]),
+);
+
 export function mountPaths(core: Core): PathDef[] {
   const kinds = [
     { kind: "secret" as const, base: "mounts" },
@@ -160,7 +172,7 @@ export function mountPaths(core: Core): PathDef[] {
       }),
       definePath({
         pattern: `${base}/*path/tune`,
-        fields: { path: { type: "string", required: true } },
+        fields: { path: { type: "string", required: true }, ...tuneFields },
         operations: {
           read: async (_req, f) => ({ data: tuneView(core, mountedOr404(core, kind, f.values.path)), injectDataAtTop: true }),
           update: async (req, f) => tune(core, kind, f.values.path, req.data),
@@ -168,7 +180,7 @@ export function mountPaths(core: Core): PathDef[] {
       }),
       definePath({
         pattern: `${base}/*path`,
-        fields: { path: { type: "string", required: true } },
+        fields: { path: { type: "string", required: true }, ...enableFields },
         operations: {
           read: async (_req, f) => {
             const m = core.mounts.get(kind, f.values.path);
