@@ -11,7 +11,7 @@ import { mountView } from "./mounts.js";
 async function hasMountAccess(core: Core, req: Request, prefix: string): Promise<boolean> {
   if (!req.caller.tokenHash) return false;
   const acl = await core.policies.acl(req.caller.policies);
-  return acl.hasAccessUnder(prefix);
+  return acl.hasMountAccess(prefix);
 }
 
 export function internalUiPaths(core: Core): PathDef[] {
