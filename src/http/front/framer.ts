@@ -149,7 +149,7 @@ export class RequestFramer {
         this.atLineStart = false;
       }
 
-      const lf = chunk.indexOf(LF, i);
+      const lf = findLineFeed(chunk, i, n);
       const lineEnd = lf === -1 ? n : lf + 1;
       // A rewritten LIST line is passed on as it arrives and never parsed, so it may run to
       // llhttp's own limit: giving up on it before the marker is in would turn a list into a read.
@@ -166,21 +166,27 @@ export class RequestFramer {
         i = n;
         break;
       }
-      let line = chunk.subarray(i, lf);
+      // The complete line is line[start, end), in the chunk or, if it was split, in carry.
+      let line = chunk;
+      let start = i;
+      let end = lf;
       if (this.carryBytes > 0) {
         this.appendCarry(chunk, i, lf);
-        line = this.carry!.subarray(0, this.carryBytes);
+        line = this.carry!;
+        start = 0;
+        end = this.carryBytes;
         this.carryBytes = 0;
         // Keep a small buffer for the next split line, not one grown for a rare long one.
-        if (this.carry!.length > MAX_KEPT_CARRY_BYTES) this.carry = null;
+        if (line.length > MAX_KEPT_CARRY_BYTES) this.carry = null;
       }
-      const contentEnd = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+      if (end > start && line[end - 1] === CR) end--;
+      const empty = end === start;
       i = lf + 1;
 
       switch (state) {
         case State.RequestStart:
         case State.RequestLine:
-          this.isConnect = !this.isList && startsWith(line, CONNECT_PREFIX);
+          this.isConnect = !this.isList && matchPrefix(line, start, end, CONNECT_PREFIX, false) === Match.Full;
           if (this.isList) {
             emit(chunk.subarray(from, i));
             emit(this.options.markerLine);
@@ -190,18 +196,18 @@ export class RequestFramer {
           this.atLineStart = true;
           break;
         case State.HeaderLine:
-          if (contentEnd === 0) {
+          if (empty) {
             this.endHead();
           } else {
-            this.readHeader(line, contentEnd);
+            this.readHeader(line, start, end);
             this.atLineStart = true;
           }
           break;
         case State.ChunkSize:
-          this.readChunkSize(line, contentEnd);
+          this.readChunkSize(line, start, end);
           break;
         case State.ChunkDataEnd:
-          if (contentEnd === 0) {
+          if (empty) {
             this.state = State.ChunkSize;
             this.budgetBytes = MAX_CHUNK_LINE_BYTES;
           } else {
@@ -209,7 +215,7 @@ export class RequestFramer {
           }
           break;
         case State.Trailer:
-          if (contentEnd === 0) this.state = State.RequestStart;
+          if (empty) this.state = State.RequestStart;
           break;
       }
       if (this.state === State.Passthrough) break;
@@ -258,25 +264,25 @@ export class RequestFramer {
     return match === Match.Full ? LineStart.RenameMarker : LineStart.Keep;
   }
 
-  private readHeader(line: Buffer, contentEnd: number): void {
-    const colon = line.indexOf(COLON);
-    if (colon <= 0 || colon >= contentEnd) return;
-    switch (colon) {
+  private readHeader(line: Buffer, start: number, end: number): void {
+    // Only names of 7, 14 and 17 bytes matter, so the colon is looked for no further.
+    const colon = findByte(line, COLON, start, Math.min(end, start + 18));
+    switch (colon - start) {
       case 14:
-        if (equalsLowerAscii(line, 0, "content-length")) {
-          const value = parseDecimal(line, colon + 1, contentEnd);
+        if (equalsLowerAscii(line, start, "content-length")) {
+          const value = parseDecimal(line, colon + 1, end);
           if (this.contentLength !== -1 || value < 0) this.contentLengthValid = false;
           this.contentLength = value;
         }
         break;
       case 17:
-        if (equalsLowerAscii(line, 0, "transfer-encoding")) {
-          const value = line.toString("latin1", colon + 1, contentEnd);
+        if (equalsLowerAscii(line, start, "transfer-encoding")) {
+          const value = line.toString("latin1", colon + 1, end);
           this.transferEncoding = this.transferEncoding === null ? value : `${this.transferEncoding},${value}`;
         }
         break;
       case 7:
-        if (equalsLowerAscii(line, 0, "upgrade")) this.hasUpgrade = true;
+        if (equalsLowerAscii(line, start, "upgrade")) this.hasUpgrade = true;
         break;
     }
   }
@@ -299,16 +305,17 @@ export class RequestFramer {
     }
   }
 
-  private readChunkSize(line: Buffer, contentEnd: number): void {
+  private readChunkSize(line: Buffer, start: number, end: number): void {
     let size = 0;
-    let k = 0;
-    for (; k < contentEnd; k++) {
+    let k = start;
+    for (; k < end; k++) {
       const digit = hexValue(line[k]!);
       if (digit < 0) break;
       size = size * 16 + digit;
     }
     // llhttp allows only `;extension` after the size; anything else is its call to refuse.
-    const valid = k > 0 && k <= MAX_CHUNK_SIZE_DIGITS && (k === contentEnd || line[k] === 0x3b);
+    const digits = k - start;
+    const valid = digits > 0 && digits <= MAX_CHUNK_SIZE_DIGITS && (k === end || line[k] === 0x3b);
     if (!valid) {
       this.state = State.Passthrough;
     } else if (size === 0) {
@@ -343,8 +350,22 @@ function matchPrefix(chunk: Buffer, i: number, n: number, prefix: Buffer, ignore
   return available === prefix.length ? Match.Full : Match.Partial;
 }
 
-function startsWith(line: Buffer, prefix: Buffer): boolean {
-  return line.length >= prefix.length && line.compare(prefix, 0, prefix.length, 0, prefix.length) === 0;
+// Heads are short: a JS loop beats a call into Buffer#indexOf for the first bytes of a line,
+// and the native search takes over for long ones (cookies, big tokens).
+const SHORT_SCAN_BYTES = 128;
+
+function findLineFeed(chunk: Buffer, start: number, end: number): number {
+  const shortEnd = Math.min(end, start + SHORT_SCAN_BYTES);
+  for (let k = start; k < shortEnd; k++) if (chunk[k] === LF) return k;
+  if (shortEnd === end) return -1;
+  const found = chunk.indexOf(LF, shortEnd);
+  return found === -1 || found >= end ? -1 : found;
+}
+
+/** Index of `byte` in buf[start, end), or -1. */
+function findByte(buf: Buffer, byte: number, start: number, end: number): number {
+  for (let k = start; k < end; k++) if (buf[k] === byte) return k;
+  return -1;
 }
 
 // Header names hold only tokens, so OR-ing 0x20 lowers letters and leaves '-' alone; a byte
