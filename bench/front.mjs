@@ -41,6 +41,8 @@ async function serve(kind) {
   }
   listener.listen(0, "127.0.0.1", () => process.send({ port: listener.address().port }));
   process.on("message", () => process.send({ cpuUs: process.cpuUsage() }));
+  // Go when the driver goes, even if it died before it could stop us.
+  process.on("disconnect", () => process.exit(0));
 }
 
 async function startServer(kind) {
