@@ -52,6 +52,7 @@ export class Core {
   readonly maxLeaseTtlSeconds: number;
   readonly systemView: SystemView;
   private unsealedSinceMs = 0;
+  private keyringTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: CoreOptions) {
     this.physical = opts.storage;
@@ -173,11 +174,27 @@ export class Core {
     await this.mounts.ensureBuiltins();
     await this.audit.load();
     await this.expiration.start();
+    // Encryption counts only drive rotation advice, so saving them once a minute is enough;
+    // a key that reaches Vault's safe limit is rotated as Vault does.
+    this.keyringTimer = setInterval(() => void this.maintainKeyring(), 60_000);
+    this.keyringTimer.unref();
     this.unsealedSinceMs = this.nowMs();
     this.logger.info("core unsealed");
   }
 
+  private async maintainKeyring(): Promise<void> {
+    try {
+      if (this.barrier.sealed) return;
+      if (this.barrier.needsRotation()) await this.barrier.rotate();
+      else await this.barrier.persistKeyring();
+    } catch (err) {
+      this.logger.warn("keyring maintenance failed", { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
   private async preSeal(): Promise<void> {
+    if (this.keyringTimer) clearInterval(this.keyringTimer);
+    this.keyringTimer = undefined;
     await this.expiration.stop();
     await this.audit.close();
     await this.mounts.unloadAll();
