@@ -7,7 +7,7 @@
  * lease ended a while ago and the user is still there (e.g. `revoke-force`).
  * `GET orphans/<name>` reports; a write with `drop=true` drops them.
  */
-import { badRequest } from "../../framework/errors.js";
+import { badRequest, notFound } from "../../framework/errors.js";
 import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import type { Storage } from "../../storage/storage.js";
@@ -15,7 +15,7 @@ import { getJson } from "../../storage/storage.js";
 import { engineError, errorMessage, optionalString } from "./connections.js";
 import type { DatabaseEngine } from "./engine.js";
 import type { UsernameTemplate } from "./username-template.js";
-import { getStaticRole, keys, requireConfig, type UsernameIndexEntry } from "./store.js";
+import { getConfig, getStaticRole, keys, type UsernameIndexEntry } from "./store.js";
 
 /** A lease's user outliving its end by more than this counts as left behind. */
 export const EXPIRED_GRACE_MS = 60_000;
@@ -79,7 +79,9 @@ async function sweepHandler(
   drop: boolean,
 ): Promise<Response> {
   const name = f.values.name;
-  const cfg = await requireConfig(req.storage, name);
+  // Mayfly's own endpoint: an unknown connection is simply not found.
+  const cfg = await getConfig(req.storage, name);
+  if (!cfg) throw notFound(`no connection named "${name}"`);
   const prefix = f.values.prefix || fixedUsernamePrefix(engine.connections.usernameTemplate(cfg));
   if (prefix === "") {
     throw badRequest(
