@@ -1,0 +1,58 @@
+// A Mayfly dev server in its own process, so the benchmark's load generator never shares
+// its event loop, plus a tiny Vault API client for setting up what a benchmark needs.
+import { join } from "node:path";
+import { freePort, makeTempDir, mayflyRoot, removeDir, startProcess, waitUntilReady } from "./proc.mjs";
+
+/**
+ * Starts `bin/mayfly server -dev` on a free port with a known root token. `nodeFlags` go to
+ * the node running it (e.g. `--cpu-prof`). HOME is a temp dir so that dev mode's
+ * ~/.mayfly-token write lands there, not in the user's home.
+ */
+export async function startMayflyDev({ rootToken = "root", nodeFlags = [], env = {} } = {}) {
+  const dir = makeTempDir("mayfly");
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const proc = startProcess(
+      process.execPath,
+      [...nodeFlags, join(mayflyRoot, "bin", "mayfly"), "server", "-dev", `-dev-root-token-id=${rootToken}`, `-dev-listen-address=127.0.0.1:${port}`],
+      { logPath: join(dir, "server.log"), env: { ...process.env, HOME: dir, ...env }, exitSignal: "SIGTERM" },
+    );
+    const api = vaultClient(`http://127.0.0.1:${port}`, rootToken);
+    try {
+      await waitUntilReady("mayfly dev server", proc, async () => {
+        const r = await fetch(`http://127.0.0.1:${port}/v1/sys/health`);
+        if (r.status !== 200) throw new Error(`health ${r.status}`);
+      });
+    } catch (e) {
+      if (e.addressInUse && attempt < 5) continue;
+      removeDir(dir);
+      throw e;
+    }
+    return {
+      port,
+      dir,
+      pid: proc.child.pid,
+      api,
+      logTail: proc.logTail,
+      async stop() {
+        await proc.stop("SIGTERM", 15_000);
+        removeDir(dir);
+      },
+    };
+  }
+}
+
+/** `call(method, path, body?)` → { status, body (parsed JSON or null), text }. Throws on >= 400 unless `allow`. */
+export function vaultClient(address, token) {
+  async function call(method, path, body, { allow = [], tokenOverride } = {}) {
+    const r = await fetch(`${address}/v1/${path}`, {
+      method,
+      headers: { "X-Vault-Token": tokenOverride ?? token, ...(body === undefined ? {} : { "Content-Type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    if (r.status >= 400 && !allow.includes(r.status)) throw new Error(`${method} ${path}: ${r.status} ${text}`);
+    return { status: r.status, body: text === "" ? null : JSON.parse(text), text, headers: r.headers };
+  }
+  return { address, token, call };
+}
