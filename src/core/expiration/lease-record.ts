@@ -48,6 +48,8 @@ export interface ScheduleItem {
   readonly kind: ScheduleKind;
   /** A lease id, or a token hash. */
   readonly id: string;
+  /** Failed attempts so far at revoking an expired token (leases count theirs in the record). */
+  readonly attempts?: number;
 }
 
 export function scheduleTimeOf(scheduleKey: string): number {

@@ -1,0 +1,97 @@
+import type { Storage } from "../../storage/storage.js";
+import { getJson } from "../../storage/storage.js";
+import { keys, type LeaseRecord } from "./lease-record.js";
+import { mapLimit } from "./concurrency.js";
+
+/** Operator views and tidy: walks that touch many leases, kept apart from the hot paths. */
+
+export interface IrrevocableLease {
+  lease_id: string;
+  attempts: number;
+  last_error: string;
+}
+
+export interface TidyResult {
+  revoked: number;
+  retried: number;
+  cleaned: number;
+}
+
+export async function listIrrevocable(
+  storage: Storage,
+  get: (leaseId: string) => Promise<LeaseRecord | undefined>,
+  limit: number,
+): Promise<IrrevocableLease[]> {
+  const out: IrrevocableLease[] = [];
+  const page = await storage.listPage(keys.irrevocablePrefix, "", limit);
+  for (const k of page) {
+    const idx = await getJson<{ leaseId: string }>(storage, keys.irrevocablePrefix + k);
+    const rec = idx && (await get(idx.leaseId));
+    if (rec) out.push({ lease_id: rec.leaseId, attempts: rec.revokeAttempts, last_error: rec.lastError });
+  }
+  return out;
+}
+
+export async function countIrrevocable(storage: Storage): Promise<number> {
+  let n = 0;
+  let after = "";
+  for (;;) {
+    const page = await storage.listPage(keys.irrevocablePrefix, after, 5000);
+    n += page.length;
+    if (page.length < 5000) return n;
+    after = page[page.length - 1] ?? "";
+  }
+}
+
+export interface TidyDeps {
+  readonly storage: Storage;
+  walk(): AsyncIterable<string>;
+  get(leaseId: string): Promise<LeaseRecord | undefined>;
+  tokenExists(tokenHash: string): Promise<boolean>;
+  /** Queues or attempts a revocation; a failure stays scheduled for retry. */
+  revoke(leaseId: string): Promise<void>;
+  irrevocable(limit: number): Promise<IrrevocableLease[]>;
+  readonly concurrency: number;
+}
+
+/**
+ * Vault's tidy: revokes leases whose token is gone, drops token-index entries whose lease
+ * is gone, and tries every irrevocable lease again.
+ */
+export async function tidyLeases(d: TidyDeps): Promise<TidyResult> {
+  let revoked = 0;
+  let cleaned = 0;
+  for await (const id of d.walk()) {
+    const rec = await d.get(id);
+    if (!rec || rec.state === "pending") continue;
+    if (rec.tokenHash && !(await d.tokenExists(rec.tokenHash))) {
+      await d.revoke(id);
+      revoked++;
+    }
+  }
+  let after = "";
+  for (;;) {
+    const tokens = await d.storage.listPage("token/", after, 500);
+    for (const t of tokens) {
+      const prefix = "token/" + t;
+      let afterEntry = "";
+      for (;;) {
+        const entries = await d.storage.listPage(prefix, afterEntry, 1000);
+        for (const k of entries) {
+          const idx = await getJson<{ leaseId: string }>(d.storage, prefix + k);
+          if (!idx || !(await d.get(idx.leaseId))) {
+            await d.storage.delete(prefix + k);
+            cleaned++;
+          }
+        }
+        if (entries.length < 1000) break;
+        afterEntry = entries[entries.length - 1] ?? "";
+      }
+    }
+    if (tokens.length < 500) break;
+    after = tokens[tokens.length - 1] ?? "";
+  }
+  const stuck = await d.irrevocable(100_000);
+  await mapLimit(stuck, d.concurrency, (s) => d.revoke(s.lease_id));
+  return { revoked, retried: stuck.length, cleaned };
+}

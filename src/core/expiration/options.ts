@@ -1,0 +1,48 @@
+import type { Storage } from "../../storage/storage.js";
+import type { Logger } from "../../framework/types.js";
+import type { LeaseRecord } from "./lease-record.js";
+
+/** What the manager needs from the rest of the core; it knows nothing of mounts or tokens itself. */
+export interface ExpirationDeps {
+  readonly storage: Storage;
+  nowMs(): number;
+  readonly logger: Logger;
+  /** Asks the issuing backend to revoke; resolves only when the target confirmed. */
+  revokeSecret(lease: LeaseRecord): Promise<void>;
+  /** Asks the backend to renew up to `capExpireAtMs`; returns the TTL it granted. */
+  renewSecret(lease: LeaseRecord, incrementSeconds: number, capExpireAtMs: number): Promise<{ ttlSeconds: number }>;
+  /** Revokes an expired token and its tree. */
+  revokeToken(tokenHash: string): Promise<void>;
+  /** Whether the token that owns a lease still exists (for tidy). */
+  tokenExists(tokenHash: string): Promise<boolean>;
+}
+
+export interface ExpirationOptions {
+  /** Revocation attempts before a lease is marked irrevocable (Vault: 6). */
+  maxRevokeAttempts: number;
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** How often irrevocable leases are tried again. */
+  irrevocableRetryMs: number;
+  /** How long a pending issuance may run before recovery undoes it. */
+  pendingTimeoutMs: number;
+  /** Revocations in flight at once. */
+  concurrency: number;
+  schedulePageSize: number;
+}
+
+export const defaultExpirationOptions: ExpirationOptions = {
+  maxRevokeAttempts: 6,
+  baseBackoffMs: 1_000,
+  maxBackoffMs: 5 * 60_000,
+  irrevocableRetryMs: 60 * 60_000,
+  pendingTimeoutMs: 5 * 60_000,
+  concurrency: 16,
+  schedulePageSize: 1_000,
+};
+
+/** Capped exponential backoff; the jitter (below the cap) spreads retries that failed together. */
+export function retryDelayMs(opts: ExpirationOptions, attempts: number): number {
+  const capped = Math.min(opts.maxBackoffMs, opts.baseBackoffMs * 2 ** Math.max(0, attempts - 1));
+  return Math.round(capped * (0.75 + 0.25 * Math.random()));
+}
