@@ -171,15 +171,37 @@ export async function startMayflyServer(args: readonly string[], opts: StartOpti
 }
 
 /** One GET; resolves with the status of any HTTP answer. */
-export function probe(url: string, caCert?: string | Buffer): Promise<number> {
+export async function probe(url: string, caCert?: string | Buffer): Promise<number> {
+  return (await request(url, { ...(caCert !== undefined ? { caCert } : {}) })).status;
+}
+
+export interface RequestOptions {
+  method?: string;
+  token?: string;
+  body?: unknown;
+  caCert?: string | Buffer;
+}
+
+/** One request over http or https, without the CLI: for checks that must be quick. */
+export function request(url: string, opts: RequestOptions = {}): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const mod = url.startsWith("https:") ? https : http;
-    const req = mod.get(url, { agent: false, timeout: 2_000, ...(caCert !== undefined ? { ca: caCert } : {}) }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = {};
+    if (opts.token !== undefined) headers["X-Vault-Token"] = opts.token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const req = mod.request(
+      url,
+      { method: opts.method ?? "GET", headers, agent: false, timeout: 5_000, ...(opts.caCert !== undefined ? { ca: opts.caCert } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
+      },
+    );
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
+    req.end(body);
   });
 }
 
