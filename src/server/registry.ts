@@ -2,6 +2,7 @@ import type { Core } from "../core/core.js";
 import { BackendRegistry } from "../core/registry.js";
 import { createSystemBackend } from "../system/index.js";
 import { createTokenBackend } from "../auth/token/index.js";
+import { createUserpassBackend } from "../auth/userpass/index.js";
 import { createKvBackend } from "../engines/kv/index.js";
 import { createCubbyholeBackend } from "../engines/cubbyhole/index.js";
 import { createDatabaseBackend } from "../engines/database/index.js";
@@ -13,5 +14,6 @@ export function registerBuiltins(registry: BackendRegistry, core: Core): void {
     .registerSecret("kv", createKvBackend)
     .registerSecret("cubbyhole", createCubbyholeBackend)
     .registerSecret("database", createDatabaseBackend)
+    .registerAuth("userpass", createUserpassBackend)
     .registerAuth("token", createTokenBackend(core));
 }

@@ -1,0 +1,135 @@
+/**
+ * User lockout as Vault (1.13+) applies it to userpass: after `threshold` wrong passwords
+ * for an existing user, each no more than `counterReset` after the previous one, every
+ * login for that user is refused with 403 until `duration` has passed since the last
+ * failure. A successful login clears the count.
+ *
+ * Vault keeps this in its core and reads the settings from `sys/auth/<path>/tune`
+ * `user_lockout_config`. Mayfly's mount table does not hand that tune value to backends,
+ * so the settings live in the mount's own storage under `config/lockout`, with Vault's
+ * defaults when unset.
+ */
+import { badRequest } from "../../framework/errors.js";
+import type { FieldSchemas } from "../../framework/fields.js";
+import { definePath, type PathDef } from "../../framework/types.js";
+import { getJson, putJson, type Storage } from "../../storage/storage.js";
+
+export interface LockoutConfig {
+  readonly threshold: number;
+  readonly durationSeconds: number;
+  readonly counterResetSeconds: number;
+  readonly disabled: boolean;
+}
+
+/** Vault's configutil defaults. */
+export const DEFAULT_LOCKOUT: LockoutConfig = { threshold: 5, durationSeconds: 900, counterResetSeconds: 900, disabled: false };
+
+/** As stored: 0 (or absent) means "Vault's default", as in Vault's tune values. */
+interface StoredLockoutConfig {
+  lockout_threshold?: number;
+  lockout_duration?: number;
+  lockout_counter_reset?: number;
+  lockout_disable?: boolean;
+}
+
+interface FailureRecord {
+  count: number;
+  lastFailedMs: number;
+}
+
+const CONFIG_KEY = "config/lockout";
+const FAILURE_PREFIX = "lockout/";
+
+export async function readLockoutConfig(storage: Storage): Promise<LockoutConfig> {
+  const stored = (await getJson<StoredLockoutConfig>(storage, CONFIG_KEY)) ?? {};
+  return {
+    threshold: stored.lockout_threshold || DEFAULT_LOCKOUT.threshold,
+    durationSeconds: stored.lockout_duration || DEFAULT_LOCKOUT.durationSeconds,
+    counterResetSeconds: stored.lockout_counter_reset || DEFAULT_LOCKOUT.counterResetSeconds,
+    disabled: stored.lockout_disable ?? DEFAULT_LOCKOUT.disabled,
+  };
+}
+
+/** Whether logins for `username` are refused right now. */
+export async function isLockedOut(storage: Storage, username: string, config: LockoutConfig, nowMs: number): Promise<boolean> {
+  if (config.disabled) return false;
+  const rec = await getJson<FailureRecord>(storage, FAILURE_PREFIX + username);
+  if (!rec) return false;
+  return rec.count >= config.threshold && nowMs - rec.lastFailedMs < config.durationSeconds * 1000;
+}
+
+/**
+ * Counts failures one at a time per user: attempts interleave at every `await`, and two
+ * concurrent wrong passwords must count as two.
+ */
+export class FailureCounter {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  recordFailure(storage: Storage, username: string, config: LockoutConfig, nowMs: number): Promise<void> {
+    if (config.disabled) return Promise.resolve();
+    return this.serialize(username, async () => {
+      const key = FAILURE_PREFIX + username;
+      const prev = await getJson<FailureRecord>(storage, key);
+      // A failure long after the previous one starts a new count.
+      const fresh = !prev || nowMs - prev.lastFailedMs > config.counterResetSeconds * 1000;
+      await putJson(storage, key, { count: fresh ? 1 : prev.count + 1, lastFailedMs: nowMs } satisfies FailureRecord);
+    });
+  }
+
+  clear(storage: Storage, username: string): Promise<void> {
+    return this.serialize(username, async () => {
+      // Most logins have nothing to clear; a read spares them a storage write.
+      if ((await storage.get(FAILURE_PREFIX + username)) !== undefined) await storage.delete(FAILURE_PREFIX + username);
+    });
+  }
+
+  private serialize(key: string, work: () => Promise<void>): Promise<void> {
+    const result = (this.tails.get(key) ?? Promise.resolve()).then(work);
+    // The chain must survive a failed step, or one storage error would wedge the user.
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+const configFields = {
+  lockout_threshold: { type: "int", description: "Failed logins after which a user is locked out (default 5)." },
+  lockout_duration: { type: "duration", description: "How long a locked-out user stays locked (default 15m)." },
+  lockout_counter_reset: { type: "duration", description: "Quiet time after which the failure count restarts (default 15m)." },
+  lockout_disable: { type: "bool", description: "Turn user lockout off for this mount." },
+} as const satisfies FieldSchemas;
+
+export const lockoutConfigPath: PathDef = definePath({
+  pattern: "config/lockout",
+  fields: configFields,
+  operations: {
+    read: async (req) => {
+      const c = await readLockoutConfig(req.storage);
+      return {
+        data: {
+          lockout_threshold: c.threshold,
+          lockout_duration: c.durationSeconds,
+          lockout_counter_reset: c.counterResetSeconds,
+          lockout_disable: c.disabled,
+        },
+      };
+    },
+    update: async (req, f) => {
+      const stored = (await getJson<StoredLockoutConfig>(req.storage, CONFIG_KEY)) ?? {};
+      for (const name of ["lockout_threshold", "lockout_duration", "lockout_counter_reset"] as const) {
+        const v = f.getOk(name);
+        if (v === undefined) continue;
+        if (v < 0) throw badRequest(`'${name}' cannot be negative`);
+        stored[name] = v;
+      }
+      const disable = f.getOk("lockout_disable");
+      if (disable !== undefined) stored.lockout_disable = disable;
+      await putJson(req.storage, CONFIG_KEY, stored);
+      return undefined;
+    },
+  },
+  help: "User lockout settings for this mount (Vault keeps them in sys/auth/<path>/tune user_lockout_config).",
+});
