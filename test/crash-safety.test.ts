@@ -91,7 +91,7 @@ function startBurst(target: MayflyProcess, token: string, concurrency: number): 
       inFlight++;
       sent++;
       try {
-        const r = await target.api("GET", `database/creds/${ROLE}`, { token });
+        const r = await target.api("GET", `database/creds/${ROLE}`, { token, reuseConnection: true });
         if (r.status === 200) {
           const data = r.body.data as { username: string };
           ok.set(String(r.body.lease_id), data.username);
@@ -153,6 +153,42 @@ async function waitForRecovery(timeoutMs: number): Promise<number> {
   }
 }
 
+interface Verdict {
+  live: Set<string>;
+  notLive: string[];
+  usernameOfLease: Map<string, string>;
+  /** Generated users on the database that no live lease covers. */
+  orphans: string[];
+  /** Live leases whose user is not on the database. */
+  ghosts: string[];
+  /** What the engine's own orphan sweep reports. */
+  sweepOrphans: string[];
+}
+
+/** Every generated user on PostgreSQL against the live leases the API lists. */
+async function audit(token: string): Promise<Verdict> {
+  const { live, notLive } = await liveLeasesByApi(token);
+  const records = await readLeaseRecords(server.dbPath, rootKey);
+  const users = await generatedUsers();
+  const usernameOfLease = new Map<string, string>();
+  for (const id of live) {
+    const rec = records.get(id);
+    if (rec === undefined) throw new Error(`a live lease with no record in storage: ${id}`);
+    usernameOfLease.set(id, usernameOf(rec));
+  }
+  const covered = new Set(usernameOfLease.values());
+  const sweep = await server.api("GET", `database/orphans/${CONFIG}`, { token });
+  expect(sweep.status, JSON.stringify(sweep.body)).toBe(200);
+  return {
+    live,
+    notLive,
+    usernameOfLease,
+    orphans: [...users].filter((u) => !covered.has(u)),
+    ghosts: [...covered].filter((u) => !users.has(u)),
+    sweepOrphans: (sweep.body.data as { orphans: string[] }).orphans,
+  };
+}
+
 interface Trial {
   delayMs: number;
   concurrency: number;
@@ -170,6 +206,7 @@ interface Trial {
   /** After restart. */
   recoveredInLog: number;
   unsettledAtUnseal: number;
+  restartMs: number;
   unsealMs: number;
   recoveryMs: number;
   orphans: number;
@@ -203,37 +240,29 @@ async function runTrial(index: number, random: () => number): Promise<Trial> {
   expect(usersWithoutIntent, `users on the database with no lease record at the kill (trial ${index})`).toEqual([]);
   const activeUnseen = [...atKill.values()].filter((r) => r.state === "active" && !ok.has(r.leaseId)).length;
 
+  const restartedAt = Date.now();
   await server.start();
+  const restartMs = Date.now() - restartedAt;
   const unsealMs = await unsealServer(server, init.keysHex);
+  // Unseal queues the undoing of interrupted issuances and returns; until it is done the
+  // users are still there, each under a record the API shows as a lease being revoked.
   const atUnseal = await readLeaseRecords(server.dbPath, rootKey);
   const unsettledAtUnseal = [...atUnseal.values()].filter((r) => r.state !== "active").length;
+  const usersAtUnseal = await generatedUsers();
+  const recordedAtUnseal = new Set([...atUnseal.values()].map(usernameOf));
+  expect([...usersAtUnseal].filter((u) => !recordedAtUnseal.has(u)), `users with no lease record at unseal (trial ${index})`).toEqual([]);
   const recoveryMs = await waitForRecovery(20_000);
   const recoveredInLog = server.newLog().split("\n").filter((l) => l.includes("undoing an issuance interrupted by a restart")).length;
 
-  // The verdict: every generated user has a live lease, as the API tells it.
-  const { live, notLive } = await liveLeasesByApi(token);
-  expect(notLive, `leases listed but not live after recovery (trial ${index})`).toEqual([]);
-  const records = await readLeaseRecords(server.dbPath, rootKey);
-  const users = await generatedUsers();
-  const coveredUsers = new Set<string>();
-  for (const id of live) {
-    const rec = records.get(id);
-    expect(rec, `a live lease with no record in storage: ${id}`).toBeDefined();
-    if (rec) coveredUsers.add(usernameOf(rec));
-  }
+  const verdict = await audit(token);
+  expect(verdict.notLive, `leases listed but not live after recovery (trial ${index})`).toEqual([]);
   // The client's own map checks the storage reading, and every answer it got must have survived.
-  const lostAnswers = [...ok.keys()].filter((id) => !live.has(id));
+  const lostAnswers = [...ok.keys()].filter((id) => !verdict.live.has(id));
   expect(lostAnswers, `credentials handed out whose lease did not survive the crash (trial ${index})`).toEqual([]);
-  for (const [id, username] of ok) expect(usernameOf(records.get(id) as LeaseRecord)).toBe(username);
-  const orphans = [...users].filter((u) => !coveredUsers.has(u));
-  const ghosts = [...coveredUsers].filter((u) => !users.has(u));
-
-  const sweep = await server.api("GET", `database/orphans/${CONFIG}`, { token });
-  expect(sweep.status).toBe(200);
-  const sweepOrphans = (sweep.body.data as { orphans: string[] }).orphans;
-
-  expect(orphans, `orphans after trial ${index} (seed ${SEED})`).toEqual([]);
-  expect(sweepOrphans, `orphans the sweep reports after trial ${index} (seed ${SEED})`).toEqual([]);
+  for (const [id, username] of ok) expect(verdict.usernameOfLease.get(id)).toBe(username);
+  expect(verdict.orphans, `orphans after trial ${index} (seed ${SEED})`).toEqual([]);
+  expect(verdict.sweepOrphans, `orphans the sweep reports after trial ${index} (seed ${SEED})`).toEqual([]);
+  const { orphans, ghosts, sweepOrphans } = verdict;
 
   // A clean slate for the next trial, through the same revocation path a crash leaves behind.
   const revoke = await server.api("PUT", `sys/leases/revoke-prefix/${LEASE_PREFIX}`, { token, timeoutMs: 120_000 });
@@ -256,6 +285,7 @@ async function runTrial(index: number, random: () => number): Promise<Trial> {
     lingeringSessions,
     recoveredInLog,
     unsettledAtUnseal,
+    restartMs,
     unsealMs,
     recoveryMs,
     orphans: orphans.length,
@@ -286,7 +316,8 @@ function report(trials: readonly Trial[]): string {
       `with a live lease whose answer was cut off: ${trials.filter((t) => t.activeUnseen > 0).length}`,
     `intents recovered (log): ${sum((t) => t.recoveredInLog)}; still unsettled when unseal returned: ${sum((t) => t.unsettledAtUnseal)}; ` +
       `recovery done within max ${Math.max(...trials.map((t) => t.recoveryMs))} ms of unseal; unseal max ${Math.max(...trials.map((t) => t.unsealMs))} ms`,
-    `engine sessions still open on PostgreSQL right after a kill: max ${Math.max(...trials.map((t) => t.lingeringSessions))}`,
+    `engine sessions still open on PostgreSQL right after a kill: max ${Math.max(...trials.map((t) => t.lingeringSessions))}; ` +
+      `restart to answering: min ${Math.min(...trials.map((t) => t.restartMs))} ms`,
     `orphans: ${sum((t) => t.orphans)}; sweep orphans: ${sum((t) => t.sweepOrphans)}; ghost leases: ${sum((t) => t.ghosts)}; ` +
       `answers lost: ${sum((t) => t.lostAnswers)}; users without intent at kill: ${sum((t) => t.usersWithoutIntent)}`,
   );
@@ -350,6 +381,21 @@ describe("crash safety of database credentials", () => {
     expect(await pg.canLogin(creds.username, creds.password)).toBe(true);
     expect((await server.api("PUT", "sys/leases/revoke", { token: init.rootToken, body: { lease_id: first.body.lease_id } })).status).toBe(204);
     expect(await generatedUsers()).toEqual(new Set());
+
+    // The check itself must see what it is looking for: a generated-looking user made behind
+    // Mayfly's back is an orphan, and a lease whose user was dropped behind its back a ghost.
+    const held = await server.api("GET", `database/creds/${ROLE}`, { token: init.rootToken });
+    expect(held.status).toBe(200);
+    const heldUser = (held.body.data as { username: string }).username;
+    await pg.adminQuery(`CREATE ROLE "v-made-behind-mayflys-back"`);
+    await pg.adminQuery(`DROP ROLE "${heldUser}"`);
+    const planted = await audit(init.rootToken);
+    expect(planted.orphans).toEqual(["v-made-behind-mayflys-back"]);
+    expect(planted.sweepOrphans).toEqual(["v-made-behind-mayflys-back"]);
+    expect(planted.ghosts).toEqual([heldUser]);
+    await pg.adminQuery(`DROP ROLE "v-made-behind-mayflys-back"`);
+    expect((await server.api("PUT", "sys/leases/revoke", { token: init.rootToken, body: { lease_id: held.body.lease_id } })).status).toBe(204);
+    expect((await audit(init.rootToken)).live.size).toBe(0);
 
     const random = seeded(SEED);
     const trials: Trial[] = [];

@@ -16,7 +16,8 @@ import type { LeaseRecord } from "../../src/core/expiration/lease-record.js";
 import type { Storage } from "../../src/storage/storage.js";
 import { freePort, trackInstance, watchdogPidFile } from "./process.js";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
+/** The checkout whose `bin/mayfly` (and built `dist/`) runs; MAYFLY_CRASH_ROOT points at another build. */
+const REPO_ROOT = process.env.MAYFLY_CRASH_ROOT ?? fileURLToPath(new URL("../../", import.meta.url));
 
 export interface Reply {
   status: number;
@@ -24,8 +25,8 @@ export interface Reply {
 }
 
 /**
- * One request. Each server incarnation gets its own keep-alive agent, destroyed at the
- * kill, so no request of the next incarnation lands on a socket of the dead one.
+ * One request. Each server incarnation gets its own agents, destroyed at the kill, so no
+ * request of the next incarnation lands on a socket of the dead one.
  */
 export function request(
   baseUrl: string,
@@ -51,6 +52,10 @@ export function request(
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("error", reject);
+        // A server killed mid-answer: the body never completes.
+        res.on("close", () => {
+          if (!res.complete) reject(new Error(`${method} ${path}: the connection closed mid-answer`));
+        });
         res.on("end", () => {
           const text = Buffer.concat(chunks).toString("utf8");
           try {
@@ -78,7 +83,9 @@ export class MayflyProcess {
   private port = 0;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** Keep-alive connections for bursts; a fresh connection for every other call, so none meets a socket the server closed as idle. */
   private agent: http.Agent | undefined;
+  private oneShotAgent: http.Agent | undefined;
   private untrack: (() => void) | undefined;
   /** Starts of the current incarnation's lines in the log, to read what it said. */
   private logOffset = 0;
@@ -142,9 +149,14 @@ export class MayflyProcess {
     this.untrack = undefined;
   }
 
-  api(method: string, path: string, opts: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<Reply> {
-    if (this.agent === undefined) return Promise.reject(new Error("the server is not running"));
-    return request(this.baseUrl, this.agent, method, path, opts);
+  api(
+    method: string,
+    path: string,
+    opts: { token?: string; body?: unknown; timeoutMs?: number; reuseConnection?: boolean } = {},
+  ): Promise<Reply> {
+    const agent = opts.reuseConnection === true ? this.agent : this.oneShotAgent;
+    if (agent === undefined) return Promise.reject(new Error("the server is not running"));
+    return request(this.baseUrl, agent, method, path, opts);
   }
 
   /** What the current incarnation has logged so far. */
@@ -188,6 +200,8 @@ export class MayflyProcess {
             this.child = undefined;
             this.agent?.destroy();
             this.agent = undefined;
+            this.oneShotAgent?.destroy();
+            this.oneShotAgent = undefined;
           }
           resolve();
         };
@@ -199,6 +213,7 @@ export class MayflyProcess {
     }
     writeFileSync(watchdogPidFile(this.dir), String(this.child?.pid ?? ""));
     this.agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+    this.oneShotAgent = new http.Agent({ keepAlive: false });
     const deadline = Date.now() + 30_000;
     let last: unknown;
     for (;;) {
