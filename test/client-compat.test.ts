@@ -289,6 +289,34 @@ describe("leases: node-vault renew/revoke and the async revoke of sys/leases/rev
     expect(await redis.canLogin(b.username, b.password)).toBe(false);
   });
 
+  it("lease paths by their aliases: id in the URL, sys/renew and sys/revoke, revoke-force; renewal capped at max_ttl", async () => {
+    const a = await creds();
+    const inUrl = await root.put(`sys/leases/renew/${a.leaseId}`, { increment: "30m" });
+    expect(inUrl.status, inUrl.text).toBe(200);
+    expect(inUrl.json).toMatchObject({ lease_id: a.leaseId, lease_duration: 1800, renewable: true });
+    // The role's max_ttl is 2h: a 10h increment is cut down to what is left of it.
+    const legacy = await root.put("sys/renew", { lease_id: a.leaseId, increment: "10h" });
+    expect(legacy.status, legacy.text).toBe(200);
+    expect(legacy.json.lease_duration).toBeGreaterThan(7100);
+    expect(legacy.json.lease_duration).toBeLessThanOrEqual(7200);
+    expect((await root.put(`sys/renew/${a.leaseId}`, {})).status).toBe(200);
+    expect((await root.put(`sys/revoke/${a.leaseId}`, {})).status).toBe(204);
+    expect(await redis.canLogin(a.username, a.password)).toBe(false);
+
+    const b = await creds();
+    expect((await root.put(`sys/leases/revoke/${b.leaseId}`, {})).status).toBe(204);
+    expect(await redis.canLogin(b.username, b.password)).toBe(false);
+
+    const c = await creds();
+    expect((await root.put("sys/leases/revoke-prefix/nvdb/creds", {})).status).toBe(204);
+    expect(await redis.canLogin(c.username, c.password)).toBe(false);
+
+    // revoke-force drops the leases even if the target could not be reached (it can here).
+    const d = await creds();
+    expect((await root.put("sys/revoke-force/nvdb/creds/ro", {})).status).toBe(204);
+    expect((await root.put("sys/leases/lookup", { lease_id: d.leaseId })).status).toBe(400);
+  });
+
   it("sys/leases/revoke with sync:false answers 202 with an empty body, then revokes", async () => {
     const { leaseId, username, password } = await creds();
     const r = await root.put("sys/leases/revoke", { lease_id: leaseId, sync: false });
@@ -307,6 +335,55 @@ describe("raw HTTP as other clients send it", () => {
     const withIt = await api(devUrl, "GET", "secret/data/hdr", { token: ROOT, headers: { "X-Vault-Request": "true" } });
     expect(withIt.status).toBe(200);
     expect(withIt.json.data.data).toEqual(without.json.data.data);
+  });
+
+  it("LIST as hashi-vault-js, node-vault-client and litehex send it, with and without a trailing slash", async () => {
+    await root.put("secret/data/lst/a", { data: { v: "1" } });
+    await root.put("secret/data/lst/b/c", { data: { v: "2" } });
+    for (const path of ["secret/metadata/lst", "secret/metadata/lst/"]) {
+      const r = await api(devUrl, "LIST", path, { token: ROOT });
+      expect(r.status, path).toBe(200);
+      expect(r.json.data.keys).toEqual(["a", "b/"]);
+    }
+    // node-vault's generated LIST commands and its GET ?list=true ones.
+    const { c, sent } = nodeVault({ endpoint: devUrl, token: ROOT });
+    expect((await c.tokenAccessors()).data.keys.length).toBeGreaterThan(0);
+    await root.post("auth/token/roles/nv-role", { allowed_policies: ["default"] });
+    expect((await c.tokenRoles()).data.keys).toContain("nv-role");
+    expect(sent).toEqual(["LIST /auth/token/accessors", "GET /auth/token/roles?list=true"]);
+  });
+
+  it("envelope snapshots: a write that returns data, and a token login's auth block", async () => {
+    const w = await root.post("secret/data/snap", { data: { v: "1" } });
+    expect(w.status).toBe(200);
+    expect(w.headers["content-type"]).toBe("application/json");
+    expect(Object.keys(w.json).sort()).toEqual(
+      ["auth", "data", "lease_duration", "lease_id", "mount_type", "renewable", "request_id", "warnings", "wrap_info"],
+    );
+    expect(w.json).toMatchObject({ lease_id: "", renewable: false, lease_duration: 0, wrap_info: null, warnings: null, auth: null });
+    expect(w.json.data).toEqual({
+      version: 1,
+      created_time: expect.any(String),
+      deletion_time: "",
+      destroyed: false,
+      custom_metadata: null,
+    });
+
+    const login = await root.post("auth/token/create", { policies: ["default"], ttl: "1h", meta: { team: "a" } });
+    expect(login.status).toBe(200);
+    expect(login.json.data).toBeNull();
+    expect(login.json.lease_id).toBe("");
+    const auth = login.json.auth as Record<string, unknown>;
+    for (const [k, type] of Object.entries({
+      client_token: "string", accessor: "string", policies: "object", token_policies: "object", lease_duration: "number",
+      renewable: "boolean", entity_id: "string", token_type: "string", orphan: "boolean", metadata: "object",
+    })) {
+      expect(typeof auth[k], k).toBe(type);
+    }
+    expect(auth["metadata"]).toEqual({ team: "a" });
+    expect(auth["token_type"]).toBe("service");
+    // identity_policies: omitted or null when empty, never an empty list.
+    expect(auth["identity_policies"] ?? null).toBeNull();
   });
 
   it("HEAD sys/health: the status alone", async () => {
