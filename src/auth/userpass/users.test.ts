@@ -28,7 +28,7 @@ describe("users/:username", () => {
     expect((await h.ok("list", "users/"))?.data).toEqual({ keys: ["alice", "bob"] });
 
     await h.ok("delete", "users/bob");
-    expect(await h.ok("read", "users/bob")).toBeUndefined();
+    expect((await h.fail("read", "users/bob")).status).toBe(404);
     expect((await h.ok("list", "users"))?.data).toEqual({ keys: ["alice"] });
   });
 

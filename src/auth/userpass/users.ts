@@ -109,7 +109,8 @@ export function userPaths(deps: UserpassDeps): PathDef[] {
       operations: {
         read: async (req, f) => {
           const user = await readUser(req.storage, normalizeUsername(f.values.username));
-          if (!user) return undefined;
+          // Vault turns an empty read into a 404.
+          if (!user) throw notFound();
           const data: Record<string, unknown> = tokenParamsData(user.token);
           if (user.legacy.ttlSeconds > 0) data.ttl = user.legacy.ttlSeconds;
           if (user.legacy.maxTtlSeconds > 0) data.max_ttl = user.legacy.maxTtlSeconds;
