@@ -1,3 +1,5 @@
+import type { Storage, StorageOp } from "../../storage/storage.js";
+
 /**
  * Serialises work per key: a lease's record is read, sent to its backend and written back
  * by one caller at a time, so a renewal cannot write back a lease a revocation just
@@ -18,6 +20,28 @@ export class KeyedLock {
     } finally {
       release();
       if (this.tails.get(key) === tail) this.tails.delete(key);
+    }
+  }
+}
+
+/** At most `permits` callers inside `run` at once; the others wait their turn, first come first served. */
+export class Semaphore {
+  private available: number;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(permits: number) {
+    this.available = Math.max(1, permits);
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.available > 0) this.available--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.available++;
     }
   }
 }
@@ -74,5 +98,47 @@ export class Issuances {
     if (!running) return Promise.resolve();
     this.cancelled.add(leaseId);
     return running;
+  }
+}
+
+/**
+ * Group commit: transactions submitted while one is being gathered are applied together
+ * as one. Each caller's operations stay whole and in order, and each caller resolves only
+ * once the combined transaction committed. With SQLite at synchronous=FULL every commit is
+ * an fsync that blocks the event loop, so revocations running side by side would otherwise
+ * queue up behind one fsync each.
+ *
+ * Only for writes whose keys no two concurrent callers share (here: one lease each, under
+ * that lease's lock).
+ */
+export class GroupCommit {
+  private gathering: { ops: StorageOp[]; waiters: Array<{ resolve(): void; reject(err: unknown): void }> } | undefined;
+
+  constructor(private readonly storage: Pick<Storage, "transaction">) {}
+
+  transaction(ops: readonly StorageOp[]): Promise<void> {
+    let batch = this.gathering;
+    if (!batch) {
+      batch = { ops: [], waiters: [] };
+      this.gathering = batch;
+      // After the current turn's microtasks, so every attempt that is ready joins in.
+      setImmediate(() => void this.commit());
+    }
+    batch.ops.push(...ops);
+    const waiters = batch.waiters;
+    return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+  }
+
+  private async commit(): Promise<void> {
+    const batch = this.gathering;
+    this.gathering = undefined;
+    if (!batch) return;
+    try {
+      await this.storage.transaction(batch.ops);
+    } catch (err) {
+      for (const w of batch.waiters) w.reject(err);
+      return;
+    }
+    for (const w of batch.waiters) w.resolve();
   }
 }

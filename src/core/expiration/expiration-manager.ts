@@ -61,7 +61,9 @@ export class ExpirationManager {
       logger: deps.logger,
       fire: (key, item) => (item.kind === "t" ? this.tokens.fire(key, item) : this.revoker.revoke(item.id, false, key)),
       pageSize: this.opts.schedulePageSize,
-      concurrency: this.opts.concurrency,
+      // The revoker bounds calls to targets; handing over a whole page lets the writes of
+      // many finished revocations share one commit.
+      concurrency: this.opts.schedulePageSize,
       retryFloorMs: this.opts.baseBackoffMs,
     });
     const common = { storage: deps.storage, deps, opts: this.opts, wake };
@@ -75,14 +77,14 @@ export class ExpirationManager {
 
   /** After unseal: queue the undoing of issuances a crash interrupted, then run the schedule. */
   async start(): Promise<void> {
+    this.revoker.resume();
     await this.recoverPending();
     this.scheduler.start();
   }
 
   /** Before seal: no new work; revocations already talking to a target finish. */
   async stop(): Promise<void> {
-    await this.scheduler.stop();
-    await this.revoker.settled();
+    await Promise.all([this.scheduler.stop(), this.revoker.stop()]);
   }
 
   /** Processes every schedule entry that is due; returns how many. Tests drive time with it. */

@@ -1,9 +1,9 @@
 import type { Storage, StorageOp } from "../../storage/storage.js";
 import { getJson, jsonPut } from "../../storage/storage.js";
-import { MayflyError, upstreamError } from "../../framework/errors.js";
+import { MayflyError, sealedError, upstreamError } from "../../framework/errors.js";
 import { keys, type LeaseRecord, type ScheduleItem } from "./lease-record.js";
 import type { Issuances, KeyedLock } from "./concurrency.js";
-import { mapLimit } from "./concurrency.js";
+import { GroupCommit, mapLimit, Semaphore } from "./concurrency.js";
 import { retryDelayMs, type ExpirationDeps, type ExpirationOptions } from "./options.js";
 import { errText } from "./scheduler.js";
 
@@ -33,11 +33,27 @@ export interface RevokeFailures {
  */
 export class Revoker {
   private readonly inFlight = new Map<string, Promise<Attempt>>();
+  /** Every write here is of one lease under its lock, so side-by-side attempts share commits. */
+  private readonly commits: GroupCommit;
+  /**
+   * Calls to targets at once, whoever asks: the schedule hands over a whole page of due
+   * leases, an API call or a token's revocation join the same queue.
+   */
+  private readonly targetSlots: Semaphore;
+  private stopped = false;
 
-  constructor(private readonly c: RevokerContext) {}
+  constructor(private readonly c: RevokerContext) {
+    this.commits = new GroupCommit(c.storage);
+    this.targetSlots = new Semaphore(c.opts.concurrency);
+  }
 
-  /** Resolves when every attempt now in progress has ended. */
-  async settled(): Promise<void> {
+  resume(): void {
+    this.stopped = false;
+  }
+
+  /** Attempts not yet at their target give up; resolves once those at it have ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.allSettled([...this.inFlight.values()]);
   }
 
@@ -137,7 +153,13 @@ export class Revoker {
         return "skipped";
       }
       try {
-        await this.c.deps.revokeSecret(rec);
+        const reached = await this.targetSlots.run(async () => {
+          if (this.stopped) return false;
+          await this.c.deps.revokeSecret(rec);
+          return true;
+        });
+        // Sealing: the entry stays where it is for the next unseal.
+        if (!reached) return { failed: sealedError() };
       } catch (err) {
         await this.recordFailure(rec, err);
         return { failed: err instanceof MayflyError ? err : upstreamError(`failed to revoke lease: ${errText(err)}`) };
@@ -178,7 +200,7 @@ export class Revoker {
     const ops: StorageOp[] = [jsonPut(keys.lease(rec.leaseId), rec)];
     if (oldKey !== rec.scheduleKey) ops.push({ op: "delete", key: oldKey });
     ops.push(jsonPut(rec.scheduleKey, { kind: "l", id: rec.leaseId } satisfies ScheduleItem), ...extra);
-    await this.c.storage.transaction(ops);
+    await this.commits.transaction(ops);
   }
 
   private async deleteLease(rec: LeaseRecord): Promise<void> {
@@ -189,7 +211,7 @@ export class Revoker {
       { op: "delete", key: rec.scheduleKey },
     ];
     if (rec.tokenHash) ops.push({ op: "delete", key: keys.byToken(rec.tokenHash, rec.leaseId) });
-    await this.c.storage.transaction(ops);
+    await this.commits.transaction(ops);
   }
 
   private get(leaseId: string): Promise<LeaseRecord | undefined> {
