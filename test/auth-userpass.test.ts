@@ -86,6 +86,13 @@ describe("users", () => {
     expect((await login("bob", BOB_PASSWORD)).status).toBe(200);
   });
 
+  it("the ACL decides before a malformed username is noticed", async () => {
+    const dev = await root.post("auth/token/create", { policies: ["dev"], ttl: "10m" });
+    const devClient = client(base, dev.json.auth.client_token as string);
+    expect((await devClient.post("auth/userpass/users/bad@name", { password: "x" })).status).toBe(403);
+    expect((await root.post("auth/userpass/users/bad@name", { password: "x" })).status).toBe(404);
+  });
+
   it("refuses a create without password and bad token fields", async () => {
     const r = await root.post("auth/userpass/users/nopw", { token_policies: "dev" });
     expect([r.status, r.json]).toEqual([400, { errors: ["missing password"] }]);

@@ -40,6 +40,11 @@ export function normalizeUsername(raw: string): string {
   return name;
 }
 
+/** For existence checks, which run before the ACL and so must not refuse anything themselves. */
+export function isValidUsername(raw: string): boolean {
+  return USERNAME.test(raw.toLowerCase());
+}
+
 export async function readUser(storage: Storage, username: string): Promise<UserEntry | undefined> {
   return getJson<UserEntry>(storage, USER_PREFIX + username);
 }

@@ -7,7 +7,7 @@ import { parseCidrs } from "../token/role-model.js";
 import type { UserpassDeps } from "./deps.js";
 import { hashPassword } from "./password-hash.js";
 import { applyTokenFields, emptyTokenParams, tokenFieldInput, tokenFieldSchemas, tokenParamsData } from "./token-params.js";
-import { deleteUser, emptyLegacyFields, listUsers, normalizeUsername, readUser, writeUser, type UserEntry } from "./user-store.js";
+import { deleteUser, emptyLegacyFields, isValidUsername, listUsers, normalizeUsername, readUser, writeUser, type UserEntry } from "./user-store.js";
 
 const deprecated = (name: string) => `Use "${name}" instead. If both are given, only "${name}" is used.`;
 
@@ -105,7 +105,8 @@ export function userPaths(deps: UserpassDeps): PathDef[] {
     definePath({
       pattern: "users/:username",
       fields: userFields,
-      existenceCheck: async (req, f) => (await readUser(req.storage, normalizeUsername(f.values.username))) !== undefined,
+      existenceCheck: async (req, f) =>
+        isValidUsername(f.values.username) && (await readUser(req.storage, normalizeUsername(f.values.username))) !== undefined,
       operations: {
         read: async (req, f) => {
           const user = await readUser(req.storage, normalizeUsername(f.values.username));
