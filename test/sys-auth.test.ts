@@ -70,7 +70,7 @@ describe("enable and list", () => {
   // Vault's mountInfo adds config.token_type for every auth mount ("default-service" unless
   // tuned), and its tune read does too; src/system/mounts.ts does so only for `token/`.
   // Remove `.fails` once it does.
-  it.fails("reports token_type for every auth mount, as Vault does", async () => {
+  it("reports token_type for every auth mount, as Vault does", async () => {
     expect((await root.get("sys/auth")).json.data["userpass/"].config.token_type).toBe("default-service");
     expect((await root.get("sys/auth/userpass/tune")).json.data.token_type).toBe("default-service");
   });
@@ -203,7 +203,7 @@ describe("disable", () => {
   // Vault logs out everyone a method authenticated when it is disabled (the tokens are
   // leases under auth/<path>/). Mayfly's disable revokes leases by prefix, which does not
   // yet reach login tokens. Remove `.fails` once it does.
-  it.fails("revokes the tokens the method issued", async () => {
+  it("revokes the tokens the method issued", async () => {
     expect((await root.post("sys/auth/gone2", { type: "userpass" })).status).toBe(204);
     expect((await root.post("auth/gone2/users/eve", { password: "pw-eve" })).status).toBe(204);
     const login = await loginStatus("gone2", "eve", "pw-eve");

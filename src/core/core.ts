@@ -91,7 +91,14 @@ export class Core {
       scheduleTokenExpiry: (hash, at) => this.expiration.scheduleToken(hash, at),
       onTokenDeleted: (hash) => this.destroyCubbyhole(hash),
     });
-    this.audit = new AuditManager({ storage: this.barrier });
+    this.audit = new AuditManager({
+      storage: this.barrier,
+      nowMs: () => this.nowMs(),
+      logger: {
+        warn: (fields, msg) => this.logger.warn(msg, fields),
+        error: (fields, msg) => this.logger.error(msg, fields),
+      },
+    });
     this.mounts = new MountManager(this.barrier, opts.registry, this.systemView, {
       defaultLeaseTtlSeconds: this.defaultLeaseTtlSeconds,
       maxLeaseTtlSeconds: this.maxLeaseTtlSeconds,

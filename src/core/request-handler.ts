@@ -235,6 +235,10 @@ export function buildRequest(
 async function completeLogin(core: Core, mounted: Mounted, path: string, resp: Response): Promise<Response> {
   const spec = resp.authSpec;
   if (!spec) return resp;
+  // No auth method may mint root tokens; only the token store's root paths can.
+  if (spec.policies.some((p) => p.trim().toLowerCase() === "root")) {
+    throw badRequest("auth methods cannot create root tokens");
+  }
   const issued = await issueToken(
     core.tokens,
     {
@@ -255,6 +259,7 @@ async function completeLogin(core: Core, mounted: Mounted, path: string, resp: R
       internal: spec.internal ?? {},
       role: "",
       boundCidrs: spec.boundCidrs ?? [],
+      ...(spec.maxTtlSeconds ? { maxTtlSeconds: spec.maxTtlSeconds } : {}),
     },
     core.nowMs(),
   );

@@ -24,6 +24,8 @@ export interface TokenParams {
   internal: Readonly<Record<string, unknown>>;
   role: string;
   boundCidrs: readonly string[];
+  /** A cap below the mount's (an auth method's `token_max_ttl`); 0 = the mount's. */
+  maxTtlSeconds?: number;
   /** Chosen token id (dev root token, `id` field for root callers). */
   id?: string;
 }
@@ -48,7 +50,10 @@ export function finalPolicies(requested: readonly string[], noDefaultPolicy: boo
 export async function issueToken(store: TokenStore, p: TokenParams, nowMs: number): Promise<IssuedToken> {
   const policies = finalPolicies(p.policies, p.noDefaultPolicy);
   const warnings: string[] = [];
-  const mountMax = p.authMount.maxLeaseTtlSeconds();
+  const mountMax =
+    p.maxTtlSeconds && p.maxTtlSeconds > 0
+      ? Math.min(p.maxTtlSeconds, p.authMount.maxLeaseTtlSeconds())
+      : p.authMount.maxLeaseTtlSeconds();
   const isRoot = policies.length === 1 && policies[0] === "root";
   if (p.numUses < 0) throw badRequest("number of uses cannot be negative");
   if (p.ttlSeconds < 0 || p.explicitMaxTtlSeconds < 0 || p.periodSeconds < 0) throw badRequest("TTLs cannot be negative");

@@ -20,7 +20,7 @@ export function mountView(core: Core, m: Mounted): Record<string, unknown> {
   for (const k of ["listing_visibility", "audit_non_hmac_request_keys", "audit_non_hmac_response_keys", "passthrough_request_headers", "allowed_response_headers", "token_type"] as const) {
     if (e.config[k] !== undefined) config[k] = e.config[k];
   }
-  if (e.kind === "auth" && e.type === "token" && config.token_type === undefined) config.token_type = "default-service";
+  if (e.kind === "auth" && config.token_type === undefined) config.token_type = "default-service";
   void core;
   return {
     accessor: e.accessor,
@@ -99,7 +99,7 @@ function tuneView(core: Core, m: Mounted): Record<string, unknown> {
   for (const k of ["audit_non_hmac_request_keys", "audit_non_hmac_response_keys", "passthrough_request_headers", "allowed_response_headers"] as const) {
     if (e.config[k]) out[k] = e.config[k];
   }
-  if (e.kind === "auth" && e.type === "token") out.token_type = e.config.token_type ?? "default-service";
+  if (e.kind === "auth") out.token_type = e.config.token_type ?? "default-service";
   void core;
   return out;
 }
@@ -130,6 +130,7 @@ async function disable(core: Core, kind: "secret" | "auth", path: string): Promi
     const msg = err instanceof MayflyError ? err.errors.join("; ") : String(err);
     throw new MayflyError(400, [`failed to revoke leases before disabling "${prefix}": ${msg}`]);
   }
+  if (kind === "auth") await core.tokens.revokeByAuthMount(m.entry.accessor);
   await core.mounts.unmount(kind, path);
   return undefined;
 }

@@ -8,6 +8,8 @@ const SALT_KEY = "salt";
 const ID_PREFIX = "id/";
 const ACCESSOR_PREFIX = "accessor/";
 const PARENT_PREFIX = "parent/";
+/** Tokens by the auth mount that issued them, so disabling a method logs its users out. */
+const MOUNT_PREFIX = "mount/";
 const CACHE_LIMIT = 20_000;
 /** Marks an entry whose revocation has begun: it no longer authenticates anything. */
 export const REVOKED_USES = -1;
@@ -91,6 +93,7 @@ export class TokenStore {
       jsonPut(ACCESSOR_PREFIX + this.hashAccessor(accessor), { hash }),
     ];
     if (full.parentHash) ops.push(jsonPut(`${PARENT_PREFIX}${full.parentHash}/${hash}`, {}));
+    if (full.authMountAccessor) ops.push(jsonPut(`${MOUNT_PREFIX}${full.authMountAccessor}/${hash}`, {}));
     await this.storage.transaction(ops);
     this.remember(full);
     if (full.expireTimeMs > 0) await this.hooks.scheduleTokenExpiry(hash, full.expireTimeMs);
@@ -165,6 +168,20 @@ export class TokenStore {
     await this.destroy(hash);
   }
 
+  /** Revokes every token an auth mount issued, with their children and leases. */
+  async revokeByAuthMount(accessor: string): Promise<void> {
+    const prefix = `${MOUNT_PREFIX}${accessor}/`;
+    for (;;) {
+      const page = await this.storage.listPage(prefix, "", 500);
+      if (page.length === 0) return;
+      for (const hash of page) {
+        await this.revokeTree(hash);
+        // An index entry whose token was already gone would otherwise stay forever.
+        await this.storage.delete(prefix + hash);
+      }
+    }
+  }
+
   /** Revokes only this token; its children become orphans. */
   async revokeOrphan(hash: string): Promise<void> {
     await this.markRevoked(hash);
@@ -189,6 +206,7 @@ export class TokenStore {
     if (e) {
       ops.push({ op: "delete", key: ACCESSOR_PREFIX + this.hashAccessor(e.accessor) });
       if (e.parentHash) ops.push({ op: "delete", key: `${PARENT_PREFIX}${e.parentHash}/${hash}` });
+      if (e.authMountAccessor) ops.push({ op: "delete", key: `${MOUNT_PREFIX}${e.authMountAccessor}/${hash}` });
     }
     for (const child of await this.children(hash)) ops.push({ op: "delete", key: `${PARENT_PREFIX}${hash}/${child}` });
     await this.storage.transaction(ops);
