@@ -20,8 +20,11 @@ import {
   MayflyProcess,
   readLeaseRecords,
   rootKeyOf,
+  seeded,
+  trialReport,
   unsealServer,
   type InitResult,
+  type Trial,
 } from "./support/crash.js";
 
 const TRIALS = Number(process.env.MAYFLY_CRASH_TRIALS ?? 50);
@@ -40,18 +43,6 @@ let dir: string;
 let server: MayflyProcess;
 let init: InitResult;
 let rootKey: Buffer;
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -189,32 +180,6 @@ async function audit(token: string): Promise<Verdict> {
   };
 }
 
-interface Trial {
-  delayMs: number;
-  concurrency: number;
-  sent: number;
-  inFlightAtKill: number;
-  answered: number;
-  cut: number;
-  failedAnswers: number;
-  /** Found right after the kill, in storage and on PostgreSQL. */
-  pendingWithUser: number;
-  pendingWithoutUser: number;
-  activeUnseen: number;
-  usersWithoutIntent: number;
-  lingeringSessions: number;
-  /** After restart. */
-  recoveredInLog: number;
-  unsettledAtUnseal: number;
-  restartMs: number;
-  unsealMs: number;
-  recoveryMs: number;
-  orphans: number;
-  sweepOrphans: number;
-  ghosts: number;
-  lostAnswers: number;
-}
-
 async function runTrial(index: number, random: () => number): Promise<Trial> {
   const token = init.rootToken;
   // Stratified over the range, so kills land early, midway and late in a burst.
@@ -295,35 +260,6 @@ async function runTrial(index: number, random: () => number): Promise<Trial> {
   };
 }
 
-function report(trials: readonly Trial[]): string {
-  const sum = (f: (t: Trial) => number, ts: readonly Trial[] = trials) => ts.reduce((n, t) => n + f(t), 0);
-  const lines = [`crash safety: ${trials.length} trials, seed ${SEED}`];
-  lines.push("kill delay   trials  sent  answered  in-flight@kill  pending+user  pending-user  active-unseen");
-  const step = 100;
-  for (let from = 0; from < MAX_KILL_DELAY_MS; from += step) {
-    const ts = trials.filter((t) => t.delayMs >= from && t.delayMs < from + step);
-    lines.push(
-      `${String(from).padStart(3)}-${String(from + step).padEnd(3)} ms ${String(ts.length).padStart(7)} ${String(sum((t) => t.sent, ts)).padStart(5)} ` +
-        `${String(sum((t) => t.answered, ts)).padStart(9)} ${String(sum((t) => t.inFlightAtKill, ts)).padStart(15)} ` +
-        `${String(sum((t) => t.pendingWithUser, ts)).padStart(13)} ${String(sum((t) => t.pendingWithoutUser, ts)).padStart(13)} ` +
-        `${String(sum((t) => t.activeUnseen, ts)).padStart(14)}`,
-    );
-  }
-  const withUser = trials.filter((t) => t.pendingWithUser > 0).length;
-  const withPending = trials.filter((t) => t.pendingWithUser + t.pendingWithoutUser > 0).length;
-  lines.push(
-    `trials whose kill left an intent pending: ${withPending}; with its user already created: ${withUser}; ` +
-      `with a live lease whose answer was cut off: ${trials.filter((t) => t.activeUnseen > 0).length}`,
-    `intents recovered (log): ${sum((t) => t.recoveredInLog)}; still unsettled when unseal returned: ${sum((t) => t.unsettledAtUnseal)}; ` +
-      `recovery done within max ${Math.max(...trials.map((t) => t.recoveryMs))} ms of unseal; unseal max ${Math.max(...trials.map((t) => t.unsealMs))} ms`,
-    `engine sessions still open on PostgreSQL right after a kill: max ${Math.max(...trials.map((t) => t.lingeringSessions))}; ` +
-      `restart to answering: min ${Math.min(...trials.map((t) => t.restartMs))} ms`,
-    `orphans: ${sum((t) => t.orphans)}; sweep orphans: ${sum((t) => t.sweepOrphans)}; ghost leases: ${sum((t) => t.ghosts)}; ` +
-      `answers lost: ${sum((t) => t.lostAnswers)}; users without intent at kill: ${sum((t) => t.usersWithoutIntent)}`,
-  );
-  return lines.join("\n");
-}
-
 beforeAll(async () => {
   pg = await startPostgres();
   const adminPassword = randomPassword();
@@ -402,7 +338,7 @@ describe("crash safety of database credentials", () => {
     try {
       for (let i = 0; i < TRIALS; i++) trials.push(await runTrial(i, random));
     } finally {
-      if (trials.length > 0) console.log(report(trials));
+      if (trials.length > 0) console.log(trialReport(trials, SEED, MAX_KILL_DELAY_MS));
     }
     const total = (f: (t: Trial) => number) => trials.reduce((n, t) => n + f(t), 0);
     expect(total((t) => t.orphans)).toBe(0);

@@ -2,7 +2,8 @@
  * Crash tests: a Mayfly server as a child process over SQLite that can be killed with
  * SIGKILL and started again on the same files, a small HTTP client that survives the
  * server vanishing under it, and a read-only look at the lease records in the server's
- * storage (the API never returns a lease's internal data, such as the username it covers).
+ * storage (the API never returns a lease's internal data, such as the username it covers);
+ * and the seeded generator and report of the crash trials.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -302,4 +303,73 @@ export async function readLeaseRecords(dbPath: string, rootKey: Buffer): Promise
 
 async function readOnly(): Promise<never> {
   throw new Error("the lease reader is read-only");
+}
+
+/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** What one kill found and left. */
+export interface Trial {
+  delayMs: number;
+  concurrency: number;
+  sent: number;
+  inFlightAtKill: number;
+  answered: number;
+  cut: number;
+  failedAnswers: number;
+  /** Found right after the kill, in storage and on PostgreSQL. */
+  pendingWithUser: number;
+  pendingWithoutUser: number;
+  activeUnseen: number;
+  usersWithoutIntent: number;
+  lingeringSessions: number;
+  /** After restart. */
+  recoveredInLog: number;
+  unsettledAtUnseal: number;
+  restartMs: number;
+  unsealMs: number;
+  recoveryMs: number;
+  orphans: number;
+  sweepOrphans: number;
+  ghosts: number;
+  lostAnswers: number;
+}
+
+/** The distribution of where the kills landed, and what recovery found, as a table. */
+export function trialReport(trials: readonly Trial[], seed: number, maxKillDelayMs: number): string {
+  const sum = (f: (t: Trial) => number, ts: readonly Trial[] = trials) => ts.reduce((n, t) => n + f(t), 0);
+  const lines = [`crash safety: ${trials.length} trials, seed ${seed}`];
+  lines.push("kill delay   trials  sent  answered  in-flight@kill  pending+user  pending-user  active-unseen");
+  const step = 100;
+  for (let from = 0; from < maxKillDelayMs; from += step) {
+    const ts = trials.filter((t) => t.delayMs >= from && t.delayMs < from + step);
+    lines.push(
+      `${String(from).padStart(3)}-${String(from + step).padEnd(3)} ms ${String(ts.length).padStart(7)} ${String(sum((t) => t.sent, ts)).padStart(5)} ` +
+        `${String(sum((t) => t.answered, ts)).padStart(9)} ${String(sum((t) => t.inFlightAtKill, ts)).padStart(15)} ` +
+        `${String(sum((t) => t.pendingWithUser, ts)).padStart(13)} ${String(sum((t) => t.pendingWithoutUser, ts)).padStart(13)} ` +
+        `${String(sum((t) => t.activeUnseen, ts)).padStart(14)}`,
+    );
+  }
+  const withUser = trials.filter((t) => t.pendingWithUser > 0).length;
+  const withPending = trials.filter((t) => t.pendingWithUser + t.pendingWithoutUser > 0).length;
+  lines.push(
+    `trials whose kill left an intent pending: ${withPending}; with its user already created: ${withUser}; ` +
+      `with a live lease whose answer was cut off: ${trials.filter((t) => t.activeUnseen > 0).length}`,
+    `intents recovered (log): ${sum((t) => t.recoveredInLog)}; still unsettled when unseal returned: ${sum((t) => t.unsettledAtUnseal)}; ` +
+      `recovery done within max ${Math.max(...trials.map((t) => t.recoveryMs))} ms of unseal; unseal max ${Math.max(...trials.map((t) => t.unsealMs))} ms`,
+    `engine sessions still open on PostgreSQL right after a kill: max ${Math.max(...trials.map((t) => t.lingeringSessions))}; ` +
+      `restart to answering: min ${Math.min(...trials.map((t) => t.restartMs))} ms`,
+    `orphans: ${sum((t) => t.orphans)}; sweep orphans: ${sum((t) => t.sweepOrphans)}; ghost leases: ${sum((t) => t.ghosts)}; ` +
+      `answers lost: ${sum((t) => t.lostAnswers)}; users without intent at kill: ${sum((t) => t.usersWithoutIntent)}`,
+  );
+  return lines.join("\n");
 }
