@@ -4,6 +4,7 @@
 //
 //   node bench/kv-read.mjs [--rounds 7] [--slice-ms 1500] [--connections 32]
 //                          [--generators 1] [--root-token] [--no-acl] [--profile DIR]
+//                          [--no-audit]   (diagnosis only: the target is with audit)
 //
 // Both servers run in their own processes; the load generator runs in one or more others
 // (raw keep-alive sockets, one request in flight per connection). The machine is shared, so
@@ -31,6 +32,8 @@ const generatorProcesses = Number(argument("generators", "1"));
 const useRootToken = argument("root-token", "false") === "true";
 const runAcl = argument("no-acl", "false") !== "true";
 const profileDir = argument("profile", "");
+// Diagnosis only: without the audit device the issue's target does not apply.
+const withAudit = argument("no-audit", "false") !== "true";
 
 const SECRET_PATH = "/v1/secret/data/bench/app-config";
 
@@ -50,7 +53,7 @@ async function setUpMayfly() {
   const nodeFlags = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
   const mayfly = await startMayflyDev({ nodeFlags });
   const auditPath = join(mayfly.dir, "audit.log");
-  await mayfly.api.call("PUT", "sys/audit/file", { type: "file", options: { file_path: auditPath } });
+  if (withAudit) await mayfly.api.call("PUT", "sys/audit/file", { type: "file", options: { file_path: auditPath } });
   await mayfly.api.call("PUT", "sys/policies/acl/bench-kv-read", {
     policy: 'path "secret/data/bench/*" { capabilities = ["read"] }',
   });
@@ -89,16 +92,22 @@ async function main() {
     { name: "mayfly", pid: mayfly.pid, run: await generator.target(mayfly.port, request, connections) },
     { name: "bare", pid: bare.pid, run: await generator.target(bare.port, request, connections) },
     { name: `bare-${checkGenerator.processes}gen`, pid: bare.pid, run: await checkGenerator.target(bare.port, request, connections) },
+    // Mayfly's HTTP layer alone (sys/health skips token, ACL, audit and storage): how close
+    // to the bare server any request can come, which bounds what the pipeline may cost.
+    { name: "mayfly-health", pid: mayfly.pid, run: await generator.target(mayfly.port, getRequest("/v1/sys/health"), connections) },
   ];
   try {
     // Warm-up: JIT, connection set-up, the token cache.
-    for (let i = 0; i < 2; i++) for (const t of targets) await t.run(700);
-    const auditBytesBefore = statSync(auditPath).size;
+    let warmUpRequests = 0;
+    for (let i = 0; i < 2; i++) for (const t of targets) warmUpRequests += t === targets[0] ? (await t.run(700)).latenciesUs.length : (await t.run(700), 0);
+    const auditBytesBefore = withAudit ? statSync(auditPath).size : 0;
     for (const t of targets) Object.assign(t, { samples: [], cpuUs: 0, requests: 0, errors: 0 });
     const ratios = [];
     for (let round = 0; round < rounds; round++) {
       // Alternate the order so neither target always runs right after the other.
-      const order = round % 2 === 0 ? targets : [...targets].reverse();
+      // A profiled run drives Mayfly alone, so its profile holds little but the load.
+      const active = profileDir ? targets.slice(0, 1) : targets;
+      const order = round % 2 === 0 ? active : [...active].reverse();
       for (const t of order) {
         const cpuBefore = cpuMicros(t.pid);
         const result = await t.run(sliceMs);
@@ -108,17 +117,25 @@ async function main() {
         if (result.errors > 0) throw new Error(`${t.name}: ${result.errors} non-200 responses, first:\n${result.firstError}`);
         t.samples.push(result);
       }
+      if (profileDir) continue;
       const [m, b] = targets.map((t) => t.samples[round]);
       ratios.push(m.latenciesUs.length / m.elapsedUs / (b.latenciesUs.length / b.elapsedUs));
     }
-    const auditLines = countLines(auditPath, auditBytesBefore);
-    const [m, b, b2] = targets.map((t) => ({ ...t, ...summarise(t.samples), cpuUsPerRequest: t.cpuUs / t.requests }));
+    if (profileDir) {
+      const m = summarise(targets[0].samples);
+      console.log(`profiled: mayfly ${fmtInt(m.rate)} req/s, ${fmtInt(targets[0].requests)} requests measured + ${fmtInt(warmUpRequests)} in warm-up; ` +
+        `server cpu/request ${fmtInt(targets[0].cpuUs / targets[0].requests)} µs; profile written to ${profileDir} when the server stops`);
+      return;
+    }
+    const auditLines = withAudit ? countLines(auditPath, auditBytesBefore) : 0;
+    const [m, b, b2, h] = targets.map((t) => ({ ...t, ...summarise(t.samples), cpuUsPerRequest: t.cpuUs / t.requests }));
     const ratio = median(ratios);
     const loadAfter = loadAverage();
 
     console.log(`kv-read   mayfly ${fmtInt(m.rate)} req/s  p50 ${fmtMs(m.p50)} ms  p99 ${fmtMs(m.p99)} ms | bare node:http ${fmtInt(b.rate)} req/s  p50 ${fmtMs(b.p50)} ms  p99 ${fmtMs(b.p99)} ms | ratio ${ratio.toFixed(2)}`);
     console.log(`          server cpu/request: mayfly ${fmtInt(m.cpuUsPerRequest)} µs, bare ${fmtInt(b.cpuUsPerRequest)} µs (ratio ${(b.cpuUsPerRequest / m.cpuUsPerRequest).toFixed(2)})`);
     console.log(`          per-round ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}; ${rounds} rounds x ${sliceMs} ms, ${connections} connections, ${useRootToken ? "root token" : "policy token"}`);
+    console.log(`          http layer alone: mayfly GET sys/health ${fmtInt(h.rate)} req/s, ratio ${(h.rate / b.rate).toFixed(2)}, server cpu/request ${fmtInt(h.cpuUsPerRequest)} µs`);
     console.log(`          generator check: bare with ${generatorProcesses} generator process(es) ${fmtInt(b.rate)} req/s, with ${checkGenerator.processes} ${fmtInt(b2.rate)} req/s`);
     console.log(`          audit: ${fmtInt(auditLines)} lines for ${fmtInt(m.requests)} mayfly requests (${(auditLines / m.requests).toFixed(2)} per request)`);
     console.log(`          load average before ${loadBefore.one} after ${loadAfter.one} (2 cores shared with other work)`);

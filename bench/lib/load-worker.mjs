@@ -74,6 +74,10 @@ function run({ id, ms }) {
   target.errors = 0;
   const startedAt = process.hrtime.bigint();
   return new Promise((resolve) => {
+    if (target.sockets.length === 0) {
+      resolve({ latenciesUs: new Float64Array(0), elapsedUs: 0, errors: 0, firstError: "" });
+      return;
+    }
     target.onIdle = () => {
       const elapsedUs = Number(process.hrtime.bigint() - startedAt) / 1000;
       resolve({ latenciesUs: target.recorder.take(), elapsedUs, errors: target.errors, firstError: target.firstError });
