@@ -121,7 +121,7 @@ async function fill() {
     return batchAtMs(meta, 0) + DAY + Math.floor(Math.random() * 30 * DAY);
   }, fillTimeMs);
   await barrier.close();
-  writeFileSync(META, JSON.stringify(meta));
+  writeFileSync(META, JSON.stringify(meta), { mode: 0o600 }); // holds the root key
   return performance.now() - t0;
 }
 

@@ -5,9 +5,15 @@ import { mapLimit } from "./concurrency.js";
 
 /** Operator views and tidy: walks that touch many leases, kept apart from the hot paths. */
 
+/** Vault's fields (lease_id, mount_id, error, expire_time), then Mayfly's attempt count. */
 export interface IrrevocableLease {
   lease_id: string;
+  /** The accessor of the mount that issued the lease. */
+  mount_id: string;
+  error: string;
+  expire_time: string;
   attempts: number;
+  /** The same as `error`; kept for callers that read it. */
   last_error: string;
 }
 
@@ -27,7 +33,15 @@ export async function listIrrevocable(
   for (const k of page) {
     const idx = await getJson<{ leaseId: string }>(storage, keys.irrevocablePrefix + k);
     const rec = idx && (await get(idx.leaseId));
-    if (rec) out.push({ lease_id: rec.leaseId, attempts: rec.revokeAttempts, last_error: rec.lastError });
+    if (!rec) continue;
+    out.push({
+      lease_id: rec.leaseId,
+      mount_id: rec.mountAccessor,
+      error: rec.lastError,
+      expire_time: new Date(rec.expireTimeMs).toISOString(),
+      attempts: rec.revokeAttempts,
+      last_error: rec.lastError,
+    });
   }
   return out;
 }

@@ -135,7 +135,16 @@ describe("retries", () => {
     expect(rec?.state).toBe("irrevocable");
     expect(rec?.revokeAttempts).toBe(3);
     expect(rec?.lastError).toBe("password authentication failed #3");
-    expect(await h.manager.irrevocable()).toEqual([{ lease_id: leaseId, attempts: 3, last_error: "password authentication failed #3" }]);
+    expect(await h.manager.irrevocable()).toEqual([
+      {
+        lease_id: leaseId,
+        mount_id: "database_1234",
+        error: "password authentication failed #3",
+        expire_time: new Date(T0 + 1_000).toISOString(),
+        attempts: 3,
+        last_error: "password authentication failed #3",
+      },
+    ]);
     expect(await h.manager.countIrrevocable()).toBe(1);
     // Next try in an hour, not sooner.
     expect(await nextRetryAtMs(h, leaseId)).toBe(failedAtMs + 3_600_000);
