@@ -5,7 +5,11 @@
 //
 //   node bench/db-creds.mjs [--levels 1,8,32] [--rounds 3] [--slice-ms 3000] [--pool 8]
 //                           [--expiry-count 10000] [--skip-expiry] [--grant group|direct]
-//                           [--no-audit] [--profile DIR]
+//                           [--no-audit] [--profile DIR] [--perf FILE]
+//
+// --profile writes a V8 CPU profile of the Mayfly server (wall-clock samples: on a loaded
+// machine a socket write that wakes PostgreSQL looks long); --perf records on-CPU samples of
+// the server with Linux perf instead (perf report -i FILE --no-children --sort sym).
 //
 // Set-up, the realistic one: the database has a NOLOGIN group role `bench_readonly` holding
 // SELECT on the tables; each credential is a LOGIN role with a password and VALID UNTIL,
@@ -18,11 +22,12 @@
 //
 // The machine is shared: each concurrency level runs in rounds that alternate Mayfly and
 // direct, and figures are medians over rounds (latency percentiles over all samples).
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { jsonClient } from "./lib/http-client.mjs";
 import { startMayflyDev } from "./lib/mayfly.mjs";
 import { alphanumeric, startPostgres } from "./lib/postgres.mjs";
-import { cpuMicros, loadAverage } from "./lib/proc.mjs";
+import { cpuSplitMicros, loadAverage } from "./lib/proc.mjs";
 import { argument, fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.mjs";
 
 const levels = argument("levels", "1,8,32").split(",").map(Number);
@@ -34,6 +39,7 @@ const skipExpiry = argument("skip-expiry", "false") === "true";
 const grantKind = argument("grant", "group");
 const withAudit = argument("no-audit", "false") !== "true";
 const profileDir = argument("profile", "");
+const perfFile = argument("perf", "");
 /** The expiration manager's revocations in flight (ExpirationOptions.concurrency). */
 const EXPIRY_REVOKE_CONCURRENCY = 16;
 
@@ -124,7 +130,7 @@ async function setUp() {
   await admin.query(`ALTER TABLE public.accounts OWNER TO ${ADMIN_USER}`);
   await admin.query(`ALTER TABLE public.orders OWNER TO ${ADMIN_USER}`);
 
-  const nodeFlags = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeFlags = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : perfFile ? ["--perf-basic-prof"] : [];
   const mayfly = await startMayflyDev({ nodeFlags });
   const api = mayfly.api;
   if (withAudit) await api.call("PUT", "sys/audit/file", { type: "file", options: { file_path: join(mayfly.dir, "audit.log") } });
@@ -177,8 +183,20 @@ async function measureLevel(env, clients) {
   const revokeDirect = (name) => inTransaction(direct, [render(REVOKE_STATEMENT, { name })]);
 
   const samples = { issueMayfly: [], issueDirect: [], revokeMayfly: [], revokeDirect: [] };
-  let mayflyCpuUs = 0;
-  let mayflyOps = 0;
+  // CPU per operation: Mayfly's server process for its side, this process (the pg client)
+  // for the direct side, so the client-side cost of each can be set side by side.
+  const cpu = {};
+  const account = (key, ops, before, after) => {
+    const c = (cpu[key] ??= { userUs: 0, systemUs: 0, ops: 0 });
+    c.userUs += after.userUs - before.userUs;
+    c.systemUs += after.systemUs - before.systemUs;
+    c.ops += ops;
+  };
+  const selfCpu = () => {
+    const u = process.cpuUsage();
+    return { userUs: u.user, systemUs: u.system };
+  };
+  const cpuOf = (side) => (side === "mayfly" ? cpuSplitMicros(env.mayfly.pid) : selfCpu());
   // Warm-up: connections in both pools, JIT.
   const warm = await runFor(500, clients, issueMayfly);
   await runAll(warm.results, clients, revokeMayfly);
@@ -190,28 +208,22 @@ async function measureLevel(env, clients) {
     const sides = mayflyFirst ? ["mayfly", "direct"] : ["direct", "mayfly"];
     const issued = {};
     for (const side of sides) {
-      const cpu0 = side === "mayfly" ? cpuMicros(env.mayfly.pid) : 0;
+      const cpu0 = cpuOf(side);
       const r = await runFor(sliceMs, clients, side === "mayfly" ? issueMayfly : issueDirect);
-      if (side === "mayfly") {
-        mayflyCpuUs += cpuMicros(env.mayfly.pid) - cpu0;
-        mayflyOps += r.results.length;
-      }
+      account(`issue-${side}`, r.results.length, cpu0, cpuOf(side));
       samples[side === "mayfly" ? "issueMayfly" : "issueDirect"].push(r);
       issued[side] = r.results;
     }
     for (const side of sides) {
-      const cpu0 = side === "mayfly" ? cpuMicros(env.mayfly.pid) : 0;
+      const cpu0 = cpuOf(side);
       const r = await runAll(issued[side], clients, side === "mayfly" ? revokeMayfly : revokeDirect);
-      if (side === "mayfly") {
-        mayflyCpuUs += cpuMicros(env.mayfly.pid) - cpu0;
-        mayflyOps += issued[side].length;
-      }
+      account(`revoke-${side}`, issued[side].length, cpu0, cpuOf(side));
       samples[side === "mayfly" ? "revokeMayfly" : "revokeDirect"].push(r);
     }
   }
   const left = await env.admin.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'v-%'");
   if (left.rows[0].n !== 0) throw new Error(`${left.rows[0].n} generated roles left after revocation`);
-  return { samples, mayflyCpuUsPerOp: mayflyCpuUs / mayflyOps };
+  return { samples, cpu };
 }
 
 function compare(mayflySamples, directSamples) {
@@ -321,8 +333,11 @@ async function main() {
         `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ` +
         `${rounds} rounds x ${sliceMs} ms per level`,
     );
+    const perf = perfFile
+      ? spawn("perf", ["record", "-e", "cpu-clock", "-F", "499", "-g", "-p", String(env.mayfly.pid), "-o", perfFile], { stdio: "ignore" })
+      : undefined;
     for (const clients of levels) {
-      const { samples, mayflyCpuUsPerOp } = await measureLevel(env, clients);
+      const { samples, cpu } = await measureLevel(env, clients);
       for (const [op, m, d] of [["issue ", samples.issueMayfly, samples.issueDirect], ["revoke", samples.revokeMayfly, samples.revokeDirect]]) {
         const c = compare(m, d);
         if (op === "issue " && clients === 32) issueRate32 = c.m.rate;
@@ -333,7 +348,15 @@ async function main() {
             `  [>=0.90 ${met(c.ratio >= 0.9)}, <=2 ms ${met(c.addedMedianMs <= 2)}]`,
         );
       }
-      console.log(`          c=${clients}: mayfly server cpu ${fmtInt(mayflyCpuUsPerOp)} µs per operation (issue and revoke together)`);
+      const per = (k) => `${fmtInt(cpu[k].userUs / cpu[k].ops)}+${fmtInt(cpu[k].systemUs / cpu[k].ops)}`;
+      console.log(
+        `          c=${clients} cpu µs/op (user+sys): issue mayfly server ${per("issue-mayfly")}, direct client ${per("issue-direct")}; ` +
+          `revoke mayfly server ${per("revoke-mayfly")}, direct client ${per("revoke-direct")}`,
+      );
+    }
+    if (perf) {
+      perf.kill("SIGINT");
+      await new Promise((r) => perf.once("exit", r));
     }
     if (!skipExpiry) {
       if (issueRate32 === undefined) {

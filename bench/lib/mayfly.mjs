@@ -1,5 +1,6 @@
 // A Mayfly dev server in its own process, so the benchmark's load generator never shares
 // its event loop, plus a tiny Vault API client for setting up what a benchmark needs.
+import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, makeTempDir, mayflyRoot, removeDir, startProcess, waitUntilReady } from "./proc.mjs";
 
@@ -10,6 +11,9 @@ import { freePort, makeTempDir, mayflyRoot, removeDir, startProcess, waitUntilRe
  */
 export async function startMayflyDev({ rootToken = "root", nodeFlags = [], env = {} } = {}) {
   const dir = makeTempDir("mayfly");
+  // Diagnosis hooks: extra node flags (e.g. "--trace-deopt"), and where to keep the log.
+  const extraFlags = (process.env.MAYFLY_BENCH_NODE_FLAGS ?? "").split(" ").filter((f) => f !== "");
+  nodeFlags = [...nodeFlags, ...extraFlags];
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     const proc = startProcess(
@@ -36,6 +40,7 @@ export async function startMayflyDev({ rootToken = "root", nodeFlags = [], env =
       logTail: proc.logTail,
       async stop() {
         await proc.stop("SIGTERM", 15_000);
+        if (process.env.MAYFLY_BENCH_LOG) copyFileSync(join(dir, "server.log"), process.env.MAYFLY_BENCH_LOG);
         removeDir(dir);
       },
     };

@@ -127,11 +127,16 @@ export async function waitUntilReady(what, proc, probe, timeoutMs = 30_000) {
 
 /** User + system CPU time of a process so far, in microseconds (Linux /proc). */
 export function cpuMicros(pid) {
+  const { userUs, systemUs } = cpuSplitMicros(pid);
+  return userUs + systemUs;
+}
+
+/** User and system CPU time of a process so far, apart, in microseconds. */
+export function cpuSplitMicros(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
   // The command name may hold spaces; fields are counted from after its closing paren.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1e6) / CLOCK_TICKS;
+  return { userUs: (Number(fields[11]) * 1e6) / CLOCK_TICKS, systemUs: (Number(fields[12]) * 1e6) / CLOCK_TICKS };
 }
 // sysconf(_SC_CLK_TCK) is 100 on every Linux this runs on; Node does not expose it.
 const CLOCK_TICKS = 100;

@@ -2,6 +2,7 @@
 // time, and the most inclusive time per function, so a benchmark's hotspots can be read
 // without a browser.
 //   node bench/lib/profile-summary.mjs FILE.cpuprofile [--top 30] [--filter TEXT] [--requests N]
+//                                      [--callers NAME]   (who calls NAME, with its self time)
 // Percentages are of busy time (samples that were not idle). With --requests, each row also
 // gives microseconds per request. The profiler samples wall time, so on a loaded machine a
 // system call during which the process was descheduled (writev, write) looks costlier than
@@ -64,5 +65,24 @@ const print = (title, map) => {
     console.log(`${((100 * us) / busyUs).toFixed(1).padStart(5)}%  ${(us / 1000).toFixed(0).padStart(6)} ms  ${perRequest}${l}`);
   }
 };
-print("self time", self);
-print("inclusive time", inclusive);
+const callersIndex = process.argv.indexOf("--callers");
+if (callersIndex !== -1) {
+  const name = process.argv[callersIndex + 1];
+  // The stack above each sample of NAME, cut at the first frame from dist/ (Mayfly's own code).
+  const chains = new Map();
+  for (const [id, us] of selfUs) {
+    if (byId.get(id).callFrame.functionName !== name) continue;
+    const chain = [];
+    for (let cur = parent.get(id); cur !== undefined && chain.length < 12; cur = parent.get(cur)) {
+      const l = label(byId.get(cur));
+      chain.push(l);
+      if (l.includes("dist/")) break;
+    }
+    const key = chain.join(" < ");
+    chains.set(key, (chains.get(key) ?? 0) + us);
+  }
+  print(`callers of ${name}`, chains);
+} else {
+  print("self time", self);
+  print("inclusive time", inclusive);
+}
