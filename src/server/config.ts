@@ -39,6 +39,8 @@ export interface ServerConfig {
   readonly clusterAddr?: string;
   readonly defaultLeaseTtlSeconds: number;
   readonly maxLeaseTtlSeconds: number;
+  /** Mayfly: how long after a crash an undone issuance is revoked once more (absent: the default). */
+  readonly leaseRecoveryGraceSeconds?: number;
   /** Absent when the file does not set it, so a -log-level flag or env var can decide. */
   readonly logLevel?: ConfigLogLevel;
   readonly logFormat?: "standard" | "json";
@@ -71,6 +73,7 @@ const TOP_LEVEL_KEYS = [
   "disable_mlock",
   "pid_file",
   "cluster_name",
+  "lease_recovery_grace",
 ] as const;
 
 const STORAGE_KEYS: Readonly<Record<StorageConfig["type"], readonly string[]>> = {
@@ -193,6 +196,8 @@ function readConfig(body: HclObject, at: At): ServerConfig {
     disableMlock: bool("disable_mlock", false),
     warnings,
   };
+  const grace = duration("lease_recovery_grace");
+  if (grace !== undefined) config.leaseRecoveryGraceSeconds = grace;
   const apiAddr = str("api_addr");
   if (apiAddr !== undefined && apiAddr !== "") {
     if (!/^https?:\/\/[^/\s]+/.test(apiAddr)) throw at(attrs.get("api_addr")?.line, `api_addr must be a URL such as "https://vault.example.com:8200", got "${apiAddr}"`);

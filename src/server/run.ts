@@ -95,6 +95,7 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
         logger,
         defaultLeaseTtlSeconds: config.defaultLeaseTtlSeconds,
         maxLeaseTtlSeconds: config.maxLeaseTtlSeconds,
+        ...(config.leaseRecoveryGraceSeconds ? { expiration: { recoveryGraceMs: config.leaseRecoveryGraceSeconds * 1000 } } : {}),
       });
       process.stdout.write(`Mayfly server started; listening on ${server.addresses.join(", ")}\n`);
       if (!(await server.core.seal.initialized())) process.stdout.write("The server is not initialised: run `mayfly operator init`.\n");

@@ -90,6 +90,8 @@ export class MayflyProcess {
   private untrack: (() => void) | undefined;
   /** Starts of the current incarnation's lines in the log, to read what it said. */
   private logOffset = 0;
+  /** Written into the config at each start: how long recovery waits to confirm its drops. */
+  recoveryGrace = "1s";
 
   constructor(private readonly dir: string) {
     this.dbPath = join(dir, "mayfly.db");
@@ -181,6 +183,7 @@ export class MayflyProcess {
         `  tls_disable = true`,
         `}`,
         `log_level = "info"`,
+        `lease_recovery_grace = "${this.recoveryGrace}"`,
         ``,
       ].join("\n"),
     );

@@ -325,7 +325,8 @@ export class ExpirationManager {
         if (!idx || this.issuances.has(idx.leaseId)) return;
         this.deps.logger.info("undoing an issuance interrupted by a restart", { lease_id: idx.leaseId });
         // Queued, not revoked inline: a target that is down must not hold up the unseal.
-        if (!(await this.revoker.queue(idx.leaseId))) await this.storage.delete(keys.pendingPrefix + k);
+        const confirmAt = this.deps.nowMs() + this.opts.recoveryGraceMs;
+        if (!(await this.revoker.queue(idx.leaseId, confirmAt))) await this.storage.delete(keys.pendingPrefix + k);
       });
       if (page.length < 500) return;
       after = page[page.length - 1] ?? "";

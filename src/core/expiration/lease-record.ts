@@ -23,6 +23,8 @@ export interface LeaseRecord {
   /** Key of this lease's entry in the expiry schedule. */
   scheduleKey: string;
   revokeAttempts: number;
+  /** Set on issuances undone after a crash: a revocation before this time is confirmed again at it. */
+  confirmAfterMs?: number;
   lastError: string;
 }
 

@@ -26,6 +26,12 @@ export interface ExpirationOptions {
   irrevocableRetryMs: number;
   /** How long a pending issuance may run before recovery undoes it. */
   pendingTimeoutMs: number;
+  /**
+   * After a crash, an issuance the dead process had started is revoked at once and again
+   * this long after: a transaction the target was still committing when the first drop ran
+   * (a slow synchronous standby, a stalled disk) becomes visible, and goes, by then.
+   */
+  recoveryGraceMs: number;
   /** Revocations in flight at once. */
   concurrency: number;
   schedulePageSize: number;
@@ -37,6 +43,7 @@ export const defaultExpirationOptions: ExpirationOptions = {
   maxBackoffMs: 5 * 60_000,
   irrevocableRetryMs: 60 * 60_000,
   pendingTimeoutMs: 5 * 60_000,
+  recoveryGraceMs: 30_000,
   concurrency: 16,
   schedulePageSize: 1_000,
 };

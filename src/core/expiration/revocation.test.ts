@@ -308,11 +308,27 @@ describe("recovery", () => {
     const after = h.restart();
     await after.start();
     await after.runDue();
-    await after.stop();
     expect(h.target.revoked).toEqual([leaseId]);
     expect(h.target.seen[0]?.internal).toEqual({ username: "v-half" });
+    // The intent stays until a second revocation, after the grace, confirms nothing came back.
+    expect(await h.record(leaseId)).toMatchObject({ state: "revoking" });
+    h.clock.advance(29_000);
+    await after.runDue();
+    expect(h.target.revoked).toEqual([leaseId]);
+    h.clock.advance(1_000);
+    await after.runDue();
+    await after.stop();
+    expect(h.target.revoked).toEqual([leaseId, leaseId]);
     expect(await h.allKeys()).toEqual([]);
     expect(h.logs.some((l) => l.msg.includes("interrupted") && l.fields.lease_id === leaseId)).toBe(true);
+  });
+
+  it("a normal revocation is final at once; only recovered issuances are confirmed", async () => {
+    const h = makeHarness();
+    const { secret } = await h.issue({ ttlSeconds: 30 });
+    await h.manager.revoke(secret?.leaseId ?? "", { sync: true });
+    expect(await h.allKeys()).toEqual([]);
+    expect(h.target.revoked).toHaveLength(1);
   });
 
   it("start() does not touch an issuance still running in this process", async () => {

@@ -81,8 +81,11 @@ export class Revoker {
     }
   }
 
-  /** Moves a lease's schedule entry to now. Returns false when there is no such lease. */
-  queue(leaseId: string): Promise<boolean> {
+  /**
+   * Moves a lease's schedule entry to now. Returns false when there is no such lease.
+   * `confirmAfterMs` asks for a second revocation at that time (crash recovery).
+   */
+  queue(leaseId: string, confirmAfterMs?: number): Promise<boolean> {
     return this.c.locks.run(leaseId, async () => {
       if (this.c.issuances.has(leaseId)) {
         // `issue` revokes it once `create` returns, and keeps the secret from its caller.
@@ -93,6 +96,7 @@ export class Revoker {
       if (!rec) return false;
       const now = this.c.deps.nowMs();
       if (rec.state !== "irrevocable") rec.state = "revoking";
+      if (confirmAfterMs !== undefined) rec.confirmAfterMs = confirmAfterMs;
       await this.moveEntry(rec, now);
       this.c.wake(now);
       return true;
@@ -163,6 +167,13 @@ export class Revoker {
       } catch (err) {
         await this.recordFailure(rec, err);
         return { failed: err instanceof MayflyError ? err : upstreamError(`failed to revoke lease: ${errText(err)}`) };
+      }
+      const confirmAt = rec.confirmAfterMs ?? 0;
+      if (confirmAt > this.c.deps.nowMs()) {
+        // Gone now; asked again at `confirmAt` in case a late commit brings it back.
+        await this.moveEntry(rec, confirmAt);
+        this.c.wake(confirmAt);
+        return "done";
       }
       await this.deleteLease(rec);
       return "done";
