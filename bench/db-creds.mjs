@@ -3,7 +3,7 @@
 // statements executed directly with `pg`, in the same run; then 10,000 leases expiring in
 // the same second, against dropping 10,000 roles directly. Run after `npm run build`:
 //
-//   node bench/db-creds.mjs [--levels 1,8,32] [--rounds 3] [--slice-ms 3000] [--pool 8]
+//   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 3] [--slice-ms 3000] [--pool 8]
 //                           [--expiry-count 10000] [--skip-expiry] [--grant group|direct]
 //                           [--no-audit] [--profile DIR] [--perf FILE]
 //
@@ -27,10 +27,11 @@ import { join } from "node:path";
 import { jsonClient } from "./lib/http-client.mjs";
 import { startMayflyDev } from "./lib/mayfly.mjs";
 import { alphanumeric, startPostgres } from "./lib/postgres.mjs";
-import { cpuSplitMicros, loadAverage } from "./lib/proc.mjs";
+import { cpuSplitMicros, loadAverage, mainThreadCpuMicros, processTreeCpuMicros } from "./lib/proc.mjs";
 import { argument, fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.mjs";
 
-const levels = argument("levels", "1,8,32").split(",").map(Number);
+const levelsArg = argument("levels", "1,8,32");
+const levels = levelsArg === "none" ? [] : levelsArg.split(",").map(Number);
 const rounds = Number(argument("rounds", "3"));
 const sliceMs = Number(argument("slice-ms", "3000"));
 const poolSize = Number(argument("pool", "8"));
@@ -187,16 +188,19 @@ async function measureLevel(env, clients) {
   // for the direct side, so the client-side cost of each can be set side by side.
   const cpu = {};
   const account = (key, ops, before, after) => {
-    const c = (cpu[key] ??= { userUs: 0, systemUs: 0, ops: 0 });
-    c.userUs += after.userUs - before.userUs;
-    c.systemUs += after.systemUs - before.systemUs;
+    const c = (cpu[key] ??= { userUs: 0, systemUs: 0, mainUs: 0, pgUs: 0, ops: 0 });
+    for (const k of ["userUs", "systemUs", "mainUs", "pgUs"]) c[k] += after[k] - before[k];
     c.ops += ops;
   };
   const selfCpu = () => {
     const u = process.cpuUsage();
     return { userUs: u.user, systemUs: u.system };
   };
-  const cpuOf = (side) => (side === "mayfly" ? cpuSplitMicros(env.mayfly.pid) : selfCpu());
+  const cpuOf = (side) => ({
+    ...(side === "mayfly" ? cpuSplitMicros(env.mayfly.pid) : selfCpu()),
+    mainUs: side === "mayfly" ? mainThreadCpuMicros(env.mayfly.pid) : 0,
+    pgUs: processTreeCpuMicros(env.pg.pid),
+  });
   // Warm-up: connections in both pools, JIT.
   const warm = await runFor(500, clients, issueMayfly);
   await runAll(warm.results, clients, revokeMayfly);
@@ -281,6 +285,10 @@ async function expiryTest(env, issueRate) {
 
   // Watch the roles go from the start of the expiry second.
   const loadAtExpiry = loadAverage();
+  while (Date.now() < expirySec * 1000 - 300) await new Promise((r) => setTimeout(r, 100));
+  const sessions = async () => (await admin.query("SELECT sessions FROM pg_stat_database WHERE datname = 'postgres'")).rows[0].sessions;
+  const sessionsBefore = await sessions();
+  const cpuBefore = { ...cpuSplitMicros(mayfly.pid), mainUs: mainThreadCpuMicros(mayfly.pid), pgUs: processTreeCpuMicros(env.pg.pid) };
   let firstDropMs = 0;
   let lastDropMs = 0;
   const timeoutMs = expirySec * 1000 + 15 * 60_000;
@@ -292,9 +300,18 @@ async function expiryTest(env, issueRate) {
       lastDropMs = now;
       break;
     }
-    await new Promise((r) => setTimeout(r, now < expirySec * 1000 - 200 ? 100 : 20));
+    // Every 50 ms: the count scans pg_roles, and polling faster would take CPU from the revocations.
+    await new Promise((r) => setTimeout(r, 50));
   }
   if (lastDropMs === 0) throw new Error("the expired credentials were not all dropped within 15 minutes");
+  const cpuAfter = { ...cpuSplitMicros(mayfly.pid), mainUs: mainThreadCpuMicros(mayfly.pid), pgUs: processTreeCpuMicros(env.pg.pid) };
+  // New server sessions mean new connections, each a SCRAM exchange the server pays for.
+  const newSessions = (await sessions()) - sessionsBefore;
+  const mayflyCpu = {
+    processUs: (cpuAfter.userUs + cpuAfter.systemUs - cpuBefore.userUs - cpuBefore.systemUs) / expiryCount,
+    mainUs: (cpuAfter.mainUs - cpuBefore.mainUs) / expiryCount,
+    pgUs: (cpuAfter.pgUs - cpuBefore.pgUs) / expiryCount,
+  };
   const mayflySeconds = (lastDropMs - expirySec * 1000) / 1000;
   const leasesLeft = await mayfly.api.call("LIST", "sys/leases/lookup/database/creds/bench-expiry/", undefined, { allow: [404] });
   const leaseCount = leasesLeft.status === 404 ? 0 : (leasesLeft.body?.data?.keys?.length ?? 0);
@@ -307,7 +324,10 @@ async function expiryTest(env, issueRate) {
     await inTransaction(direct, [render(CREATE_STATEMENT, values), render(GRANT_STATEMENT, values)]);
     names.push(values.name);
   });
+  const directBefore = { self: process.cpuUsage(), pgUs: processTreeCpuMicros(env.pg.pid) };
   const dropped = await runAll(names, EXPIRY_REVOKE_CONCURRENCY, (name) => inTransaction(direct, [render(REVOKE_STATEMENT, { name })]));
+  const selfUsed = process.cpuUsage(directBefore.self);
+  const directCpu = { clientUs: (selfUsed.user + selfUsed.system) / expiryCount, pgUs: (processTreeCpuMicros(env.pg.pid) - directBefore.pgUs) / expiryCount };
   const directSeconds = dropped.elapsedUs / 1e6;
   return {
     issueSeconds,
@@ -317,6 +337,9 @@ async function expiryTest(env, issueRate) {
     directSeconds,
     leaseCount,
     loadAtExpiry,
+    mayflyCpu,
+    directCpu,
+    newSessions,
   };
 }
 
@@ -349,9 +372,16 @@ async function main() {
         );
       }
       const per = (k) => `${fmtInt(cpu[k].userUs / cpu[k].ops)}+${fmtInt(cpu[k].systemUs / cpu[k].ops)}`;
+      const main = (k) => fmtInt(cpu[k].mainUs / cpu[k].ops);
+      const pgPer = (k) => fmtInt(cpu[k].pgUs / cpu[k].ops);
       console.log(
-        `          c=${clients} cpu µs/op (user+sys): issue mayfly server ${per("issue-mayfly")}, direct client ${per("issue-direct")}; ` +
-          `revoke mayfly server ${per("revoke-mayfly")}, direct client ${per("revoke-direct")}`,
+        `          c=${clients} cpu µs/op (user+sys): issue mayfly server ${per("issue-mayfly")} (main thread ${main("issue-mayfly")}), ` +
+          `direct client ${per("issue-direct")}; revoke mayfly server ${per("revoke-mayfly")} (main thread ${main("revoke-mayfly")}), ` +
+          `direct client ${per("revoke-direct")}`,
+      );
+      console.log(
+        `          c=${clients} PostgreSQL cpu µs/op: issue via mayfly ${pgPer("issue-mayfly")}, direct ${pgPer("issue-direct")}; ` +
+          `revoke via mayfly ${pgPer("revoke-mayfly")}, direct ${pgPer("revoke-direct")}`,
       );
     }
     if (perf) {
@@ -362,7 +392,7 @@ async function main() {
       if (issueRate32 === undefined) {
         const probe = await runFor(2000, 32, () => env.client.request("GET", "database/creds/bench-ro"));
         issueRate32 = probe.results.length / 2;
-        await env.client.request("PUT", "sys/leases/revoke-prefix/database/creds/bench-ro", { sync: true });
+        await env.mayfly.api.call("PUT", "sys/leases/revoke-prefix/database/creds/bench-ro", { sync: true });
       }
       const e = await expiryTest(env, issueRate32);
       console.log(
@@ -373,6 +403,10 @@ async function main() {
       console.log(
         `          issued in ${e.issueSeconds.toFixed(1)} s; expiries spread over ${fmtInt(e.spreadMs)} ms (client-side estimate); ` +
           `leases left afterwards ${e.leaseCount}; load average at expiry ${e.loadAtExpiry.one}`,
+      );
+      console.log(
+        `          cpu µs per revocation: mayfly server ${fmtInt(e.mayflyCpu.processUs)} (main thread ${fmtInt(e.mayflyCpu.mainUs)}), ` +
+          `PostgreSQL ${fmtInt(e.mayflyCpu.pgUs)} (${e.newSessions} new sessions) | direct client ${fmtInt(e.directCpu.clientUs)}, PostgreSQL ${fmtInt(e.directCpu.pgUs)}`,
       );
     }
     console.log(`          load average before ${loadBefore.one}, after ${loadAverage().one} (2 cores shared with other work)`);

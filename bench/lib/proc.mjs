@@ -1,7 +1,7 @@
 // Process plumbing shared by the benchmarks: temp dirs, free ports, child processes that
 // cannot outlive the benchmark, and readiness polling.
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -138,6 +138,35 @@ export function cpuSplitMicros(pid) {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return { userUs: (Number(fields[11]) * 1e6) / CLOCK_TICKS, systemUs: (Number(fields[12]) * 1e6) / CLOCK_TICKS };
 }
+/** CPU of a process's main thread only (its event loop, for Node), in microseconds. */
+export function mainThreadCpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "latin1");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+
+/**
+ * CPU of a process and its live children, in microseconds: a PostgreSQL postmaster and its
+ * backends. Backends that have exited take their time with them, so callers compare
+ * readings over a span in which the connections stay open.
+ */
+export function processTreeCpuMicros(rootPid) {
+  let total = 0;
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+    } catch {
+      continue; // gone meanwhile
+    }
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(entry) !== rootPid && Number(fields[1]) !== rootPid) continue;
+    total += ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  }
+  return total;
+}
+
 // sysconf(_SC_CLK_TCK) is 100 on every Linux this runs on; Node does not expose it.
 const CLOCK_TICKS = 100;
 

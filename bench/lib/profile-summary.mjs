@@ -3,6 +3,8 @@
 // without a browser.
 //   node bench/lib/profile-summary.mjs FILE.cpuprofile [--top 30] [--filter TEXT] [--requests N]
 //                                      [--callers NAME]   (who calls NAME, with its self time)
+//                                      [--timeline] [--from S] [--to S]   (busy ms per second of
+//                                      the profile; keep only samples between S seconds from its start)
 // Percentages are of busy time (samples that were not idle). With --requests, each row also
 // gives microseconds per request. The profiler samples wall time, so on a loaded machine a
 // system call during which the process was descheduled (writev, write) looks costlier than
@@ -21,12 +23,32 @@ const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const parent = new Map();
 for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
 
+const option = (name) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? undefined : Number(process.argv[i + 1]);
+};
+const fromUs = (option("from") ?? 0) * 1e6;
+const toUs = (option("to") ?? Infinity) * 1e6;
+
 // Self time per node from the sample stream.
 const selfUs = new Map();
 const deltas = profile.timeDeltas;
+const busyPerSecond = [];
+let atUs = 0;
 for (let i = 0; i < profile.samples.length; i++) {
   const id = profile.samples[i];
-  selfUs.set(id, (selfUs.get(id) ?? 0) + (deltas[i + 1] ?? 0));
+  atUs += deltas[i] ?? 0;
+  if (atUs < fromUs || atUs > toUs) continue;
+  const us = deltas[i + 1] ?? 0;
+  selfUs.set(id, (selfUs.get(id) ?? 0) + us);
+  if (byId.get(id).callFrame.functionName !== "(idle)") {
+    const second = Math.floor(atUs / 1e6);
+    busyPerSecond[second] = (busyPerSecond[second] ?? 0) + us;
+  }
+}
+if (process.argv.includes("--timeline")) {
+  console.log("busy ms per second of the profile:");
+  console.log(Array.from(busyPerSecond, (us, s) => `${s}:${Math.round((us ?? 0) / 1000)}`).join(" "));
 }
 let totalUs = 0;
 let idleUs = 0;
