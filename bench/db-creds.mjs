@@ -288,6 +288,7 @@ async function expiryTest(env, issueRate) {
   while (Date.now() < expirySec * 1000 - 300) await new Promise((r) => setTimeout(r, 100));
   const sessions = async () => (await admin.query("SELECT sessions FROM pg_stat_database WHERE datname = 'postgres'")).rows[0].sessions;
   const sessionsBefore = await sessions();
+  const perf = perfFile && levels.length === 0 ? startPerf(mayfly.pid) : undefined;
   const cpuBefore = { ...cpuSplitMicros(mayfly.pid), mainUs: mainThreadCpuMicros(mayfly.pid), pgUs: processTreeCpuMicros(env.pg.pid) };
   let firstDropMs = 0;
   let lastDropMs = 0;
@@ -305,6 +306,7 @@ async function expiryTest(env, issueRate) {
   }
   if (lastDropMs === 0) throw new Error("the expired credentials were not all dropped within 15 minutes");
   const cpuAfter = { ...cpuSplitMicros(mayfly.pid), mainUs: mainThreadCpuMicros(mayfly.pid), pgUs: processTreeCpuMicros(env.pg.pid) };
+  await perf?.stop();
   // New server sessions mean new connections, each a SCRAM exchange the server pays for.
   const newSessions = (await sessions()) - sessionsBefore;
   const mayflyCpu = {
@@ -343,6 +345,16 @@ async function expiryTest(env, issueRate) {
   };
 }
 
+function startPerf(pid) {
+  const perf = spawn("perf", ["record", "-e", "cpu-clock", "-F", "499", "-g", "-p", String(pid), "-o", perfFile], { stdio: "ignore" });
+  return {
+    async stop() {
+      perf.kill("SIGINT");
+      await new Promise((r) => perf.once("exit", r));
+    },
+  };
+}
+
 // ---- main -----------------------------------------------------------------------------
 
 async function main() {
@@ -356,9 +368,8 @@ async function main() {
         `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ` +
         `${rounds} rounds x ${sliceMs} ms per level`,
     );
-    const perf = perfFile
-      ? spawn("perf", ["record", "-e", "cpu-clock", "-F", "499", "-g", "-p", String(env.mayfly.pid), "-o", perfFile], { stdio: "ignore" })
-      : undefined;
+    // --perf records the levels, or with --levels none the expiry.
+    const perf = perfFile && levels.length > 0 ? startPerf(env.mayfly.pid) : undefined;
     for (const clients of levels) {
       const { samples, cpu } = await measureLevel(env, clients);
       for (const [op, m, d] of [["issue ", samples.issueMayfly, samples.issueDirect], ["revoke", samples.revokeMayfly, samples.revokeDirect]]) {
@@ -384,10 +395,7 @@ async function main() {
           `revoke via mayfly ${pgPer("revoke-mayfly")}, direct ${pgPer("revoke-direct")}`,
       );
     }
-    if (perf) {
-      perf.kill("SIGINT");
-      await new Promise((r) => perf.once("exit", r));
-    }
+    await perf?.stop();
     if (!skipExpiry) {
       if (issueRate32 === undefined) {
         const probe = await runFor(2000, 32, () => env.client.request("GET", "database/creds/bench-ro"));

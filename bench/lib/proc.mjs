@@ -146,12 +146,13 @@ export function mainThreadCpuMicros(pid) {
 }
 
 /**
- * CPU of a process and its live children, in microseconds: a PostgreSQL postmaster and its
- * backends. Backends that have exited take their time with them, so callers compare
- * readings over a span in which the connections stay open.
+ * CPU of a process and its children, in microseconds: a PostgreSQL postmaster and its
+ * backends, live or exited (the postmaster reaps them, so their time is in its cutime).
  */
 export function processTreeCpuMicros(rootPid) {
-  let total = 0;
+  // The root's reaped children (cutime, cstime) keep the time of backends that have exited.
+  const rootFields = readFileSync(`/proc/${rootPid}/stat`, "latin1").split(") ")[1].split(" ");
+  let total = ((Number(rootFields[13]) + Number(rootFields[14])) * 1e6) / CLOCK_TICKS;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat;
