@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from "node:crypto";
+import { randomBase62 } from "../../framework/random.js";
 import type { Storage } from "../../storage/storage.js";
 import { getJson, jsonPut } from "../../storage/storage.js";
 import { badRequest } from "../../framework/errors.js";
@@ -13,20 +14,6 @@ const MOUNT_PREFIX = "mount/";
 const CACHE_LIMIT = 20_000;
 /** Marks an entry whose revocation has begun: it no longer authenticates anything. */
 export const REVOKED_USES = -1;
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** Uniform base62 from random bytes, rejecting bytes that would bias the alphabet. */
-export function randomBase62(length: number): string {
-  let out = "";
-  while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
-      if (b < 248) out += BASE62[b % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
-}
 
 export interface TokenHooks {
   /** Revokes every lease the token owns (those that fail stay queued for retry). */

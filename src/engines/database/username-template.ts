@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { badRequest } from "../../framework/errors.js";
+import { randomBase62 } from "../../framework/random.js";
 import { goSprint, goSprintf, goType, type GoValue } from "./plugins/go-fmt.js";
 import { formatGoTime } from "./plugins/go-time.js";
 
@@ -308,20 +309,6 @@ interface Fn {
   params: Param[];
   variadic?: boolean;
   run(args: Value[]): Value;
-}
-
-const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** Crypto-random base62; rejection sampling keeps every character equally likely. */
-export function randomBase62(length: number): string {
-  let out = "";
-  while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
-      if (b < 248) out += BASE62[b % 62];
-      if (out.length === length) break;
-    }
-  }
-  return out;
 }
 
 /** Cuts to at most `maxBytes` UTF-8 bytes (Go slices bytes), never inside a character. */
