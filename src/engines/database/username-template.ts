@@ -5,7 +5,7 @@
  * `printf`/`print`. Control structures and variables are refused with a clear error
  * rather than half-supported.
  */
-import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { badRequest } from "../../framework/errors.js";
 import { randomBase62 } from "../../framework/random.js";
 import { goSprint, goSprintf, goType, type GoValue } from "./plugins/go-fmt.js";
