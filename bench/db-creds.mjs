@@ -14,8 +14,9 @@
 // Set-up, the realistic one: the database has a NOLOGIN group role `bench_readonly` holding
 // SELECT on the tables; each credential is a LOGIN role with a password and VALID UNTIL,
 // made a member of that group (`--grant direct` grants SELECT ON ALL TABLES IN SCHEMA
-// public to each user instead, which Mayfly warns about and serialises). Revocation is
-// `DROP ROLE IF EXISTS "{{name}}"`, which also ends the membership. Mayfly connects as a
+// public to each user instead, which Mayfly warns about and serialises, and revokes it
+// before the drop). Revocation is `DROP ROLE IF EXISTS "{{name}}"`, which also ends the
+// membership. Mayfly connects as a
 // CREATEROLE admin over SCRAM, with max_open_connections = --pool; the direct side uses a
 // pg.Pool of the same size, the same statements in one transaction, and usernames and
 // passwords of the same shape (Vault's default template, 20-character passwords).
@@ -23,6 +24,7 @@
 // The machine is shared: each concurrency level runs in rounds that alternate Mayfly and
 // direct, and figures are medians over rounds (latency percentiles over all samples).
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { jsonClient } from "./lib/http-client.mjs";
 import { startMayflyDev } from "./lib/mayfly.mjs";
@@ -49,16 +51,20 @@ const ADMIN_PASSWORD = alphanumeric(24);
 const CREATE_STATEMENT = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
 const GRANT_STATEMENT =
   grantKind === "direct" ? `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";` : `GRANT "bench_readonly" TO "{{name}}";`;
-const REVOKE_STATEMENT = `DROP ROLE IF EXISTS "{{name}}";`;
+// A role with grants on tables cannot be dropped until they are revoked.
+const REVOKE_STATEMENTS = [
+  ...(grantKind === "direct" ? [`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM "{{name}}";`] : []),
+  `DROP ROLE IF EXISTS "{{name}}";`,
+];
 const render = (statement, values) => statement.replace(/\{\{(\w+)\}\}/g, (_, k) => values[k]);
 
-/** Vault's default password policy's alphabet: upper, lower, digits and dash. */
+/** Vault's default password policy's alphabet: upper, lower, digits and dash; 20 characters. */
 const PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-";
 function password20() {
   let out = "";
   while (out.length < 20) {
-    const b = alphanumeric(1).charCodeAt(0); // cheap entropy source; the shape is what matters
-    out += PASSWORD_ALPHABET[(b * 7 + out.length * 13 + Math.floor(Math.random() * 63)) % 63];
+    // 252 = 4 × 63: rejecting bytes above keeps the draw unbiased.
+    for (const b of randomBytes(32)) if (b < 252 && out.length < 20) out += PASSWORD_ALPHABET[b % 63];
   }
   return out;
 }
@@ -103,7 +109,24 @@ async function runAll(items, clients, op) {
   return { latenciesUs, elapsedUs: (performance.now() - startedAt) * 1000 };
 }
 
+/**
+ * The direct side's transaction. Concurrent GRANTs on the same tables (`--grant direct`)
+ * fail with "tuple concurrently updated" or deadlock, as issue 3 describes; a direct client
+ * has to retry those too, with jitter, or it cannot run at 8 or 32 clients at all.
+ */
 async function inTransaction(pool, queries) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await inTransactionOnce(pool, queries);
+    } catch (e) {
+      const transient = e.code === "40001" || e.code === "40P01" || (e.code === "XX000" && /concurrently/.test(e.message));
+      if (!transient || attempt >= 20) throw e;
+      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+async function inTransactionOnce(pool, queries) {
   const client = await pool.connect();
   try {
     await client.query("BEGIN");
@@ -149,7 +172,7 @@ async function setUp() {
     await api.call("POST", `database/roles/${role}`, {
       db_name: "bench-pg",
       creation_statements: [CREATE_STATEMENT, GRANT_STATEMENT],
-      revocation_statements: [REVOKE_STATEMENT],
+      revocation_statements: REVOKE_STATEMENTS,
       default_ttl: ttl,
       max_ttl: "24h",
     });
@@ -181,7 +204,7 @@ async function measureLevel(env, clients) {
     return values.name;
   };
   const revokeMayfly = (leaseId) => client.request("PUT", "sys/leases/revoke", { lease_id: leaseId, sync: true });
-  const revokeDirect = (name) => inTransaction(direct, [render(REVOKE_STATEMENT, { name })]);
+  const revokeDirect = (name) => inTransaction(direct, REVOKE_STATEMENTS.map((st) => render(st, { name })));
 
   const samples = { issueMayfly: [], issueDirect: [], revokeMayfly: [], revokeDirect: [] };
   // CPU per operation: Mayfly's server process for its side, this process (the pg client)
@@ -253,7 +276,7 @@ async function expiryTest(env, issueRate) {
     mayfly.api.call("POST", "database/roles/bench-expiry", {
       db_name: "bench-pg",
       creation_statements: [CREATE_STATEMENT, GRANT_STATEMENT],
-      revocation_statements: [REVOKE_STATEMENT],
+      revocation_statements: REVOKE_STATEMENTS,
       default_ttl: expirySec - Math.floor(Date.now() / 1000),
       max_ttl: "24h",
     });
@@ -327,7 +350,7 @@ async function expiryTest(env, issueRate) {
     names.push(values.name);
   });
   const directBefore = { self: process.cpuUsage(), pgUs: processTreeCpuMicros(env.pg.pid) };
-  const dropped = await runAll(names, EXPIRY_REVOKE_CONCURRENCY, (name) => inTransaction(direct, [render(REVOKE_STATEMENT, { name })]));
+  const dropped = await runAll(names, EXPIRY_REVOKE_CONCURRENCY, (name) => inTransaction(direct, REVOKE_STATEMENTS.map((st) => render(st, { name }))));
   const selfUsed = process.cpuUsage(directBefore.self);
   const directCpu = { clientUs: (selfUsed.user + selfUsed.system) / expiryCount, pgUs: (processTreeCpuMicros(env.pg.pid) - directBefore.pgUs) / expiryCount };
   const directSeconds = dropped.elapsedUs / 1e6;
@@ -365,7 +388,7 @@ async function main() {
   try {
     console.log(
       `db-creds  PostgreSQL ${env.pg.version.split(" ")[0]}, pool ${poolSize} (max_open_connections) both sides, ` +
-        `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ` +
+        `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation ${grantKind === "direct" ? "REVOKE + " : ""}DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ` +
         `${rounds} rounds x ${sliceMs} ms per level`,
     );
     // --perf records the levels, or with --levels none the expiry.
