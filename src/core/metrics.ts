@@ -13,6 +13,7 @@ export class Metrics {
   private readonly requestSeconds: Histogram<"mount" | "operation">;
   private readonly requests: Counter<"mount" | "operation" | "code">;
   private sources: MetricsSources | undefined;
+  private readonly children = new Map<string, { seconds: { observe(v: number): void }; count: { inc(): void } }>();
 
   constructor() {
     this.requestSeconds = new Histogram({
@@ -61,8 +62,15 @@ export class Metrics {
   }
 
   observeRequest(mount: string, operation: string, code: number, seconds: number): void {
-    this.requestSeconds.observe({ mount, operation }, seconds);
-    this.requests.inc({ mount, operation, code: String(code) });
+    // Label lookups cost more than the observation; keep each series' child at hand.
+    const key = `${mount}\u0000${operation}\u0000${code}`;
+    let child = this.children.get(key);
+    if (!child) {
+      child = { seconds: this.requestSeconds.labels(mount, operation), count: this.requests.labels(mount, operation, String(code)) };
+      this.children.set(key, child);
+    }
+    child.seconds.observe(seconds);
+    child.count.inc();
   }
 
   async text(): Promise<{ contentType: string; body: string }> {

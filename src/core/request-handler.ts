@@ -86,7 +86,9 @@ async function pipeline(
   // A token bound to CIDRs is no token at all from anywhere else.
   if (entry && entry.boundCidrs.length > 0 && !addressInCidrs(inb.connection.remoteAddress, entry.boundCidrs)) entry = undefined;
   const caller = entry ? callerOf(inb.clientToken, entry) : ANONYMOUS;
-  const auditAuth = entry ? auditAuthOf(inb.clientToken, entry, core.nowMs()) : {};
+  // With no device enabled there is nothing to record: skip building the entries.
+  const auditing = core.audit.enabled;
+  const auditAuth = entry && auditing ? auditAuthOf(inb.clientToken, entry, core.nowMs()) : {};
 
   const baseAudit = (operation: string): AuditRequestInput => ({
     auth: auditAuth,
@@ -148,10 +150,12 @@ async function pipeline(
     throw notFound(`no handler for route "${path}". route entry not found.`);
   }
 
-  await core.audit.logRequest(audit).catch((err: unknown) => {
-    core.logger.error("audit: no device could record the request", { error: errorText(err) });
-    throw new MayflyError(500, ["internal error"]);
-  });
+  if (auditing) {
+    await core.audit.logRequest(audit).catch((err: unknown) => {
+      core.logger.error("audit: no device could record the request", { error: errorText(err) });
+      throw new MayflyError(500, ["internal error"]);
+    });
+  }
 
   const lastUse = entry && !unauthenticated ? await core.tokens.use(entry) : false;
   try {
@@ -162,12 +166,14 @@ async function pipeline(
       response = await mounted.runner.invoke(match, req);
       if (response?.authSpec) response = await completeLogin(core, mounted, path, response);
     } catch (err) {
-      await core.audit
-        .logResponse({ ...audit, error: errorText(err) })
-        .catch(() => core.logger.error("audit: no device could record an error response"));
+      if (auditing) {
+        await core.audit
+          .logResponse({ ...audit, error: errorText(err) })
+          .catch(() => core.logger.error("audit: no device could record an error response"));
+      }
       throw err;
     }
-    await core.audit
+    if (auditing) await core.audit
       .logResponse({
         ...audit,
         response: {
@@ -188,6 +194,7 @@ async function pipeline(
 }
 
 async function auditRefusal(core: Core, audit: AuditRequestInput, error: string): Promise<void> {
+  if (!core.audit.enabled) return;
   // A refusal is served even when no device can record it: it reveals nothing.
   await core.audit.logRequest({ ...audit, error }).catch(() => undefined);
   await core.audit.logResponse({ ...audit, error }).catch(() => undefined);

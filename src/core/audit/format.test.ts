@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { IsoTimeMemo, buildRequestEntry, buildResponseEntry, formatRequestLine, type Formatter } from "./format.js";
+import { IsoTimeMemo, buildRequestEntry, buildResponseEntry, formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
 import { hashData } from "./hash.js";
 import { parseFormatOptions, type FormatOptions } from "./options.js";
 import { AuditSalt } from "./salt.js";
@@ -279,5 +279,27 @@ describe("options", () => {
     for (const f of ["false", "0", "f", "F", "FALSE", "False"]) expect(parseFormatOptions({ hmac_accessor: f }).hmacAccessor).toBe(false);
     expect(() => parseFormatOptions({ log_raw: "yes" })).toThrow(/log_raw/);
     expect(() => parseFormatOptions({ format: "xml" })).toThrow(/format/);
+  });
+});
+
+describe("lines spliced from rendered parts", () => {
+  it("equal the whole entries serialised, for both lines of a request, with errors and a prefix", () => {
+    const f = formatter({ prefix: "P " });
+    const response: AuditResponseInput = {
+      ...requestInput,
+      response: { data: { value: "s3cret", n: 1 }, secret: { leaseId: "db/creds/x/1" }, warnings: ["w"] },
+      error: "boom",
+    };
+    expect(formatRequestLine(f, requestInput, TIME)).toBe("P " + JSON.stringify(buildRequestEntry(f, requestInput, TIME)) + "\n");
+    expect(formatResponseLine(f, response, TIME)).toBe("P " + JSON.stringify(buildResponseEntry(f, response, TIME)) + "\n");
+  });
+
+  it("does not reuse a request's parts once its auth changed", () => {
+    const f = formatter();
+    const first = formatRequestLine(f, requestInput, TIME);
+    const changed = { ...requestInput, auth: { ...requestInput.auth, displayName: "token-bob" } };
+    const second = formatRequestLine(f, changed, TIME);
+    expect(first).toContain("token-alice");
+    expect(second).toContain("token-bob");
   });
 });

@@ -32,12 +32,45 @@ export interface Formatter {
   hmacIdentifier?: HashFn;
 }
 
+/**
+ * A request's `auth` and `request` blocks appear in both of its lines; in JSON they are
+ * rendered once per device and request and spliced into both (the pipeline hands the same
+ * `request` and `auth` objects to both calls).
+ */
+interface RenderedParts {
+  auth: AuditAuthInput | undefined;
+  authJson: string;
+  requestJson: string;
+}
+const renderedParts = new WeakMap<Formatter, WeakMap<object, RenderedParts>>();
+
+function partsFor(f: Formatter, input: AuditRequestInput): RenderedParts {
+  let byRequest = renderedParts.get(f);
+  if (!byRequest) {
+    byRequest = new WeakMap();
+    renderedParts.set(f, byRequest);
+  }
+  const known = byRequest.get(input.request);
+  if (known && known.auth === input.auth) return known;
+  const entry = buildRequestEntry(f, input, "");
+  const parts = { auth: input.auth, authJson: JSON.stringify(entry.auth), requestJson: JSON.stringify(entry.request) };
+  byRequest.set(input.request, parts);
+  return parts;
+}
+
 export function formatRequestLine(f: Formatter, input: AuditRequestInput, time: string): string {
-  return serialise(f.options, buildRequestEntry(f, input, time));
+  if (f.options.format === "jsonx") return serialise(f.options, buildRequestEntry(f, input, time));
+  const p = partsFor(f, input);
+  const error = input.error ? `,"error":${JSON.stringify(input.error)}` : "";
+  return `${f.options.prefix}{"time":${JSON.stringify(time)},"type":"request","auth":${p.authJson},"request":${p.requestJson}${error}}\n`;
 }
 
 export function formatResponseLine(f: Formatter, input: AuditResponseInput, time: string): string {
-  return serialise(f.options, buildResponseEntry(f, input, time));
+  if (f.options.format === "jsonx") return serialise(f.options, buildResponseEntry(f, input, time));
+  const p = partsFor(f, input);
+  const body = JSON.stringify(responseBody(f, input));
+  const error = input.error ? `,"error":${JSON.stringify(input.error)}` : "";
+  return `${f.options.prefix}{"time":${JSON.stringify(time)},"type":"response","auth":${p.authJson},"request":${p.requestJson},"response":${body}${error}}\n`;
 }
 
 function serialise(o: FormatOptions, entry: AuditRequestEntry | AuditResponseEntry): string {
@@ -59,9 +92,23 @@ export function buildRequestEntry(f: Formatter, input: AuditRequestInput, time: 
 }
 
 export function buildResponseEntry(f: Formatter, input: AuditResponseInput, time: string): AuditResponseEntry {
-  const { logRaw, hmacAccessor, elideListResponses } = f.options;
+  const { logRaw, hmacAccessor } = f.options;
   const h = logRaw ? keepClear : f.hmac;
   const hi = logRaw ? keepClear : (f.hmacIdentifier ?? f.hmac);
+  const entry: AuditResponseEntry = {
+    time,
+    type: "response",
+    auth: authEntry(input.auth, hi, hmacAccessor, "request"),
+    request: requestBody(input, h, hi, hmacAccessor),
+    response: responseBody(f, input),
+  };
+  if (input.error) entry.error = input.error;
+  return entry;
+}
+
+function responseBody(f: Formatter, input: AuditResponseInput): AuditResponseEntryBody {
+  const { logRaw, hmacAccessor, elideListResponses } = f.options;
+  const h = logRaw ? keepClear : f.hmac;
   const req = input.request;
   const resp = input.response;
   const body: AuditResponseEntryBody = {};
@@ -89,15 +136,7 @@ export function buildResponseEntry(f: Formatter, input: AuditResponseInput, time
     setIf(wrapInfo, "wrapped_accessor", w.wrappedAccessor && hmacAccessor ? h(w.wrappedAccessor) : w.wrappedAccessor);
     body.wrap_info = wrapInfo;
   }
-  const entry: AuditResponseEntry = {
-    time,
-    type: "response",
-    auth: authEntry(input.auth, hi, hmacAccessor, "request"),
-    request: requestBody(input, h, hi, hmacAccessor),
-    response: body,
-  };
-  if (input.error) entry.error = input.error;
-  return entry;
+  return body;
 }
 
 /** `hi` hashes the caller's token and accessor; `h` everything else. */

@@ -211,16 +211,27 @@ export class AuditManager {
     }
   }
 
-  // The whole fan-out is synchronous, so a concurrent disable cannot close a sink mid-call.
-  private deliver(
+  /**
+   * Hands the line to every device (a disable meanwhile flushes what a sink accepted before
+   * closing it) and resolves once at least one device has written it.
+   */
+  private async deliver(
     devices: readonly ActiveDevice[],
     entryType: "request" | "response",
     render: (d: ActiveDevice) => string,
   ): Promise<void> {
-    let succeeded = 0;
-    for (const d of devices) {
+    const outcomes = devices.map((d) => {
       try {
-        d.sink.writeLine(render(d));
+        return d.sink.writeLine(render(d));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    });
+    let succeeded = 0;
+    for (let i = 0; i < devices.length; i++) {
+      const d = devices[i] as ActiveDevice;
+      try {
+        await outcomes[i];
         succeeded++;
         if (d.failing) {
           d.failing = false;
@@ -236,9 +247,9 @@ export class AuditManager {
         }
       }
     }
-    if (succeeded > 0) return Promise.resolve();
+    if (succeeded > 0) return;
     this.logger?.error({ entry_type: entryType }, "no audit device succeeded in logging the entry");
-    return Promise.reject(new AuditLogFailedError(entryType));
+    throw new AuditLogFailedError(entryType);
   }
 
   /**
@@ -316,7 +327,7 @@ export class AuditManager {
 }
 
 function formatterFor(options: FormatOptions, salt: AuditSalt): Formatter {
-  return { options, hmac: (v) => salt.hmac(v), hmacIdentifier: (v) => salt.hmacIdentifier(v) };
+  return { options, hmac: (v) => salt.hmacValue(v), hmacIdentifier: (v) => salt.hmacIdentifier(v) };
 }
 
 function normalisePath(path: string): string {

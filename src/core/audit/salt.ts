@@ -42,23 +42,39 @@ export class AuditSalt {
   /**
    * The same, remembered for the few tokens and accessors that make most requests: a
    * request and its response hash the caller's token and accessor four times each, and an
-   * HMAC costs ~3 µs, a third of the audit cost of a KV read. Only identifiers go through
-   * here (the token store holds them in memory anyway), never request or response data.
+   * HMAC costs ~3 µs, a third of the audit cost of a KV read.
    */
   hmacIdentifier(value: string): string {
-    const cached = this.identifierCache.get(value);
-    if (cached !== undefined) return cached;
-    const hashed = this.hmac(value);
-    if (this.identifierCache.size >= IDENTIFIER_CACHE_SIZE) {
-      // Oldest first (Map keeps insertion order): cheaper than an LRU, and enough here.
-      const oldest = this.identifierCache.keys().next();
-      if (!oldest.done) this.identifierCache.delete(oldest.value);
-    }
-    this.identifierCache.set(value, hashed);
-    return hashed;
+    return remembered(this.identifierCache, IDENTIFIER_CACHE_SIZE, value, () => this.hmac(value));
+  }
+
+  /**
+   * For request and response data: hot reads return the same values again and again. Only
+   * short values are remembered, in memory that already holds them in clear while unsealed
+   * (the barrier's read cache); the cache goes with the device.
+   */
+  hmacValue(value: string): string {
+    if (value.length > VALUE_CACHE_MAX_CHARS) return this.hmac(value);
+    return remembered(this.valueCache, VALUE_CACHE_SIZE, value, () => this.hmac(value));
   }
 
   private readonly identifierCache = new Map<string, string>();
+  private readonly valueCache = new Map<string, string>();
 }
 
 const IDENTIFIER_CACHE_SIZE = 1024;
+const VALUE_CACHE_SIZE = 4096;
+const VALUE_CACHE_MAX_CHARS = 256;
+
+function remembered(cache: Map<string, string>, limit: number, value: string, compute: () => string): string {
+  const cached = cache.get(value);
+  if (cached !== undefined) return cached;
+  const hashed = compute();
+  if (cache.size >= limit) {
+    // Oldest first (Map keeps insertion order): cheaper than an LRU, and enough here.
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(value, hashed);
+  return hashed;
+}

@@ -44,6 +44,11 @@ export class Barrier implements Storage {
   private epoch = 0;
   /** Keyring writes (rotate, counter flush, root key change) run one at a time. */
   private keyringWrites: Promise<unknown> = Promise.resolve();
+  /**
+   * Decrypted values of recent reads. Decryption dominates a hot read's cost; the cache
+   * holds nothing the keyring in memory could not decrypt anyway, and is wiped on seal.
+   */
+  private readonly cache = new PlaintextCache();
 
   constructor(raw: Storage, options: BarrierOptions = {}) {
     this.raw = raw;
@@ -108,6 +113,7 @@ export class Barrier implements Storage {
    */
   seal(): void {
     this.epoch++;
+    this.cache.wipe();
     this.keyring?.wipe();
     this.keyring = undefined;
     this.rootKey?.fill(0);
@@ -151,6 +157,9 @@ export class Barrier implements Storage {
 
   async get(key: string): Promise<Buffer | undefined> {
     this.assertUsable(key);
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const version = this.cache.version(key);
     const envelope = await this.raw.get(key);
     if (envelope === undefined) return undefined;
     const keyring = this.unsealedKeyring(); // may have been sealed while reading
@@ -158,16 +167,21 @@ export class Barrier implements Storage {
     if (term === undefined) throw new DecryptError("ciphertext too short");
     const k = keyring.byTerm(term);
     if (k === undefined) throw new DecryptError(`no key for term ${term}`);
-    return decrypt(k.key, key, envelope);
+    const plain = decrypt(k.key, key, envelope);
+    // Only if no write to the key began while reading, and not across a seal.
+    if (!this.sealed) this.cache.offer(key, plain, version);
+    return plain;
   }
 
   async put(key: string, value: Buffer): Promise<void> {
     this.assertUsable(key);
+    this.cache.invalidate(key);
     await this.raw.put(key, this.seal1(key, value));
   }
 
   async delete(key: string): Promise<void> {
     this.assertUsable(key);
+    this.cache.invalidate(key);
     await this.raw.delete(key);
   }
 
@@ -183,6 +197,7 @@ export class Barrier implements Storage {
 
   async transaction(ops: readonly StorageOp[]): Promise<void> {
     for (const o of ops) this.assertUsable(o.key);
+    for (const o of ops) this.cache.invalidate(o.key);
     const sealedOps = ops.map((o): StorageOp => (o.op === "put" ? { ...o, value: this.seal1(o.key, o.value) } : o));
     await this.raw.transaction(sealedOps);
   }
@@ -275,5 +290,61 @@ function sealKeyring(rootKey: Buffer, keyring: Keyring, pending?: BarrierKey): B
     return encrypt(rootKey, ROOT_KEY_TERM, KEYRING_PATH, plain);
   } finally {
     plain.fill(0);
+  }
+}
+
+/**
+ * A bounded map of decrypted values with a write counter per key, so a read that raced a
+ * write never caches what it read. Copies go in and out: callers may wipe their buffers.
+ */
+class PlaintextCache {
+  private static readonly MAX_ENTRIES = 8192;
+  private static readonly MAX_VALUE_BYTES = 64 * 1024;
+  private readonly values = new Map<string, Buffer>();
+  private readonly writes = new Map<string, number>();
+  private generation = 0;
+
+  get(key: string): Buffer | undefined {
+    const v = this.values.get(key);
+    return v === undefined ? undefined : Buffer.from(v);
+  }
+
+  /** A token for `offer`: changes when the key is written or the cache wiped. */
+  version(key: string): string {
+    return `${this.generation}:${this.writes.get(key) ?? 0}`;
+  }
+
+  offer(key: string, value: Buffer, version: string): void {
+    if (value.length > PlaintextCache.MAX_VALUE_BYTES || this.version(key) !== version) return;
+    if (this.values.size >= PlaintextCache.MAX_ENTRIES) {
+      const oldest = this.values.keys().next().value;
+      if (oldest !== undefined) this.drop(oldest);
+    }
+    this.values.set(key, Buffer.from(value));
+  }
+
+  invalidate(key: string): void {
+    this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
+    // The counters only need to outlive reads in flight; keep them from growing without end.
+    if (this.writes.size > PlaintextCache.MAX_ENTRIES * 4) {
+      this.writes.clear();
+      this.generation++;
+    }
+    this.drop(key);
+  }
+
+  wipe(): void {
+    for (const v of this.values.values()) v.fill(0);
+    this.values.clear();
+    this.writes.clear();
+    this.generation++;
+  }
+
+  private drop(key: string): void {
+    const v = this.values.get(key);
+    if (v !== undefined) {
+      v.fill(0);
+      this.values.delete(key);
+    }
   }
 }

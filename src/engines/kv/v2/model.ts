@@ -100,8 +100,12 @@ export function addVersion(meta: KeyMetadata, config: KvConfig, version: Version
  */
 export function formatTimestamp(ms: number | null): string {
   if (ms === null) return "";
-  const iso = new Date(ms).toISOString();
-  return iso.replace(/\.(\d*?)0*Z$/, (_m, digits: string) => (digits === "" ? "Z" : `.${digits}Z`));
+  // Go's RFC3339Nano drops trailing zeros of the fraction, and the dot with them.
+  const iso = new Date(ms).toISOString(); // always ends ".mmmZ"
+  let end = iso.length - 1;
+  while (iso.charCodeAt(end - 1) === 48 /* 0 */) end--;
+  if (iso.charCodeAt(end - 1) === 46 /* . */) end--;
+  return end === iso.length - 1 ? iso : iso.slice(0, end) + "Z";
 }
 
 /** The per-version block Vault returns from data reads, writes and patches. */
