@@ -306,3 +306,60 @@ describe("Barrier", () => {
     expect(closed.includes(rootKey)).toBe(false);
   });
 });
+
+describe("Barrier read cache", () => {
+  it("serves repeated reads without the storage, and never a value older than the last write", async () => {
+    const { barrier, raw } = await unsealedBarrier();
+    await barrier.put("a", b("one"));
+    expect((await barrier.get("a"))?.toString()).toBe("one");
+    // Tamper below the barrier: a cached read does not go there.
+    const envelope = await raw.get("a");
+    await raw.put("a", Buffer.alloc(envelope?.length ?? 40, 1));
+    expect((await barrier.get("a"))?.toString()).toBe("one");
+    await barrier.put("a", b("two"));
+    expect((await barrier.get("a"))?.toString()).toBe("two");
+    await barrier.transaction([{ op: "put", key: "a", value: b("three") }]);
+    expect((await barrier.get("a"))?.toString()).toBe("three");
+    await barrier.delete("a");
+    expect(await barrier.get("a")).toBeUndefined();
+  });
+
+  it("hands out copies: a caller wiping its buffer does not wipe the cache", async () => {
+    const { barrier } = await unsealedBarrier();
+    await barrier.put("k", b("secret"));
+    (await barrier.get("k"))?.fill(0);
+    const again = await barrier.get("k");
+    again?.fill(0);
+    expect((await barrier.get("k"))?.toString()).toBe("secret");
+  });
+
+  it("does not cache a read that raced a write", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inner = new InmemStorage();
+    const slow: Storage = Object.assign(Object.create(inner) as Storage, {
+      async get(key: string) {
+        const v = await inner.get(key);
+        if (key === "race") await gate;
+        return v;
+      },
+    });
+    const { barrier } = await unsealedBarrier(slow);
+    await barrier.put("race", b("old"));
+    const reading = barrier.get("race"); // reads "old", then waits
+    await barrier.put("race", b("new"));
+    release();
+    expect((await reading)?.toString()).toBe("old");
+    expect((await barrier.get("race"))?.toString()).toBe("new");
+  });
+
+  it("is gone after seal", async () => {
+    const { barrier, rootKey } = await unsealedBarrier();
+    await barrier.put("k", b("v"));
+    await barrier.get("k");
+    barrier.seal();
+    await expectStatus(barrier.get("k"), 503);
+    await barrier.unseal(rootKey);
+    expect((await barrier.get("k"))?.toString()).toBe("v");
+  });
+});
