@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { sharedRandomPool } from "./random-pool.js";
 
 const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
@@ -6,7 +6,7 @@ const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 export function randomBase62(length: number): string {
   let out = "";
   while (out.length < length) {
-    for (const b of randomBytes(length * 2)) {
+    for (const b of sharedRandomPool.take(length * 2)) {
       if (b < 248) out += BASE62[b % 62];
       if (out.length === length) break;
     }

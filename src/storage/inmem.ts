@@ -64,13 +64,79 @@ export function pageStart(prefix: string, after: string): { key: string; inclusi
 }
 
 /**
- * Keys in a sorted array beside a Map of values: `list` binary-searches to the prefix and
- * jumps over each child folder's subtree, so it costs O(children · log n), not O(n).
- * Writes splice the array (memmove); fine for dev mode and tests, not for millions of
- * writes per second.
+ * Sorted keys in blocks of bounded size (a one-level B-tree): finding a key is two binary
+ * searches, and an insert or delete moves at most one block's entries, so writes stay
+ * cheap with hundreds of thousands of keys (a dev server issuing leases). Positions are
+ * (block, index) pairs.
+ */
+class SortedKeys {
+  private static readonly MAX_BLOCK = 512;
+  private blocks: string[][] = [];
+
+  /** The first position whose key is >= `key` (may be one past the end). */
+  lowerBound(key: string): Pos {
+    const blocks = this.blocks;
+    let lo = 0;
+    let hi = blocks.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const block = blocks[mid] as string[];
+      if (compareKeys(block[block.length - 1] as string, key) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === blocks.length) return { b: lo, i: 0 };
+    const block = blocks[lo] as string[];
+    let l = 0;
+    let h = block.length;
+    while (l < h) {
+      const m = (l + h) >>> 1;
+      if (compareKeys(block[m] as string, key) < 0) l = m + 1;
+      else h = m;
+    }
+    return { b: lo, i: l };
+  }
+
+  at(p: Pos): string | undefined {
+    return this.blocks[p.b]?.[p.i];
+  }
+
+  next(p: Pos): Pos {
+    const block = this.blocks[p.b];
+    if (block !== undefined && p.i + 1 < block.length) return { b: p.b, i: p.i + 1 };
+    return { b: p.b + 1, i: 0 };
+  }
+
+  insertAt(p: Pos, key: string): void {
+    if (this.blocks.length === 0) {
+      this.blocks.push([key]);
+      return;
+    }
+    // Past the end: append to the last block.
+    const b = p.b === this.blocks.length ? p.b - 1 : p.b;
+    const block = this.blocks[b] as string[];
+    block.splice(p.b === this.blocks.length ? block.length : p.i, 0, key);
+    if (block.length > SortedKeys.MAX_BLOCK) this.blocks.splice(b + 1, 0, block.splice(block.length >>> 1));
+  }
+
+  removeAt(p: Pos): void {
+    const block = this.blocks[p.b];
+    if (block === undefined) return;
+    block.splice(p.i, 1);
+    if (block.length === 0) this.blocks.splice(p.b, 1);
+  }
+}
+
+interface Pos {
+  b: number;
+  i: number;
+}
+
+/**
+ * Keys in sorted blocks beside a Map of values: `list` searches to the prefix and jumps
+ * over each child folder's subtree, so it costs O(children · log n), not O(n).
  */
 export class InmemStorage implements Storage {
-  private readonly keys: string[] = [];
+  private readonly keys = new SortedKeys();
   private readonly values = new Map<string, Buffer>();
   private closed = false;
 
@@ -122,13 +188,12 @@ export class InmemStorage implements Storage {
   }
 
   private apply(o: StorageOp): void {
-    const i = this.lowerBound(o.key);
-    const present = this.keys[i] === o.key;
+    const present = this.values.has(o.key);
     if (o.op === "put") {
-      if (!present) this.keys.splice(i, 0, o.key);
+      if (!present) this.keys.insertAt(this.keys.lowerBound(o.key), o.key);
       this.values.set(o.key, Buffer.from(o.value));
     } else if (present) {
-      this.keys.splice(i, 1);
+      this.keys.removeAt(this.keys.lowerBound(o.key));
       this.values.delete(o.key);
     }
   }
@@ -137,35 +202,23 @@ export class InmemStorage implements Storage {
     this.assertOpen();
     assertValidPrefix(prefix);
     const out: string[] = [];
-    let i = this.lowerBound(start.key);
-    if (!start.inclusive && this.keys[i] === start.key) i++;
+    let pos = this.keys.lowerBound(start.key);
+    if (!start.inclusive && this.keys.at(pos) === start.key) pos = this.keys.next(pos);
     while (out.length < limit) {
-      const key = this.keys[i];
+      const key = this.keys.at(pos);
       if (key === undefined || !key.startsWith(prefix)) break;
       const rest = key.slice(prefix.length);
       const slash = rest.indexOf("/");
       if (slash === -1) {
         if (rest !== "") out.push(rest);
-        i++;
+        pos = this.keys.next(pos);
       } else {
         const folder = rest.slice(0, slash + 1);
         out.push(folder);
-        i = this.lowerBound(folderEnd(prefix, folder));
+        pos = this.keys.lowerBound(folderEnd(prefix, folder));
       }
     }
     return out;
-  }
-
-  /** Index of the first key >= `key`. */
-  private lowerBound(key: string): number {
-    let lo = 0;
-    let hi = this.keys.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(this.keys[mid] as string, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   private assertOpen(): void {

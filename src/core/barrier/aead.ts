@@ -8,6 +8,7 @@
  * copied to another path does not decrypt (Vault's barrier uses the same numbering).
  */
 import crypto from "node:crypto";
+import { RandomPool } from "../../framework/random-pool.js";
 
 export const AEAD_VERSION_PATH_BOUND = 2;
 export const KEY_BYTES = 32;
@@ -15,8 +16,11 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 4 + 1 + NONCE_BYTES;
 
+/** Random 96-bit nonces, from the CSPRNG in blocks (one draw per ~340 encryptions). */
+const nonces = new RandomPool(NONCE_BYTES * 341);
+
 export function encrypt(key: Buffer, term: number, path: string, plaintext: Buffer): Buffer {
-  const nonce = crypto.randomBytes(NONCE_BYTES);
+  const nonce = nonces.take(NONCE_BYTES);
   const cipher = crypto.createCipheriv("aes-256-gcm", key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(Buffer.from(path, "utf8"));
   const header = Buffer.alloc(5);

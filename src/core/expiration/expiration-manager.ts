@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { sharedRandomPool } from "../../framework/random-pool.js";
 import type { Storage, StorageOp } from "../../storage/storage.js";
 import { getJson, jsonPut } from "../../storage/storage.js";
 import { badRequest, upstreamError } from "../../framework/errors.js";
@@ -107,7 +107,7 @@ export class ExpirationManager {
       warnings.push(`TTL of "${formatGoDuration(ttl)}" exceeded the effective max_ttl of "${formatGoDuration(maxTtl)}"; TTL value is capped accordingly`);
       ttl = maxTtl;
     }
-    const leaseId = `${ctx.path.replace(/\/+$/, "")}/${randomBytes(12).toString("base64url")}`;
+    const leaseId = `${ctx.path.replace(/\/+$/, "")}/${sharedRandomPool.take(12).toString("base64url")}`;
     const expiresAtMs = now + ttl * 1000;
     const pendingKey = keys.schedule(now + this.opts.pendingTimeoutMs, "l", leaseId);
     const record: LeaseRecord = {

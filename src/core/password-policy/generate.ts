@@ -3,7 +3,7 @@
  * from the union of the rules' charsets, keep the candidate only if every rule's min-chars
  * holds, otherwise draw again, giving up after a deadline (Vault: one second).
  */
-import { randomBytes } from "node:crypto";
+import { sharedRandomPool } from "../../framework/random-pool.js";
 import { badRequest } from "../../framework/errors.js";
 import { validatePasswordPolicy, type CharsetRule, type PasswordPolicy } from "./parse.js";
 
@@ -79,12 +79,13 @@ function drawUniform(alphabet: readonly string[], length: number): string[] {
   const limit = Math.floor(256 / n) * n;
   const out: string[] = [];
   while (out.length < length) {
-    const bytes = randomBytes(limit === 256 ? length - out.length : Math.ceil((length - out.length) * 1.5) + 4);
+    const bytes = sharedRandomPool.take(limit === 256 ? length - out.length : Math.ceil((length - out.length) * 1.5) + 4);
     for (const b of bytes) {
       if (b >= limit) continue;
       out.push(alphabet[b % n] as string);
       if (out.length === length) break;
     }
+    bytes.fill(0);
   }
   return out;
 }

@@ -197,7 +197,7 @@ describe("postgresql-database-plugin", () => {
   it("leaves nothing behind when a creation statement fails, and keeps the password out of the error", async () => {
     const req = request({
       password: "Secret-Pw-123",
-      creationStatements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'; GRANT SELECT ON nosuch TO "{{name}}"; SELECT '{{password}}' +`],
+      creationStatements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'; GRANT SELECT ON nosuch TO "{{name}}"; SELECT 1`],
     });
     const err = await plugin.newUser(req).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DatabasePluginError);
@@ -205,8 +205,13 @@ describe("postgresql-database-plugin", () => {
     expect((err as Error).message).toMatch(/^failed to execute query: relation "nosuch" does not exist/);
     expect(await roleExists(req.username)).toBe(false);
 
-    const syntax = await plugin.newUser({ ...req, creationStatements: [`SELECT '{{password}}' +`] }).catch((e: unknown) => e);
+    // The statements go in one message: a syntax error anywhere fails it before any runs.
+    const syntax = await plugin
+      .newUser({ ...req, creationStatements: [`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}'; SELECT '{{password}}' +`] })
+      .catch((e: unknown) => e);
+    expect((syntax as DatabasePluginError).code).toBe("42601");
     expect((syntax as Error).message).not.toContain("Secret-Pw-123");
+    expect(await roleExists(req.username)).toBe(false);
   });
 
   it("refuses empty creation statements and names PostgreSQL would truncate", async () => {

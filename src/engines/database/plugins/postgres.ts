@@ -183,8 +183,6 @@ export class PostgresPlugin implements DatabasePlugin {
   }
 
   async deleteUser(req: DeleteUserRequest): Promise<void> {
-    // Checking first makes a repeated revocation a no-op, and an unreachable target an error.
-    if (!(await this.roleExists(req.username))) return;
     if (req.statements.every((s) => s.trim() === "")) {
       await this.defaultDeleteUser(req.username);
       return;
@@ -193,7 +191,8 @@ export class PostgresPlugin implements DatabasePlugin {
     try {
       await this.transaction(queries, "", []);
     } catch (e) {
-      // A custom revocation that fails because the role vanished meanwhile has still done its job.
+      // A revocation that fails because the role is already gone (revoked twice, dropped by
+      // hand) has still done its job; an unreachable target fails this check too.
       if (!(await this.roleExists(req.username))) return;
       throw e;
     }
@@ -270,11 +269,15 @@ export class PostgresPlugin implements DatabasePlugin {
    * error; in the ACL lane when they rewrite object ACLs.
    */
   private async transaction(batch: Batch, context: string, secrets: readonly string[]): Promise<void> {
+    // One round trip: several statements in one simple-protocol message run as one implicit
+    // transaction (all or nothing, the session left clean on error), so BEGIN and COMMIT
+    // cost nothing; the statements are rendered literals, never bind parameters.
+    const text = batch.queries.length === 1 ? (batch.queries[0] as string) : batch.queries.join(";\n");
     const run = (): Promise<void> =>
       withRetries(
-        () => this.inTransaction(async (client) => {
-          for (const q of batch.queries) await client.query(q);
-        }),
+        async () => {
+          await this.requirePool().query(text);
+        },
         isTransientPostgresError,
         this.retryPolicy,
         () => this.retriesTaken++,
