@@ -383,7 +383,8 @@ describe("crash safety of database credentials", () => {
     const deadline = Date.now() + 10_000;
     for (;;) {
       const r = await pg.adminQuery<{ n: number }>(
-        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'mayfly_admin' AND state = 'active' AND query = 'COMMIT'",
+        // The creation runs as one message; its deferred trigger sleeps at the implicit commit.
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'mayfly_admin' AND state = 'active' AND query LIKE '%INSERT INTO crash_slow_commit%' AND now() - query_start > interval '200 milliseconds'",
       );
       if ((r.rows[0]?.n ?? 0) > 0) break;
       expect(Date.now(), "the creation's COMMIT never showed up").toBeLessThan(deadline);
