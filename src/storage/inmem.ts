@@ -72,16 +72,28 @@ export function pageStart(prefix: string, after: string): { key: string; inclusi
 class SortedKeys {
   private static readonly MAX_BLOCK = 512;
   private blocks: string[][] = [];
+  /**
+   * Whether any key ever held a UTF-16 unit at or above U+D800. Until one does, the native
+   * string comparison gives code point order and is several times faster than
+   * `compareKeys`, which walks the shared prefixes (long ones: `sys/expire/schedule/...`)
+   * in JavaScript.
+   */
+  private highUnits = false;
+
+  noteKey(key: string): void {
+    if (!this.highUnits && HIGH_UNIT.test(key)) this.highUnits = true;
+  }
 
   /** The first position whose key is >= `key` (may be one past the end). */
   lowerBound(key: string): Pos {
+    const cmp = this.highUnits || HIGH_UNIT.test(key) ? compareKeys : compareNative;
     const blocks = this.blocks;
     let lo = 0;
     let hi = blocks.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const block = blocks[mid] as string[];
-      if (compareKeys(block[block.length - 1] as string, key) < 0) lo = mid + 1;
+      if (cmp(block[block.length - 1] as string, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     if (lo === blocks.length) return { b: lo, i: 0 };
@@ -90,7 +102,7 @@ class SortedKeys {
     let h = block.length;
     while (l < h) {
       const m = (l + h) >>> 1;
-      if (compareKeys(block[m] as string, key) < 0) l = m + 1;
+      if (cmp(block[m] as string, key) < 0) l = m + 1;
       else h = m;
     }
     return { b: lo, i: l };
@@ -129,6 +141,12 @@ class SortedKeys {
 interface Pos {
   b: number;
   i: number;
+}
+
+const HIGH_UNIT = /[\uD800-\uFFFF]/;
+
+function compareNative(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /**
@@ -190,7 +208,10 @@ export class InmemStorage implements Storage {
   private apply(o: StorageOp): void {
     const present = this.values.has(o.key);
     if (o.op === "put") {
-      if (!present) this.keys.insertAt(this.keys.lowerBound(o.key), o.key);
+      if (!present) {
+        this.keys.noteKey(o.key);
+        this.keys.insertAt(this.keys.lowerBound(o.key), o.key);
+      }
       this.values.set(o.key, Buffer.from(o.value));
     } else if (present) {
       this.keys.removeAt(this.keys.lowerBound(o.key));

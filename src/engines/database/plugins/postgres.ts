@@ -21,6 +21,7 @@ import {
   withRetries,
   type RetryPolicy,
 } from "./common.js";
+import { StatementCoalescer } from "./coalesce.js";
 import { formatExpiration } from "./go-time.js";
 import { directObjectGrants, quoteIdent, rewritesObjectAcl, scramSha256Verifier, SerialLane } from "./postgres-helpers.js";
 import { parsePostgresConnectionString, type PostgresTarget } from "./postgres-url.js";
@@ -61,6 +62,20 @@ export class PostgresPlugin implements DatabasePlugin {
   private pool: pg.Pool | undefined;
   private adminPassword: string | undefined;
   private readonly aclLane = new SerialLane();
+  private maxConnections = 4;
+  /** Revocations share messages when connections are scarce (see coalesce.ts). */
+  private readonly revocations = new StatementCoalescer(
+    (text) =>
+      withRetries(
+        async () => {
+          await this.requirePool().query(text);
+        },
+        isTransientPostgresError,
+        this.retryPolicy,
+        () => this.retriesTaken++,
+      ),
+    () => this.maxConnections,
+  );
   private passwordAuthentication: PasswordAuthentication = "password";
 
   async initialize(settings: ConnectionSettings, verifyConnection: boolean): Promise<void> {
@@ -107,7 +122,7 @@ export class PostgresPlugin implements DatabasePlugin {
       // Vault pins sessions to UTC; VALID UNTIL values carry their offset either way.
       options: target.options ?? "-c timezone=UTC",
       connectionTimeoutMillis: (target.connectTimeoutSeconds ?? optionInt(settings.options, "connect_timeout") ?? 10) * 1000,
-      max: Math.max(1, settings.maxOpenConnections || 4),
+      max: (this.maxConnections = Math.max(1, settings.maxOpenConnections || 4)),
       maxLifetimeSeconds: settings.maxConnectionLifetimeSeconds > 0 ? settings.maxConnectionLifetimeSeconds : 0,
       idleTimeoutMillis: 30_000,
     });
@@ -189,7 +204,10 @@ export class PostgresPlugin implements DatabasePlugin {
     }
     const queries = this.queriesFor(req.statements, { name: req.username, username: req.username });
     try {
-      await this.transaction(queries, "", []);
+      if (queries.rewritesAcl && this.serializeAclChanges) await this.transaction(queries, "", []);
+      else await this.revocations.run(queries.queries.join(";\n")).catch((e: unknown) => {
+        throw pluginError(e, "", [this.adminPassword]);
+      });
     } catch (e) {
       // A revocation that fails because the role is already gone (revoked twice, dropped by
       // hand) has still done its job; an unreachable target fails this check too.
