@@ -52,10 +52,43 @@ function partsFor(f: Formatter, input: AuditRequestInput): RenderedParts {
   }
   const known = byRequest.get(input.request);
   if (known && known.auth === input.auth) return known;
-  const entry = buildRequestEntry(f, input, "");
-  const parts = { auth: input.auth, authJson: JSON.stringify(entry.auth), requestJson: JSON.stringify(entry.request) };
+  const h = f.options.logRaw ? keepClear : f.hmac;
+  const hi = f.options.logRaw ? keepClear : (f.hmacIdentifier ?? f.hmac);
+  const parts = {
+    auth: input.auth,
+    authJson: authJsonFor(f, input.auth, hi),
+    requestJson: JSON.stringify(requestBody(input, h, hi, f.options.hmacAccessor)),
+  };
   byRequest.set(input.request, parts);
   return parts;
+}
+
+/**
+ * A token's `auth` block is the same on every request it makes within a second (only the
+ * remaining TTL, uses and the ACL verdict move), so its JSON is remembered per device under
+ * those fields.
+ */
+const authJsonCache = new WeakMap<Formatter, Map<string, string>>();
+const AUTH_JSON_CACHE_SIZE = 256;
+
+function authJsonFor(f: Formatter, a: AuditAuthInput | undefined, hi: HashFn): string {
+  if (!a?.clientToken || a.policyResults?.grantingPolicies?.length) return JSON.stringify(authEntry(a, hi, f.options.hmacAccessor, "request"));
+  let cache = authJsonCache.get(f);
+  if (!cache) {
+    cache = new Map();
+    authJsonCache.set(f, cache);
+  }
+  const key = `${a.clientToken}\u0000${a.tokenTtlSeconds ?? ""}\u0000${a.remainingUses ?? ""}\u0000${a.policyResults?.allowed ?? ""}`;
+  let json = cache.get(key);
+  if (json === undefined) {
+    json = JSON.stringify(authEntry(a, hi, f.options.hmacAccessor, "request"));
+    if (cache.size >= AUTH_JSON_CACHE_SIZE) {
+      const oldest = cache.keys().next();
+      if (!oldest.done) cache.delete(oldest.value);
+    }
+    cache.set(key, json);
+  }
+  return json;
 }
 
 export function formatRequestLine(f: Formatter, input: AuditRequestInput, time: string): string {
