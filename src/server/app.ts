@@ -1,6 +1,7 @@
 import http from "node:http";
 import type net from "node:net";
 import { readFileSync } from "node:fs";
+import type tls from "node:tls";
 import { Core } from "../core/core.js";
 import type { ExpirationOptions } from "../core/expiration/expiration-manager.js";
 import { BackendRegistry } from "../core/registry.js";
@@ -17,6 +18,16 @@ export interface ListenerSpec {
   tlsCertFile?: string;
   tlsKeyFile?: string;
   tlsClientCaFile?: string;
+  tlsMinVersion?: "tls10" | "tls11" | "tls12" | "tls13";
+  tlsMaxVersion?: "tls10" | "tls11" | "tls12" | "tls13";
+  /** Refuse the TLS handshake without a client certificate the CA file vouches for. */
+  tlsRequireAndVerifyClientCert?: boolean;
+  /** Do not ask clients for certificates at all. */
+  tlsDisableClientCerts?: boolean;
+  /** Largest request body; 0 means no limit; absent means the server's default. */
+  maxRequestSizeBytes?: number;
+  /** A request still unanswered after this long gets 408 (0: no limit). */
+  maxRequestDurationSeconds?: number;
 }
 
 export interface ServerOptions {
@@ -57,16 +68,21 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     irrevocableLeaseCount: () => core.expiration.countIrrevocable(),
   });
 
-  const handler = createHttpHandler(core, {
-    storageType: opts.storageType,
-    logger: opts.logger,
-    ...(opts.maxRequestBytes ? { maxBodyBytes: opts.maxRequestBytes } : {}),
-  });
-  const httpServer = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 120_000 }, handler);
+  const httpServers: http.Server[] = [];
   const fronts: net.Server[] = [];
   const addresses: string[] = [];
   try {
     for (const l of opts.listeners) {
+      // One HTTP server per listener, so each keeps its own body and duration limits.
+      const limit = l.maxRequestSizeBytes !== undefined ? l.maxRequestSizeBytes || Number.MAX_SAFE_INTEGER : opts.maxRequestBytes;
+      const handler = createHttpHandler(core, {
+        storageType: opts.storageType,
+        logger: opts.logger,
+        ...(limit ? { maxBodyBytes: limit } : {}),
+      });
+      const durationMs = (l.maxRequestDurationSeconds ?? 120) * 1000;
+      const httpServer = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: durationMs }, handler);
+      httpServers.push(httpServer);
       const tls = l.tlsDisable ? undefined : tlsOptions(l);
       const front = createFront(httpServer, tls ? { tls } : {});
       const { host, port } = splitAddress(l.address);
@@ -95,24 +111,33 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (closed) return;
       closed = true;
       await Promise.all(fronts.map((f) => new Promise((r) => f.close(r))));
-      httpServer.closeAllConnections();
+      for (const s of httpServers) s.closeAllConnections();
       await core.shutdown().catch((err: unknown) => opts.logger.error("shutdown failed", { error: String(err) }));
       await opts.storage.close();
     },
   };
 }
 
-function tlsOptions(l: ListenerSpec): { cert: Buffer; key: Buffer; ca?: Buffer; requestCert: boolean; rejectUnauthorized: boolean } {
+const TLS_VERSIONS = { tls10: "TLSv1", tls11: "TLSv1.1", tls12: "TLSv1.2", tls13: "TLSv1.3" } as const;
+
+function tlsOptions(l: ListenerSpec): tls.TlsOptions {
   if (!l.tlsCertFile || !l.tlsKeyFile) {
     throw new Error(`listener ${l.address}: tls_cert_file and tls_key_file are required unless tls_disable is set`);
+  }
+  const require = l.tlsRequireAndVerifyClientCert ?? false;
+  if (require && !l.tlsClientCaFile) {
+    throw new Error(`listener ${l.address}: tls_require_and_verify_client_cert needs tls_client_ca_file`);
   }
   return {
     cert: readFileSync(l.tlsCertFile),
     key: readFileSync(l.tlsKeyFile),
     ...(l.tlsClientCaFile ? { ca: readFileSync(l.tlsClientCaFile) } : {}),
-    // Client certificates are asked for but not required: the cert auth method decides.
-    requestCert: true,
-    rejectUnauthorized: false,
+    // Vault's default is TLS 1.2 at least.
+    minVersion: TLS_VERSIONS[l.tlsMinVersion ?? "tls12"],
+    ...(l.tlsMaxVersion ? { maxVersion: TLS_VERSIONS[l.tlsMaxVersion] } : {}),
+    // By default client certificates are asked for but not required: the cert auth method decides.
+    requestCert: !(l.tlsDisableClientCerts ?? false),
+    rejectUnauthorized: require,
   };
 }
 
