@@ -1,6 +1,7 @@
 /** PostgreSQL specifics the plugin needs but that are not about connections or statements. */
 import { createHash, createHmac, pbkdf2, randomBytes } from "node:crypto";
 import { promisify } from "node:util";
+import { errorCode } from "./common.js";
 import { scanSql, postgresDialect } from "./statements.js";
 
 export function quoteIdent(identifier: string): string {
@@ -61,4 +62,11 @@ export class SerialLane {
     this.tail = result.catch(() => undefined);
     return result;
   }
+}
+
+/** True for the errors that a concurrent transaction causes and a retry cures. */
+export function isTransientPostgresError(e: unknown): boolean {
+  const code = errorCode(e);
+  if (code === "40001" || code === "40P01") return true;
+  return code === "XX000" && /tuple concurrently (updated|deleted)/.test(e instanceof Error ? e.message : "");
 }
