@@ -1,7 +1,7 @@
 // Where a database credential's server CPU goes, in one process without HTTP: the whole
 // pipeline (handleRequest), the plugin's newUser alone, and the same statements run directly
 // with pg. A diagnosis aid for bench/db-creds.mjs. Run after `npm run build`:
-//   node bench/lib/issue-breakdown.mjs [--calls 400] [--concurrency 8] [--only pipeline|direct] [--audit on|off] [--stub-target yes]
+//   node bench/lib/issue-breakdown.mjs [--calls 400] [--concurrency 8] [--only pipeline|plugin|direct] [--audit on|off] [--stub-target yes]
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { mayflyRoot, makeTempDir, removeDir } from "./proc.mjs";
@@ -64,7 +64,21 @@ if (argument("stub-target", "no") === "yes") {
 }
 for (let round = 0; round < 2; round++) {
   if (only !== "direct") await measure("pipeline: GET database/creds/ro", () => call("read", "database/creds/ro"));
-  if (only !== "pipeline") await measure("direct pg: same statements", async () => {
+  if (only === "" || only === "plugin") {
+    const { PostgresPlugin: Plugin } = await load("engines/database/plugins/postgres.js");
+    const plugin = new Plugin();
+    await plugin.initialize({
+      connectionUrl: `postgresql://{{username}}:{{password}}@127.0.0.1:${pgServer.port}/postgres?sslmode=disable`,
+      username: "postgres", password: pgServer.adminPassword, maxOpenConnections: concurrency,
+      maxIdleConnections: 0, maxConnectionLifetimeSeconds: 0, disableEscaping: false, options: {},
+    }, true);
+    await measure("plugin.newUser alone", () => plugin.newUser({
+      username: `v-plugin-${alphanumeric(20)}`, password: alphanumeric(20), expiration: new Date(Date.now() + 3600_000),
+      creationStatements: [creation], rollbackStatements: [],
+    }));
+    await plugin.close();
+  }
+  if (only !== "pipeline" && only !== "plugin") await measure("direct pg: same statements", async () => {
     const name = `v-direct-${alphanumeric(20)}`;
     const c = await direct.connect();
     try {
