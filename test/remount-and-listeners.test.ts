@@ -25,7 +25,7 @@ describe("sys/remount", () => {
     await redis.stop();
   });
 
-  it("moves a mount without leases, and refuses one with leases until they are revoked", async () => {
+  it("moves a mount, and its leases with it", async () => {
     await root.post("sys/mounts/kvold", { type: "kv" });
     await root.put("kvold/a", { v: "1" });
     expect((await root.post("sys/remount", { from: "kvold", to: "kvnew" })).status).toBe(200);
@@ -41,12 +41,20 @@ describe("sys/remount", () => {
       allowed_roles: "*",
     });
     await root.post("dbold/roles/ro", { db_name: "cache", creation_statements: '["~*", "+@read"]', default_ttl: "1h" });
-    expect((await root.get("dbold/creds/ro")).status).toBe(200);
-    const refused = await root.post("sys/remount", { from: "dbold", to: "dbnew" });
-    expect(refused.status).toBe(400);
-    expect(refused.json.errors[0]).toMatch(/has leases/);
-    expect((await root.put("sys/leases/revoke-prefix/dbold/")).status).toBe(204);
+    const creds = await root.get("dbold/creds/ro");
+    expect(creds.status).toBe(200);
+    const oldId = creds.json.lease_id as string;
+    const username = creds.json.data.username as string;
     expect((await root.post("sys/remount", { from: "dbold", to: "dbnew" })).status).toBe(200);
+    const newId = oldId.replace(/^dbold\//, "dbnew/");
+    expect((await root.put("sys/leases/lookup", { lease_id: oldId })).status).toBe(400);
+    expect((await root.put("sys/leases/lookup", { lease_id: newId })).json.data.id).toBe(newId);
+    expect((await root.list("sys/leases/lookup/dbnew/creds/ro/")).json.data.keys).toHaveLength(1);
+    // The moved lease still renews and revokes on the target.
+    expect((await root.put("sys/leases/renew", { lease_id: newId, increment: "30m" })).status).toBe(200);
+    expect((await redis.adminCommand("ACL", "LIST")) as string[]).toEqual(expect.arrayContaining([expect.stringContaining(username)]));
+    expect((await root.put("sys/leases/revoke", { lease_id: newId })).status).toBe(204);
+    expect(((await redis.adminCommand("ACL", "LIST")) as string[]).some((l) => l.includes(username))).toBe(false);
   });
 });
 

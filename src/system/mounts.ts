@@ -203,12 +203,9 @@ export function mountPaths(core: Core): PathDef[] {
           const isAuth = f.values.from.startsWith("auth/");
           const strip = (p: string) => (isAuth ? p.replace(/^auth\//, "") : p);
           if (isAuth !== f.values.to.startsWith("auth/")) throw badRequest("cannot remount between secrets engines and auth methods");
-          // Lease ids carry the mount path; Vault rewrites them on a move, Mayfly does not yet.
-          const from = f.values.from.replace(/^\/+/, "").replace(/\/*$/, "/");
-          if (!isAuth && (await core.expiration.list(from)).length > 0) {
-            throw badRequest(`cannot move "${from}" while it has leases; revoke them first (sys/leases/revoke-prefix/${from})`);
-          }
           await core.mounts.remount(isAuth ? "auth" : "secret", strip(f.values.from), strip(f.values.to));
+          // Lease ids carry the mount path: they move with the mount, as in Vault.
+          if (!isAuth) await core.expiration.moveLeases(f.values.from, f.values.to);
           return { data: { migration_id: "" }, injectDataAtTop: true };
         },
       },

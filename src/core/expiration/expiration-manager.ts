@@ -9,7 +9,7 @@ import { Issuances, KeyedLock, mapLimit } from "./concurrency.js";
 import { ExpiryScheduler } from "./scheduler.js";
 import { Revoker, type RevokeFailures } from "./revocation.js";
 import { TokenSchedule } from "./token-schedule.js";
-import { countIrrevocable, listIrrevocable, tidyLeases, type IrrevocableLease, type TidyResult } from "./lease-admin.js";
+import { countIrrevocable, listIrrevocable, moveLeases, tidyLeases, type IrrevocableLease, type TidyResult } from "./lease-admin.js";
 import { defaultExpirationOptions, type ExpirationDeps, type ExpirationOptions } from "./options.js";
 
 export { defaultExpirationOptions, type ExpirationDeps, type ExpirationOptions };
@@ -342,6 +342,15 @@ export class ExpirationManager {
 
   countIrrevocable(): Promise<number> {
     return countIrrevocable(this.storage);
+  }
+
+  /** Renames the leases under a moved mount (`sys/remount`). */
+  moveLeases(fromPrefix: string, toPrefix: string): Promise<number> {
+    return moveLeases(
+      { storage: this.storage, walk: (p) => this.walk(p), get: (id) => this.get(id), locked: (id, fn) => this.locks.run(id, fn) },
+      normalisePrefix(fromPrefix),
+      normalisePrefix(toPrefix),
+    );
   }
 
   /**

@@ -1,5 +1,5 @@
-import type { Storage } from "../../storage/storage.js";
-import { getJson } from "../../storage/storage.js";
+import type { Storage, StorageOp } from "../../storage/storage.js";
+import { getJson, jsonPut } from "../../storage/storage.js";
 import { keys, type LeaseRecord } from "./lease-record.js";
 import { mapLimit } from "./concurrency.js";
 
@@ -108,4 +108,53 @@ export async function tidyLeases(d: TidyDeps): Promise<TidyResult> {
   const stuck = await d.irrevocable(100_000);
   await mapLimit(stuck, d.concurrency, (s) => d.revoke(s.lease_id));
   return { revoked, retried: stuck.length, cleaned };
+}
+
+export interface MoveDeps {
+  storage: Storage;
+  walk(prefix: string): AsyncGenerator<string>;
+  get(leaseId: string): Promise<LeaseRecord | undefined>;
+  /** Runs `fn` under the lease's lock, as every read-modify-write of a record does. */
+  locked<T>(leaseId: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * `sys/remount`: lease ids carry the mount path, so moving a mount renames its leases
+ * (record, schedule entry, token index, irrevocable index) in one transaction each, as Vault
+ * does. A lease whose issuance is still running keeps its id; it is revoked through its
+ * mount accessor, which a move does not change. Returns how many leases moved.
+ */
+export async function moveLeases(d: MoveDeps, fromPrefix: string, toPrefix: string): Promise<number> {
+  const ids: string[] = [];
+  for await (const id of d.walk(fromPrefix)) ids.push(id);
+  let moved = 0;
+  for (const oldId of ids) {
+    await d.locked(oldId, async () => {
+      const rec = await d.get(oldId);
+      if (!rec || rec.state === "pending" || !oldId.startsWith(fromPrefix)) return;
+      const newId = toPrefix + oldId.slice(fromPrefix.length);
+      const atMs = Number(rec.scheduleKey.slice(keys.schedulePrefix.length, keys.schedulePrefix.length + 15));
+      const moved1: LeaseRecord = {
+        ...rec,
+        leaseId: newId,
+        path: rec.path.startsWith(fromPrefix) ? toPrefix + rec.path.slice(fromPrefix.length) : rec.path,
+        scheduleKey: keys.schedule(atMs, "l", newId),
+      };
+      const ops: StorageOp[] = [
+        { op: "delete", key: keys.lease(oldId) },
+        jsonPut(keys.lease(newId), moved1),
+        { op: "delete", key: rec.scheduleKey },
+        jsonPut(moved1.scheduleKey, { kind: "l", id: newId }),
+      ];
+      if (rec.tokenHash) {
+        ops.push({ op: "delete", key: keys.byToken(rec.tokenHash, oldId) }, jsonPut(keys.byToken(rec.tokenHash, newId), { leaseId: newId }));
+      }
+      if (rec.state === "irrevocable") {
+        ops.push({ op: "delete", key: keys.irrevocable(oldId) }, jsonPut(keys.irrevocable(newId), { leaseId: newId }));
+      }
+      await d.storage.transaction(ops);
+      moved++;
+    });
+  }
+  return moved;
 }
