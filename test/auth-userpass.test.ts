@@ -273,6 +273,18 @@ describe("lockout", () => {
     expect((await root.post("auth/userpass/config/lockout", { lockout_threshold: 0 })).status).toBe(204);
     expect((await root.get("auth/userpass/config/lockout")).json.data.lockout_threshold).toBe(5);
   });
+
+  it("follows user_lockout_config from sys/auth/<path>/tune first, as Vault", async () => {
+    const tune = await root.post("sys/auth/userpass/tune", { user_lockout_config: { lockout_threshold: "3", lockout_duration: "10m" } });
+    expect(tune.status).toBe(204);
+    expect((await root.get("sys/auth/userpass/tune")).json.data.user_lockout_config).toEqual({ lockout_threshold: 3, lockout_duration: 600 });
+    expect((await root.post("auth/userpass/users/tina", { password: "tina-pw" })).status).toBe(204);
+    for (let i = 0; i < 3; i++) expect((await login("tina", "wrong")).status).toBe(400);
+    expect((await login("tina", "tina-pw")).status).toBe(403);
+    expect((await root.post("sys/auth/userpass/tune", { user_lockout_config: { lockout_threshold: -1 } })).status).toBe(400);
+    expect((await root.post("sys/auth/userpass/tune", { user_lockout_config: { lockout_disable: true } })).status).toBe(204);
+    expect((await login("tina", "tina-pw")).status).toBe(200);
+  });
 });
 
 describe("CLI", () => {

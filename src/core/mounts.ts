@@ -221,6 +221,7 @@ export class MountManager {
       get options() { return holder.entry.options; },
       defaultLeaseTtlSeconds: () => holder.entry.config.default_lease_ttl || defaults.defaultLeaseTtlSeconds,
       maxLeaseTtlSeconds: () => holder.entry.config.max_lease_ttl || defaults.maxLeaseTtlSeconds,
+      userLockoutConfig: () => holder.entry.config.user_lockout_config,
     };
     const backend: Backend = await factory({ storage, mount: info, system: this.system });
     const mounted: Mounted = {

@@ -28,6 +28,15 @@ export interface MountInfo {
   /** Effective TTLs in seconds: the mount's tuning, else the system's. */
   defaultLeaseTtlSeconds(): number;
   maxLeaseTtlSeconds(): number;
+  /** `user_lockout_config` from `sys/auth/<path>/tune`, normalised (seconds); undefined when unset. */
+  userLockoutConfig(): Readonly<UserLockoutTune> | undefined;
+}
+
+export interface UserLockoutTune {
+  lockout_threshold?: number;
+  lockout_duration?: number;
+  lockout_counter_reset?: number;
+  lockout_disable?: boolean;
 }
 
 export interface ConnectionInfo {

@@ -70,6 +70,25 @@ function parseConfig(raw: unknown): Partial<MountConfig> {
     out.listing_visibility = v;
   }
   if (c.token_type !== undefined) out.token_type = coerceField("token_type", "string", c.token_type) as string;
+  if (c.user_lockout_config !== undefined && c.user_lockout_config !== null) out.user_lockout_config = parseLockout(c.user_lockout_config);
+  return out;
+}
+
+/** Vault's `user_lockout_config` tune block; durations in seconds once stored. */
+function parseLockout(raw: unknown): NonNullable<MountConfig["user_lockout_config"]> {
+  if (typeof raw !== "object" || Array.isArray(raw)) throw badRequest("'user_lockout_config' must be an object");
+  const c = raw as Record<string, unknown>;
+  const out: NonNullable<MountConfig["user_lockout_config"]> = {};
+  if (c.lockout_threshold !== undefined) out.lockout_threshold = coerceField("lockout_threshold", "int", c.lockout_threshold) as number;
+  if (c.lockout_duration !== undefined) out.lockout_duration = coerceField("lockout_duration", "duration", c.lockout_duration) as number;
+  if (c.lockout_counter_reset !== undefined) {
+    out.lockout_counter_reset = coerceField("lockout_counter_reset", "duration", c.lockout_counter_reset) as number;
+  }
+  const disable = c.lockout_disable ?? c.disable_lockout;
+  if (disable !== undefined) out.lockout_disable = coerceField("lockout_disable", "bool", disable) as boolean;
+  for (const [k, v] of Object.entries(out)) {
+    if (typeof v === "number" && v < 0) throw badRequest(`'${k}' cannot be negative`);
+  }
   return out;
 }
 
@@ -100,6 +119,7 @@ function tuneView(core: Core, m: Mounted): Record<string, unknown> {
     if (e.config[k]) out[k] = e.config[k];
   }
   if (e.kind === "auth") out.token_type = e.config.token_type ?? "default-service";
+  if (e.config.user_lockout_config) out.user_lockout_config = { ...e.config.user_lockout_config };
   void core;
   return out;
 }

@@ -5,9 +5,8 @@
  * failure. A successful login clears the count.
  *
  * Vault keeps this in its core and reads the settings from `sys/auth/<path>/tune`
- * `user_lockout_config`. Mayfly's mount table does not hand that tune value to backends,
- * so the settings live in the mount's own storage under `config/lockout`, with Vault's
- * defaults when unset.
+ * `user_lockout_config`; so does Mayfly, and a mount-local `config/lockout` fills in what the
+ * tune leaves unset (Mayfly's own path), then Vault's defaults.
  */
 import { badRequest } from "../../framework/errors.js";
 import type { FieldSchemas } from "../../framework/fields.js";
@@ -40,13 +39,14 @@ interface FailureRecord {
 const CONFIG_KEY = "config/lockout";
 const FAILURE_PREFIX = "lockout/";
 
-export async function readLockoutConfig(storage: Storage): Promise<LockoutConfig> {
+/** The mount's tune (`user_lockout_config`) first, then `config/lockout`, then Vault's defaults. */
+export async function readLockoutConfig(storage: Storage, tune?: Readonly<StoredLockoutConfig>): Promise<LockoutConfig> {
   const stored = (await getJson<StoredLockoutConfig>(storage, CONFIG_KEY)) ?? {};
   return {
-    threshold: stored.lockout_threshold || DEFAULT_LOCKOUT.threshold,
-    durationSeconds: stored.lockout_duration || DEFAULT_LOCKOUT.durationSeconds,
-    counterResetSeconds: stored.lockout_counter_reset || DEFAULT_LOCKOUT.counterResetSeconds,
-    disabled: stored.lockout_disable ?? DEFAULT_LOCKOUT.disabled,
+    threshold: tune?.lockout_threshold || stored.lockout_threshold || DEFAULT_LOCKOUT.threshold,
+    durationSeconds: tune?.lockout_duration || stored.lockout_duration || DEFAULT_LOCKOUT.durationSeconds,
+    counterResetSeconds: tune?.lockout_counter_reset || stored.lockout_counter_reset || DEFAULT_LOCKOUT.counterResetSeconds,
+    disabled: tune?.lockout_disable ?? stored.lockout_disable ?? DEFAULT_LOCKOUT.disabled,
   };
 }
 

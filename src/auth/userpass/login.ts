@@ -50,7 +50,7 @@ async function login(deps: UserpassDeps, req: Request, rawUsername: string, pass
   // Vault answers this with a 500; it is the caller's mistake, so Mayfly says 400.
   if (password === "") throw badRequest("missing password");
 
-  const lockout = await readLockoutConfig(req.storage);
+  const lockout = await readLockoutConfig(req.storage, req.mount.userLockoutConfig());
   if (await isLockedOut(req.storage, username, lockout, req.nowMs)) throw permissionDenied();
 
   const user = await readUser(req.storage, username);

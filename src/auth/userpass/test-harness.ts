@@ -37,6 +37,7 @@ export class UserpassHarness {
       options: {},
       defaultLeaseTtlSeconds: () => self?.defaultLeaseTtlSeconds ?? 0,
       maxLeaseTtlSeconds: () => self?.maxLeaseTtlSeconds ?? 0,
+      userLockoutConfig: () => undefined,
     };
     const storage = new InmemStorage();
     const backend = await userpassBackendFactory({ scrypt: FAST_SCRYPT })({

@@ -1,3 +1,5 @@
+import type { UserLockoutTune } from "../../framework/types.js";
+
 /** A mount as stored in the mount table (`core/mounts` or `core/auth`), in Vault's field names. */
 export interface MountEntry {
   /** With trailing slash, without the `auth/` prefix for auth methods: `secret/`, `token/`. */
@@ -25,7 +27,7 @@ export interface MountConfig {
   passthrough_request_headers?: string[];
   allowed_response_headers?: string[];
   token_type?: string;
-  user_lockout_config?: Record<string, unknown>;
+  user_lockout_config?: UserLockoutTune;
 }
 
 /** The routing prefix of a mount: auth methods live under `auth/`. */

@@ -82,6 +82,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     options: {},
     defaultLeaseTtlSeconds: () => opts.defaultLeaseTtlSeconds ?? 2_764_800,
     maxLeaseTtlSeconds: () => opts.maxLeaseTtlSeconds ?? 2_764_800,
+    userLockoutConfig: () => undefined,
   };
   const backend = buildDatabaseBackend(
     { storage, mount, system },

@@ -29,6 +29,7 @@ export function makeMount(type: string, options: Record<string, string> = {}, de
     options,
     defaultLeaseTtlSeconds: () => defaultLeaseTtlSeconds,
     maxLeaseTtlSeconds: () => 2_764_800,
+    userLockoutConfig: () => undefined,
   };
 }
 
