@@ -12,7 +12,7 @@ export class TidyRunner {
     if (this.running) return { data: null, warnings: ["Tidy operation already in progress."] };
     this.running = this.core.tokens
       .tidy()
-      .then(({ removed }) => this.core.logger.info("token tidy finished", { removed_index_entries: removed }))
+      .then(({ removed }) => this.core.logger.info("token tidy finished", { revoked_tokens: removed }))
       .catch((err: unknown) =>
         this.core.logger.error("token tidy failed", { error: err instanceof Error ? err.message : "unknown" }),
       )

@@ -239,7 +239,11 @@ export class TokenStore {
     }
   }
 
-  /** Removes index entries whose token is gone (Vault's token tidy). */
+  /**
+   * Vault's token tidy: finishes revocations a crash interrupted. A parent that is gone, or
+   * marked revoked but still stored, must not leave live children behind: they are revoked
+   * with their subtrees, and the stale index entries go. Returns how many tokens it revoked.
+   */
   async tidy(): Promise<{ removed: number }> {
     let removed = 0;
     let after = "";
@@ -247,11 +251,18 @@ export class TokenStore {
       const parents = await this.storage.listPage(PARENT_PREFIX, after, 500);
       for (const p of parents) {
         const parentHash = p.replace(/\/$/, "");
-        if (await this.storage.get(ID_PREFIX + parentHash)) continue;
-        for (const child of await this.children(parentHash)) {
-          await this.storage.delete(`${PARENT_PREFIX}${parentHash}/${child}`);
-          removed++;
+        const parent = await getJson<TokenEntry>(this.storage, ID_PREFIX + parentHash);
+        if (parent && parent.numUses !== REVOKED_USES) continue;
+        const children = await this.children(parentHash);
+        if (parent) {
+          await this.revokeTree(parentHash);
+        } else {
+          for (const child of children) {
+            await this.revokeTree(child);
+            await this.storage.delete(`${PARENT_PREFIX}${parentHash}/${child}`);
+          }
         }
+        removed += children.length;
       }
       if (parents.length < 500) return { removed };
       after = parents[parents.length - 1] ?? "";

@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { InmemStorage } from "../../storage/inmem.js";
+import { REVOKED_USES, TokenStore, type NewTokenEntry } from "./token-store.js";
+
+const NOW = Date.UTC(2030, 0, 1);
+
+function entry(parentHash = ""): NewTokenEntry {
+  return {
+    parentHash,
+    policies: ["default"],
+    path: "auth/token/create",
+    meta: null,
+    displayName: "token",
+    numUses: 0,
+    creationTimeMs: NOW,
+    creationTtlSeconds: 3600,
+    expireTimeMs: NOW + 3_600_000,
+    explicitMaxTtlSeconds: 0,
+    periodSeconds: 0,
+    renewable: true,
+    type: "service",
+    entityId: "",
+    authMountAccessor: "",
+    internal: {},
+    maxExpireTimeMs: 0,
+    role: "",
+    boundCidrs: [],
+  };
+}
+
+async function store() {
+  const storage = new InmemStorage();
+  const revokedLeasesOf: string[] = [];
+  const s = new TokenStore(storage, {
+    revokeLeasesOf: async (h) => void revokedLeasesOf.push(h),
+    scheduleTokenExpiry: async () => undefined,
+  });
+  await s.load();
+  return { s, storage, revokedLeasesOf };
+}
+
+describe("TokenStore tidy", () => {
+  it("revokes the children of a parent whose revocation a crash interrupted", async () => {
+    const { s, revokedLeasesOf } = await store();
+    const parent = await s.create(entry());
+    const child = await s.create(entry(parent.entry.hash));
+    const grandchild = await s.create(entry(child.entry.hash));
+    // The crash: the parent was marked revoked, nothing else happened.
+    await s.save({ ...parent.entry, numUses: REVOKED_USES });
+    expect(await s.lookup(child.token, NOW)).toBeDefined();
+    const { removed } = await s.tidy();
+    expect(removed).toBe(1);
+    expect(await s.lookup(child.token, NOW)).toBeUndefined();
+    expect(await s.lookup(grandchild.token, NOW)).toBeUndefined();
+    expect(revokedLeasesOf).toEqual(expect.arrayContaining([parent.entry.hash, child.entry.hash, grandchild.entry.hash]));
+    expect(await s.tidy()).toEqual({ removed: 0 });
+  });
+
+  it("revokes the children of a parent that is gone altogether, and leaves live trees alone", async () => {
+    const { s, storage } = await store();
+    const parent = await s.create(entry());
+    const child = await s.create(entry(parent.entry.hash));
+    const other = await s.create(entry());
+    const otherChild = await s.create(entry(other.entry.hash));
+    await storage.delete(`id/${parent.entry.hash}`);
+    await s.load(); // drops the in-memory cache, as a restart would
+    expect(await s.tidy()).toEqual({ removed: 1 });
+    expect(await s.lookup(child.token, NOW)).toBeUndefined();
+    expect(await s.lookup(otherChild.token, NOW)).toBeDefined();
+    expect(await storage.list(`parent/${parent.entry.hash}/`)).toEqual([]);
+  });
+});
