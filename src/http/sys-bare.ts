@@ -66,7 +66,8 @@ async function unseal(core: Core, data: Record<string, unknown>, storageType: st
   if (!(await core.seal.initialized())) throw badRequest("Vault is not initialized");
   const reset = data.reset === undefined ? false : (coerceField("reset", "bool", data.reset) as boolean);
   if (reset) {
-    core.seal.resetUnseal();
+    // On an unsealed server there is no attempt to reset; Vault answers with the status.
+    if (core.sealed) core.seal.resetUnseal();
   } else {
     if (typeof data.key !== "string" || data.key === "") throw badRequest("'key' must be specified in request body as JSON, or 'reset' set to true");
     if (core.sealed) await core.seal.submitUnsealKey(decodeUnsealKey(data.key));
