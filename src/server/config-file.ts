@@ -1,7 +1,9 @@
 /**
- * `mayfly server -config=<file>`: Vault's server configuration (HCL or JSON) reduced to
- * what Mayfly runs. Every error names the file and, when the problem sits somewhere, the
- * line: `config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)`.
+ * One server configuration file (HCL or JSON) read on its own: what it sets and where.
+ * Checks that need every file (one storage block, at least one listener, the lease TTLs
+ * against each other) wait for `mergeConfigFiles` in config.ts. Every error names the
+ * file and, when the problem sits somewhere, the line:
+ * `config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)`.
  */
 import { badRequest, isMayflyError, type MayflyError } from "../framework/errors.js";
 import { parseDurationSeconds } from "../framework/duration.js";
@@ -28,28 +30,36 @@ export interface ListenerConfig {
   /** Largest request body accepted; 0 means no limit (Vault: a negative max_request_size). */
   readonly maxRequestSizeBytes: number;
   readonly maxRequestDurationSeconds: number;
-  /** Where the block starts, for messages raised later (e.g. a port already in use). */
+  /** Where the block is, for messages raised later (e.g. a port already in use). */
+  readonly file: string;
   readonly line: number;
 }
 
-export interface ServerConfig {
-  readonly storage: StorageConfig;
+/** A value with the place it was written, for checks that look across files. */
+export interface Placed<T> {
+  readonly value: T;
+  readonly file: string;
+  readonly line: number;
+}
+
+/** What one file sets; a setting the file leaves out is absent, so another file can decide it. */
+export interface ConfigFile {
+  readonly file: string;
+  readonly storage?: Placed<StorageConfig>;
   readonly listeners: readonly ListenerConfig[];
   readonly apiAddr?: string;
   readonly clusterAddr?: string;
-  readonly defaultLeaseTtlSeconds: number;
-  readonly maxLeaseTtlSeconds: number;
-  /** Mayfly: how long after a crash an undone issuance is revoked once more (absent: the default). */
+  /** Absent when unset or 0 (Vault's "the system default"). */
+  readonly defaultLeaseTtlSeconds?: Placed<number>;
+  readonly maxLeaseTtlSeconds?: Placed<number>;
   readonly leaseRecoveryGraceSeconds?: number;
-  /** Absent when the file does not set it, so a -log-level flag or env var can decide. */
   readonly logLevel?: ConfigLogLevel;
   readonly logFormat?: "standard" | "json";
-  readonly ui: boolean;
+  readonly ui?: boolean;
   readonly pidFile?: string;
   readonly clusterName?: string;
-  /** Accepted for compatibility with Vault configs; Mayfly does not lock memory. */
-  readonly disableMlock: boolean;
-  /** Settings that were accepted but deserve a mention at startup. */
+  readonly disableMlock?: boolean;
+  /** Settings that were accepted but deserve a mention at startup, each led by file:line. */
   readonly warnings: readonly string[];
 }
 
@@ -80,6 +90,7 @@ const STORAGE_KEYS: Readonly<Record<StorageConfig["type"], readonly string[]>> =
   sqlite: ["path", "synchronous"],
   inmem: [],
 };
+export const STORAGE_TYPES = Object.keys(STORAGE_KEYS) as readonly StorageConfig["type"][];
 
 const LISTENER_KEYS = [
   "address",
@@ -98,7 +109,8 @@ const LISTENER_KEYS = [
 
 const TLS_VERSIONS: readonly TlsVersion[] = ["tls10", "tls11", "tls12", "tls13"];
 
-export function parseServerConfig(text: string, fileName: string): ServerConfig {
+/** Reads one file; refuses anything wrong within it, naming the file and line. */
+export function parseConfigFile(text: string, fileName: string): ConfigFile {
   const at = (line: number | undefined, message: string): MayflyError =>
     badRequest(line === undefined ? `${fileName}: ${message}` : `${fileName}:${line}: ${message}`);
   let body: HclObject;
@@ -109,7 +121,7 @@ export function parseServerConfig(text: string, fileName: string): ServerConfig 
     throw e;
   }
   try {
-    return readConfig(body, at);
+    return readConfig(body, fileName, at);
   } catch (e) {
     // Block-shape problems found while collecting blocks carry a position too.
     if (isHclError(e)) throw badRequest(`${fileName}:${e.line}:${e.column}: ${e.detail}`);
@@ -119,7 +131,7 @@ export function parseServerConfig(text: string, fileName: string): ServerConfig 
 
 type At = (line: number | undefined, message: string) => MayflyError;
 
-function readConfig(body: HclObject, at: At): ServerConfig {
+function readConfig(body: HclObject, file: string, at: At): ConfigFile {
   const known: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
   const unknown = body.items.filter((item) => !known.has(item.keys[0]?.name ?? ""));
   if (unknown.length > 0) {
@@ -133,92 +145,81 @@ function readConfig(body: HclObject, at: At): ServerConfig {
     const key = item.keys[0]?.name ?? "";
     if (key === "storage" || key === "backend" || key === "listener") continue;
     if (item.keys.length > 1 || !item.assign) throw at(item.line, `"${key}" is a setting, not a block: write ${key} = <value>`);
-    if (attrs.has(key)) warnings.push(`"${key}" is set more than once; the value on line ${item.line} is used`);
+    if (attrs.has(key)) warnings.push(`${file}:${item.line}: "${key}" is set more than once in this file; this value is used`);
     attrs.set(key, item);
   }
 
-  const storage = readStorage(body, at);
-  const listeners = getBlocks(body, "listener", 1).map((b) => readListener(b, at));
-  if (listeners.length === 0) throw at(undefined, `no listener configured: add a listener "tcp" { address = "${DEFAULT_LISTENER_ADDRESS}" } block`);
+  const storage = readStorage(body, file, at);
+  const listeners = getBlocks(body, "listener", 1).map((b) => readListener(b, file, at));
 
   const str = (key: string): string | undefined => {
     const item = attrs.get(key);
     if (!item) return undefined;
     if (item.value.type !== "string") throw at(item.line, `${key} must be a string`);
-    return item.value.value;
+    return item.value.value === "" ? undefined : item.value.value;
   };
-  const bool = (key: string, fallback: boolean): boolean => {
+  const bool = (key: string): boolean | undefined => {
     const item = attrs.get(key);
-    return item ? boolOf(item.value, key, item.line, at) : fallback;
+    return item ? boolOf(item.value, key, item.line, at) : undefined;
   };
-  const duration = (key: string): number | undefined => {
+  const duration = (key: string): Placed<number> | undefined => {
     const item = attrs.get(key);
     if (!item) return undefined;
     const seconds = durationOf(item.value, key, item.line, at);
     if (seconds < 0) throw at(item.line, `${key} must not be negative`);
-    return seconds === 0 ? undefined : seconds; // 0 means "the system default", as in Vault
+    // 0 means "the system default", as in Vault
+    return seconds === 0 ? undefined : { value: seconds, file, line: item.line };
   };
 
-  const maxLease = duration("max_lease_ttl") ?? SYSTEM_DEFAULT_LEASE_TTL_SECONDS;
-  const defaultLeaseSet = duration("default_lease_ttl");
-  // Vault refuses a default above the max even when the default was never written; we
-  // only refuse an explicit one and otherwise lower the implicit default to the max.
-  const defaultLease = defaultLeaseSet ?? Math.min(SYSTEM_DEFAULT_LEASE_TTL_SECONDS, maxLease);
-  if (defaultLease > maxLease) {
-    throw at(attrs.get("default_lease_ttl")?.line, `default_lease_ttl (${defaultLease}s) must not exceed max_lease_ttl (${maxLease}s)`);
-  }
+  const config: { -readonly [K in keyof ConfigFile]: ConfigFile[K] } = { file, listeners, warnings };
+  if (storage) config.storage = storage;
+  const defaultLease = duration("default_lease_ttl");
+  if (defaultLease) config.defaultLeaseTtlSeconds = defaultLease;
+  const maxLease = duration("max_lease_ttl");
+  if (maxLease) config.maxLeaseTtlSeconds = maxLease;
+  const grace = duration("lease_recovery_grace");
+  if (grace) config.leaseRecoveryGraceSeconds = grace.value;
 
-  let logLevel: ConfigLogLevel | undefined;
   const levelText = str("log_level");
-  if (levelText !== undefined && levelText !== "") {
+  if (levelText !== undefined) {
     const v = levelText.trim().toLowerCase();
     const mapped = v === "warning" ? "warn" : v === "err" ? "error" : v === "notice" ? "info" : v;
     if (!["trace", "debug", "info", "warn", "error"].includes(mapped)) {
       throw at(attrs.get("log_level")?.line, `unknown log_level "${levelText}" (supported: trace, debug, info, warn, error)`);
     }
-    logLevel = mapped as ConfigLogLevel;
+    config.logLevel = mapped as ConfigLogLevel;
   }
-  let logFormat: "standard" | "json" | undefined;
   const formatText = str("log_format");
-  if (formatText !== undefined && formatText !== "") {
+  if (formatText !== undefined) {
     if (formatText !== "standard" && formatText !== "json") {
       throw at(attrs.get("log_format")?.line, `unknown log_format "${formatText}" (supported: standard, json)`);
     }
-    logFormat = formatText;
+    config.logFormat = formatText;
   }
-
-  const config: { -readonly [K in keyof ServerConfig]: ServerConfig[K] } = {
-    storage,
-    listeners,
-    defaultLeaseTtlSeconds: defaultLease,
-    maxLeaseTtlSeconds: maxLease,
-    ui: bool("ui", false),
-    disableMlock: bool("disable_mlock", false),
-    warnings,
-  };
-  const grace = duration("lease_recovery_grace");
-  if (grace !== undefined) config.leaseRecoveryGraceSeconds = grace;
   const apiAddr = str("api_addr");
-  if (apiAddr !== undefined && apiAddr !== "") {
+  if (apiAddr !== undefined) {
     if (!/^https?:\/\/[^/\s]+/.test(apiAddr)) throw at(attrs.get("api_addr")?.line, `api_addr must be a URL such as "https://vault.example.com:8200", got "${apiAddr}"`);
     config.apiAddr = apiAddr;
   }
   const clusterAddr = str("cluster_addr");
-  if (clusterAddr !== undefined && clusterAddr !== "") config.clusterAddr = clusterAddr;
-  if (logLevel !== undefined) config.logLevel = logLevel;
-  if (logFormat !== undefined) config.logFormat = logFormat;
+  if (clusterAddr !== undefined) config.clusterAddr = clusterAddr;
   const pidFile = str("pid_file");
-  if (pidFile !== undefined && pidFile !== "") config.pidFile = pidFile;
+  if (pidFile !== undefined) config.pidFile = pidFile;
   const clusterName = str("cluster_name");
-  if (clusterName !== undefined && clusterName !== "") config.clusterName = clusterName;
+  if (clusterName !== undefined) config.clusterName = clusterName;
+  const ui = bool("ui");
+  if (ui !== undefined) config.ui = ui;
+  const disableMlock = bool("disable_mlock");
+  if (disableMlock !== undefined) config.disableMlock = disableMlock;
   return config;
 }
 
-function readStorage(body: HclObject, at: At): StorageConfig {
+function readStorage(body: HclObject, file: string, at: At): Placed<StorageConfig> | undefined {
   const blocks = [...getBlocks(body, "storage", 1), ...getBlocks(body, "backend", 1)].sort((a, b) => a.item.line - b.item.line);
-  const supported = Object.keys(STORAGE_KEYS).join(", ");
+  const supported = STORAGE_TYPES.join(", ");
   const first = blocks[0];
-  if (!first) throw at(undefined, `no storage configured: add a storage "sqlite" { path = "..." } block (supported: ${supported})`);
+  if (!first) return undefined;
+  const placed = (value: StorageConfig): Placed<StorageConfig> => ({ value, file, line: first.item.line });
   const second = blocks[1];
   if (second) throw at(second.item.line, `only one storage block is allowed (another is on line ${first.item.line})`);
   const type = first.labels[0] ?? "";
@@ -228,7 +229,7 @@ function readStorage(body: HclObject, at: At): StorageConfig {
   }
   const where = `storage "${type}"`;
   const items = settingsOf(first, where, allowed, at);
-  if (type === "inmem") return { type: "inmem" };
+  if (type === "inmem") return placed({ type: "inmem" });
   const pathItem = items.get("path");
   if (!pathItem || pathItem.value.type !== "string" || pathItem.value.value === "") {
     throw at(pathItem?.line ?? first.item.line, `${where}: path must be set to the database file, e.g. path = "/var/lib/mayfly/mayfly.db"`);
@@ -237,12 +238,12 @@ function readStorage(body: HclObject, at: At): StorageConfig {
   if (syncItem) {
     const v = syncItem.value.type === "string" ? syncItem.value.value.toLowerCase() : "";
     if (v !== "full" && v !== "normal") throw at(syncItem.line, `${where}: synchronous must be "full" or "normal"`);
-    return { type: "sqlite", path: pathItem.value.value, synchronous: v };
+    return placed({ type: "sqlite", path: pathItem.value.value, synchronous: v });
   }
-  return { type: "sqlite", path: pathItem.value.value };
+  return placed({ type: "sqlite", path: pathItem.value.value });
 }
 
-function readListener(block: HclBlock, at: At): ListenerConfig {
+function readListener(block: HclBlock, file: string, at: At): ListenerConfig {
   const type = block.labels[0] ?? "";
   if (type !== "tcp") throw at(block.at.line, `unknown listener type "${type}" (supported: tcp)`);
   const where = `listener "tcp"`;
@@ -318,6 +319,7 @@ function readListener(block: HclBlock, at: At): ListenerConfig {
     tlsDisableClientCerts: bool("tls_disable_client_certs"),
     maxRequestSizeBytes,
     maxRequestDurationSeconds,
+    file,
     line: block.item.line,
   };
   if (tlsCertFile !== undefined) listener.tlsCertFile = tlsCertFile;

@@ -67,6 +67,7 @@ cluster_name      = "main"
           tlsDisableClientCerts: false,
           maxRequestSizeBytes: 1048576,
           maxRequestDurationSeconds: 30,
+          file: "prod.hcl",
           line: 7,
         },
         {
@@ -81,6 +82,7 @@ cluster_name      = "main"
           tlsDisableClientCerts: false,
           maxRequestSizeBytes: 33554432,
           maxRequestDurationSeconds: 90,
+          file: "prod.hcl",
           line: 17,
         },
       ],
@@ -140,7 +142,7 @@ cluster_name      = "main"
   it("warns about settings given twice", () => {
     const config = parseServerConfig('storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nui = false\nui = true', "c.hcl");
     expect(config.ui).toBe(true);
-    expect(config.warnings).toEqual(['"ui" is set more than once; the value on line 4 is used']);
+    expect(config.warnings).toEqual(['c.hcl:4: "ui" is set more than once in this file; this value is used']);
   });
 
   it.each([

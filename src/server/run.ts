@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { openStorage } from "../storage/open.js";
-import { parseServerConfig, type ServerConfig } from "./config.js";
+import { loadServerConfig } from "./config.js";
 import { createLogger, parseLogLevel } from "./logger.js";
 import { startServer, type RunningServer } from "./app.js";
 import { devBanner, startDevServer } from "./dev.js";
@@ -17,7 +16,9 @@ const USAGE = `Usage: mayfly server [options]
 
   Starts a Mayfly server that responds to API requests.
 
-  -config=<path>               HCL or JSON server configuration file.
+  -config=<path>               HCL or JSON server configuration file, or a directory
+                               of them (*.hcl, *.json, in lexical order). Repeatable:
+                               later files override earlier settings; listeners add up.
   -dev                         In-memory, unsealed development server with a root token.
   -dev-root-token-id=<string>  Root token for dev mode.
   -dev-listen-address=<addr>   Address for dev mode (default 127.0.0.1:8200).
@@ -86,8 +87,9 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
       process.stdout.write(devBanner(dev));
       server = dev;
     } else {
-      const config = loadConfig(flags.configFiles);
+      const config = loadServerConfig(flags.configFiles);
       const logger = createLogger(parseLogLevel(flags.logLevel ?? config.logLevel ?? "info"));
+      for (const warning of config.warnings) logger.warn(`configuration: ${warning}`);
       server = await startServer({
         storage: openStorage(config.storage),
         storageType: config.storage.type,
@@ -106,17 +108,6 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
     return 1;
   }
   return waitForSignals(server);
-}
-
-function loadConfig(files: readonly string[]): ServerConfig {
-  const file = files[files.length - 1] as string;
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (err) {
-    throw new Error(`${file}: cannot read the configuration file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
-  }
-  return parseServerConfig(text, file);
 }
 
 function waitForSignals(server: RunningServer): Promise<number> {
