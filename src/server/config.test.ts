@@ -1,6 +1,9 @@
-import { describe, it, expect } from "vitest";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, it, expect } from "vitest";
 import { isMayflyError } from "../framework/errors.js";
-import { parseServerConfig } from "./config.js";
+import { loadServerConfig, mergeConfigFiles, parseConfigFile, parseServerConfig, type ServerConfig } from "./config.js";
 
 function refusal(text: string, file = "config.hcl"): string {
   try {
@@ -176,5 +179,191 @@ cluster_name      = "main"
 
   it("names the file it was given", () => {
     expect(refusal('storage "file" {}\nlistener "tcp" {}', "/etc/mayfly/server.hcl")).toMatch(/^\/etc\/mayfly\/server\.hcl:1: unknown storage type "file"/);
+  });
+});
+
+/** Files as an operator would split them: storage in one, listeners and settings in others. */
+function merged(files: Record<string, string>): ServerConfig {
+  return mergeConfigFiles(Object.entries(files).map(([name, text]) => parseConfigFile(text, name)));
+}
+
+function mergeRefusal(files: Record<string, string>): string {
+  try {
+    merged(files);
+  } catch (e) {
+    if (isMayflyError(e)) return e.message;
+    throw e;
+  }
+  throw new Error("expected the files to be refused");
+}
+
+describe("mergeConfigFiles", () => {
+  it("adds listeners up in file order and lets a later file's settings win", () => {
+    const config = merged({
+      "a.hcl": [
+        'storage "sqlite" {',
+        '  path = "/data/m.db"',
+        "}",
+        'listener "tcp" {',
+        '  address = "127.0.0.1:8200"',
+        "  tls_disable = true",
+        "}",
+        'api_addr = "https://a.example.com:8200"',
+        'log_level = "info"',
+        'cluster_name = "a"',
+        'lease_recovery_grace = "10s"',
+      ].join("\n"),
+      "b.json": JSON.stringify({
+        listener: { tcp: { address: "127.0.0.1:8300", tls_disable: true } },
+        api_addr: "https://b.example.com:8200",
+        log_level: "debug",
+        log_format: "json",
+        lease_recovery_grace: "20s",
+      }),
+    });
+    expect(config.storage).toEqual({ type: "sqlite", path: "/data/m.db" });
+    expect(config.listeners.map((l) => [l.address, l.file, l.line])).toEqual([
+      ["127.0.0.1:8200", "a.hcl", 4],
+      ["127.0.0.1:8300", "b.json", 1],
+    ]);
+    expect(config).toMatchObject({
+      apiAddr: "https://b.example.com:8200",
+      logLevel: "debug",
+      logFormat: "json",
+      leaseRecoveryGraceSeconds: 20,
+      // Written only in the first file: a later file that leaves it out keeps it.
+      clusterName: "a",
+    });
+  });
+
+  it("keeps the largest lease TTLs and turns ui on if any file does, as Vault's merge does", () => {
+    const config = merged({
+      "a.hcl": 'storage "inmem" {}\ndefault_lease_ttl = "2h"\nmax_lease_ttl = "10h"\nui = true\ndisable_mlock = true',
+      "b.hcl": 'listener "tcp" { tls_disable = true }\ndefault_lease_ttl = "1h"\nmax_lease_ttl = "24h"\nui = false',
+    });
+    expect([config.defaultLeaseTtlSeconds, config.maxLeaseTtlSeconds]).toEqual([7200, 86400]);
+    expect([config.ui, config.disableMlock]).toEqual([true, true]);
+  });
+
+  it("takes storage from whichever file has it", () => {
+    const config = merged({
+      "listeners.hcl": 'listener "tcp" { tls_disable = true }',
+      "storage.hcl": 'backend "sqlite" { path = "x.db" }',
+    });
+    expect(config.storage).toEqual({ type: "sqlite", path: "x.db" });
+    expect(config.listeners).toHaveLength(1);
+  });
+
+  it("warns with the file and line of each setting given twice in one file", () => {
+    const config = merged({
+      "a.hcl": 'storage "inmem" {}\nlog_level = "info"\nlog_level = "warn"',
+      "b.hcl": 'listener "tcp" { tls_disable = true }\n\npid_file = "/a"\npid_file = "/b"',
+    });
+    expect(config.logLevel).toBe("warn");
+    expect(config.pidFile).toBe("/b");
+    expect(config.warnings).toEqual([
+      'a.hcl:3: "log_level" is set more than once in this file; this value is used',
+      'b.hcl:4: "pid_file" is set more than once in this file; this value is used',
+    ]);
+  });
+
+  it.each([
+    [
+      "a storage block in each of two files",
+      { "a.hcl": '\nstorage "inmem" {}', "b.hcl": 'listener "tcp" { tls_disable = true }\nstorage "sqlite" { path = "x.db" }' },
+      "b.hcl:2: only one storage block is allowed (another is at a.hcl:2)",
+    ],
+    [
+      "no storage in any file",
+      { "a.hcl": 'listener "tcp" { tls_disable = true }', "b.hcl": "ui = true" },
+      'a.hcl, b.hcl: no storage configured: add a storage "sqlite" { path = "..." } block (supported: sqlite, inmem)',
+    ],
+    [
+      "no listener in any file",
+      { "a.hcl": 'storage "inmem" {}', "b.hcl": "ui = true" },
+      'a.hcl, b.hcl: no listener configured: add a listener "tcp" { address = "127.0.0.1:8200" } block',
+    ],
+    [
+      "a default lease TTL above a max set in another file",
+      { "a.hcl": 'storage "inmem" {}\ndefault_lease_ttl = "2h"', "b.hcl": 'listener "tcp" { tls_disable = true }\nmax_lease_ttl = "1h"' },
+      "a.hcl:2: default_lease_ttl (7200s) must not exceed max_lease_ttl (3600s, set at b.hcl:2)",
+    ],
+  ])("refuses %s", (_what, files, message) => {
+    expect(mergeRefusal(files)).toBe(message);
+  });
+});
+
+describe("loadServerConfig", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "mayfly-config-"));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function write(name: string, text: string): string {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return file;
+  }
+
+  function loadError(paths: string[]): string {
+    try {
+      loadServerConfig(paths);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error("expected the configuration to be refused");
+  }
+
+  it("reads a directory's *.hcl and *.json files in lexical order, and nothing else in it", () => {
+    const conf = join(dir, "conf.d");
+    mkdirSync(conf);
+    mkdirSync(join(conf, "nested.hcl"));
+    writeFileSync(join(conf, "10-storage.hcl"), 'storage "inmem" {}\nlog_level = "info"');
+    writeFileSync(join(conf, "20-listener.json"), JSON.stringify({ listener: { tcp: { address: "127.0.0.1:8210", tls_disable: true } } }));
+    writeFileSync(join(conf, "30-override.hcl"), 'log_level = "debug"\nlistener "tcp" {\n  address = "127.0.0.1:8230"\n  tls_disable = true\n}');
+    // Lexical, not numeric: "9-" sorts after "30-", so this file has the last word.
+    writeFileSync(join(conf, "9-late.hcl"), 'log_level = "error"');
+    // Not configuration: a note, an editor backup, an emacs lock file. Each would break the merge if read.
+    writeFileSync(join(conf, "README.txt"), "storage {");
+    writeFileSync(join(conf, "10-storage.hcl~"), 'storage "sqlite" { path = "old.db" }');
+    writeFileSync(join(conf, ".#30-override.hcl"), "not hcl {");
+    const config = loadServerConfig([conf]);
+    expect(config.storage).toEqual({ type: "inmem" });
+    expect(config.listeners.map((l) => [l.port, l.file])).toEqual([
+      [8210, join(conf, "20-listener.json")],
+      [8230, join(conf, "30-override.hcl")],
+    ]);
+    expect(config.logLevel).toBe("error");
+
+    // A file after the directory overrides it and adds its listener.
+    const extra = write("extra.hcl", 'log_level = "warn"\nlistener "tcp" {\n  address = "127.0.0.1:8240"\n  tls_disable = true\n}');
+    const both = loadServerConfig([conf, extra]);
+    expect(both.logLevel).toBe("warn");
+    expect(both.listeners.map((l) => l.port)).toEqual([8210, 8230, 8240]);
+  });
+
+  it("names the file and line of a mistake in any of the files", () => {
+    const good = write("good.hcl", 'storage "inmem" {}\nlistener "tcp" { tls_disable = true }');
+    const bad = write("bad.hcl", 'ui = true\n\nlistener "tcp" {\n  address = "nowhere"\n  tls_disable = true\n}');
+    expect(loadError([good, bad])).toBe(`${bad}:4: listener "tcp": invalid address "nowhere" (expected host:port, e.g. "127.0.0.1:8200")`);
+    const syntax = write("syntax.hcl", 'storage "inmem" {}\nlistener "tcp" {\n  tls_disable true\n}');
+    expect(loadError([good, syntax])).toMatch(new RegExp(`^${syntax.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:3:\\d+: expected "="`));
+    const second = write("second-storage.hcl", '# another database\nstorage "sqlite" { path = "other.db" }');
+    expect(loadError([good, second])).toBe(`${second}:2: only one storage block is allowed (another is at ${good}:1)`);
+  });
+
+  it("refuses a missing path, an empty directory, and a file given twice", () => {
+    expect(loadError([join(dir, "nope.hcl")])).toBe(`${join(dir, "nope.hcl")}: cannot read the configuration file: ENOENT`);
+    const empty = join(dir, "empty.d");
+    mkdirSync(empty);
+    expect(loadError([empty])).toBe(`${empty}: no configuration files (a directory contributes its *.hcl and *.json files)`);
+    const once = join(dir, "once.d");
+    mkdirSync(once);
+    const file = join(once, "all.hcl");
+    writeFileSync(file, 'storage "inmem" {}\nlistener "tcp" { tls_disable = true }');
+    expect(loadError([once, file])).toBe(`${file}: the same configuration file is given twice (as ${file} and ${file})`);
   });
 });
