@@ -2,7 +2,8 @@
  * `bin/mayfly server -config=FILE` as an operator runs it: SQLite storage, a TLS listener
  * with a certificate made here by the real `openssl`, init and unseal through the CLI,
  * signals (SIGHUP reopens the audit file, SIGTERM stops cleanly), a restart that comes up
- * sealed with the data intact, and configuration errors that point at the file and line.
+ * sealed with the data intact, a server made from two -config files, and configuration
+ * errors that point at the file and line.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -239,6 +240,57 @@ describe("a TLS server over SQLite", () => {
     expect(logRecords(server?.stderr() ?? "")).toEqual([]);
     const exit = await server?.stop("SIGTERM", 5_000);
     expect(exit).toEqual({ code: 0, signal: null });
+  });
+});
+
+describe("several configuration files", () => {
+  it("merges two -config files: storage from the first, a listener from each, settings from both, the later log_level", async () => {
+    const base = join(dir, "multi-base.hcl");
+    const extra = join(dir, "multi-extra.hcl");
+    const multiDb = join(dir, "multi.db");
+    writeFileSync(base, [
+      `storage "sqlite" {`,
+      `  path = "${multiDb}"`,
+      `}`,
+      `listener "tcp" {`,
+      `  address     = "127.0.0.1:0"`,
+      `  tls_disable = true`,
+      `}`,
+      `max_lease_ttl = "2h"`,
+      `log_level     = "info"`,
+      ``,
+    ].join("\n"));
+    writeFileSync(extra, [
+      `listener "tcp" {`,
+      `  address     = "127.0.0.1:0"`,
+      `  tls_disable = true`,
+      `}`,
+      `default_lease_ttl = "90m"`,
+      `log_level         = "error"`,
+      ``,
+    ].join("\n"));
+    const s = await startMayflyServer([`-config=${base}`, `-config=${extra}`], { env: cleanEnv({ HOME: dir }) });
+    try {
+      const addresses = /listening on ([^\n]+)/.exec(s.stdout())?.[1]?.split(", ") ?? [];
+      expect(addresses).toHaveLength(2);
+      expect(new Set(addresses).size).toBe(2);
+      const [first, second] = addresses as [string, string];
+      // Both listeners serve the one core: initialised through one, unsealed through the other.
+      const init = await request(`${second}/v1/sys/init`, { method: "PUT", body: { secret_shares: 1, secret_threshold: 1 } });
+      expect(init.status).toBe(200);
+      const { keys_base64: keys, root_token: root } = JSON.parse(init.text) as { keys_base64: string[]; root_token: string };
+      const unseal = await request(`${first}/v1/sys/unseal`, { method: "PUT", body: { key: keys[0] } });
+      expect(JSON.parse(unseal.text)).toMatchObject({ sealed: false });
+      expect(existsSync(multiDb)).toBe(true);
+      // max_lease_ttl from the first file, default_lease_ttl from the second.
+      const tune = await request(`${second}/v1/sys/auth/token/tune`, { token: root });
+      expect(tune.status).toBe(200);
+      expect(JSON.parse(tune.text)).toMatchObject({ default_lease_ttl: 5400, max_lease_ttl: 7200 });
+      // log_level "error" from the later file: the unseal logged nothing at info.
+      expect(logRecords(s.stderr())).toEqual([]);
+    } finally {
+      expect(await s.stop("SIGTERM", 5_000)).toEqual({ code: 0, signal: null });
+    }
   });
 });
 
