@@ -314,6 +314,16 @@ describe("configuration errors", () => {
     expect(r.stderr).toMatch(new RegExp(`${join(dir, "bad-syntax.hcl").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:[67]\\b`));
   });
 
+  it("a storage block in each of two files exits 1 naming both", async () => {
+    const first = join(dir, "two-storage-a.hcl");
+    const second = join(dir, "two-storage-b.hcl");
+    writeFileSync(first, `storage "sqlite" {\n  path = "${dbPath}"\n}\nlistener "tcp" {\n  address = "127.0.0.1:0"\n  tls_disable = true\n}\n`);
+    writeFileSync(second, `# a second database by mistake\nstorage "sqlite" {\n  path = "${join(dir, "other.db")}"\n}\n`);
+    const r = await runMayfly(["server", `-config=${first}`, `-config=${second}`], { env: cleanEnv({ HOME: dir }), timeoutMs: 10_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${second}:2: only one storage block is allowed (another is at ${first}:1)`);
+  });
+
   it("a missing configuration file exits 1 naming it", async () => {
     const r = await runMayfly(["server", `-config=${join(dir, "nope.hcl")}`], { env: cleanEnv({ HOME: dir }) });
     expect(r.code).toBe(1);
