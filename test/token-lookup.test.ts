@@ -124,3 +124,67 @@ describe("lookup", () => {
     expect(r.status).toBe(403);
   });
 });
+
+describe("a use-limited token's last use", () => {
+  it("lookup-self on the last use answers 200 with the token's data, then the token is gone", async () => {
+    const auth = await child({ num_uses: 1, meta: { app: "web" } });
+    const last = await s.api("GET", "auth/token/lookup-self", { token: auth.client_token });
+    expect(last.status).toBe(200);
+    // Vault counts the use before the handler runs and marks the last one -1 (revocation
+    // pending); its lookup-self reports the entry as it is then.
+    expect(last.body?.data).toMatchObject({
+      id: auth.client_token,
+      accessor: auth.accessor,
+      policies: ["default", "dev"],
+      meta: { app: "web" },
+      num_uses: -1,
+      ttl: 3600,
+      path: "auth/token/create",
+    });
+    const after = await s.api("GET", "auth/token/lookup-self", { token: auth.client_token });
+    expect(after.status).toBe(403);
+    expect(after.body).toEqual({ errors: ["permission denied"] });
+    const byRoot = await s.api("POST", "auth/token/lookup", { token: s.rootToken, body: { token: auth.client_token } });
+    expect(byRoot.body).toEqual({ errors: ["bad token"] });
+    const byAccessor = await s.api("POST", "auth/token/lookup-accessor", { token: s.rootToken, body: { accessor: auth.accessor } });
+    expect(byAccessor.body).toEqual({ errors: ["invalid accessor"] });
+  });
+
+  it("auth/token/lookup of the caller's own token on its last use answers as lookup-self does", async () => {
+    await s.core.policies.write("looker", `path "auth/token/lookup" { capabilities = ["update"] }`);
+    const auth = await child({ policies: ["looker"], num_uses: 1 });
+    const last = await s.api("POST", "auth/token/lookup", { token: auth.client_token, body: { token: auth.client_token } });
+    expect(last.status).toBe(200);
+    expect(last.body?.data).toMatchObject({ id: auth.client_token, num_uses: -1 });
+    expect((await s.api("POST", "auth/token/lookup", { token: auth.client_token, body: { token: auth.client_token } })).status).toBe(403);
+  });
+
+  it("a num_uses=2 token serves two requests of any kind its policies allow, and no third", async () => {
+    const auth = await child({ num_uses: 2 });
+    const write = await s.api("POST", "cubbyhole/note", { token: auth.client_token, body: { text: "hello" } });
+    expect(write.status).toBe(204);
+    // The last use is a secret read: served in full, then the token is revoked.
+    const read = await s.api("GET", "cubbyhole/note", { token: auth.client_token });
+    expect(read.status).toBe(200);
+    expect(read.body?.data).toEqual({ text: "hello" });
+    const third = await s.api("GET", "cubbyhole/note", { token: auth.client_token });
+    expect(third.status).toBe(403);
+  });
+
+  it("creating a child or renewing on the last use is refused as Vault refuses it, and the use is spent", async () => {
+    await s.core.policies.write("creator", `path "auth/token/create" { capabilities = ["update"] }`);
+    // Vault's token creation and renew-self look the caller up anew and find it already
+    // marked for revocation; only lookup-self (a tainted lookup) still sees it.
+    const creator = await child({ policies: ["creator"], num_uses: 1 });
+    const create = await s.api("POST", "auth/token/create", { token: creator.client_token, body: { policies: ["default"] } });
+    expect(create.status).toBe(400);
+    expect(create.body).toEqual({ errors: ["parent token lookup failed: no parent found"] });
+    expect((await s.api("GET", "auth/token/lookup-self", { token: creator.client_token })).status).toBe(403);
+
+    const renewer = await child({ num_uses: 1 });
+    const renew = await s.api("POST", "auth/token/renew-self", { token: renewer.client_token, body: {} });
+    expect(renew.status).toBe(400);
+    expect(renew.body).toEqual({ errors: ["token not found"] });
+    expect((await s.api("GET", "auth/token/lookup-self", { token: renewer.client_token })).status).toBe(403);
+  });
+});

@@ -157,7 +157,12 @@ async function pipeline(
     });
   }
 
-  const lastUse = entry && !unauthenticated ? await core.tokens.use(entry) : false;
+  const use = entry && !unauthenticated ? await core.tokens.use(entry) : "unlimited";
+  if (use === "spent") {
+    if (auditing) await core.audit.logResponse({ ...audit, error: "permission denied" }).catch(() => undefined);
+    throw permissionDenied();
+  }
+  const lastUse = use === "last";
   try {
     const req = buildRequest(core, inb, requestId, operation, mounted, relativePath, caller);
     let response: Response | undefined;

@@ -15,10 +15,24 @@ export async function callerHasSudo(core: Core, req: Request): Promise<boolean> 
   return acl.check({ path: req.path, operation: req.operation, data: req.data }).sudo;
 }
 
-/** The calling token's live entry, or undefined (e.g. it is on its last use). */
+/**
+ * The calling token's live entry, or undefined, as Vault's non-tainted lookup: on the
+ * token's last use it is already marked for revocation and so absent, which is why Vault
+ * refuses token creation and renew-self there.
+ */
 export async function callerEntry(core: Core, req: Request): Promise<TokenEntry | undefined> {
   if (req.caller.tokenHash === "") return undefined;
   return core.tokens.lookupByHash(req.caller.tokenHash, req.nowMs);
+}
+
+/**
+ * The calling token as it stands during this request, its last use included (Vault's
+ * lookup-self is a tainted lookup: it reports the token, `num_uses` -1, before the
+ * revocation that follows the response).
+ */
+export async function callerEntryThisRequest(core: Core, req: Request): Promise<TokenEntry | undefined> {
+  if (req.caller.tokenHash === "") return undefined;
+  return core.tokens.lookupByHash(req.caller.tokenHash, req.nowMs, true);
 }
 
 /** Unix milliseconds as the RFC 3339 text Go's time.Time marshals to. */

@@ -4,7 +4,7 @@ import { ttlLeftSeconds } from "../../core/tokens/token-entry.js";
 import { badRequest, permissionDenied } from "../../framework/errors.js";
 import type { FieldSchemas } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
-import { callerEntry, rfc3339 } from "./caller.js";
+import { callerEntryThisRequest, rfc3339 } from "./caller.js";
 
 /**
  * Tokens made by init or generate-root have no lease in Vault, so their lookup carries no
@@ -61,13 +61,15 @@ const accessorField = { accessor: { type: "string" } } as const satisfies FieldS
 
 async function lookupToken(core: Core, req: Request, token: string): Promise<Response> {
   if (token === "") throw badRequest("missing token ID");
-  const entry = await core.tokens.lookup(token, req.nowMs);
+  // The caller's own token is seen as during this request, as lookup-self sees it.
+  const own = req.caller.tokenHash !== "" && token.length <= 1024 && core.tokens.hashToken(token) === req.caller.tokenHash;
+  const entry = own ? await callerEntryThisRequest(core, req) : await core.tokens.lookup(token, req.nowMs);
   if (!entry) throw permissionDenied("bad token");
   return { data: lookupData(entry, token, req.nowMs) };
 }
 
 async function lookupSelf(core: Core, req: Request): Promise<Response> {
-  const entry = await callerEntry(core, req);
+  const entry = await callerEntryThisRequest(core, req);
   if (!entry) throw permissionDenied("bad token");
   return { data: lookupData(entry, req.caller.clientToken, req.nowMs) };
 }

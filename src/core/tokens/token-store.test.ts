@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InmemStorage } from "../../storage/inmem.js";
+import type { TokenEntry } from "./token-entry.js";
 import { REVOKED_USES, TokenStore, type NewTokenEntry } from "./token-store.js";
 
 const NOW = Date.UTC(2030, 0, 1);
@@ -68,5 +69,47 @@ describe("TokenStore tidy", () => {
     expect(await s.lookup(child.token, NOW)).toBeUndefined();
     expect(await s.lookup(otherChild.token, NOW)).toBeDefined();
     expect(await storage.list(`parent/${parent.entry.hash}/`)).toEqual([]);
+  });
+});
+
+describe("TokenStore use", () => {
+  it("counts uses down and marks the last one, which a tainted lookup still sees", async () => {
+    const { s } = await store();
+    const t = await s.create({ ...entry(), numUses: 2 });
+    expect(await s.use(t.entry)).toBe("counted");
+    expect((await s.lookup(t.token, NOW))?.numUses).toBe(1);
+    expect(await s.use(t.entry)).toBe("last");
+    expect(await s.lookup(t.token, NOW)).toBeUndefined();
+    expect((await s.lookupByHash(t.entry.hash, NOW, true))?.numUses).toBe(REVOKED_USES);
+    expect(await s.use(t.entry)).toBe("spent");
+    await s.revokeTree(t.entry.hash);
+    expect(await s.lookupByHash(t.entry.hash, NOW, true)).toBeUndefined();
+  });
+
+  it("gives the last use to one of two requests that looked the token up separately", async () => {
+    const { s } = await store();
+    const t = await s.create({ ...entry(), numUses: 1 });
+    const first = await s.lookup(t.token, NOW);
+    // A second lookup that missed the cache holds its own copy of the entry.
+    const second = { ...(first as TokenEntry) };
+    const uses = await Promise.all([s.use(first as TokenEntry), s.use(second)]);
+    expect(uses.sort()).toEqual(["last", "spent"]);
+  });
+
+  it("counts on the stored entry when the cache no longer holds it", async () => {
+    const { s, storage } = await store();
+    const t = await s.create({ ...entry(), numUses: 1 });
+    expect(await s.use({ ...t.entry })).toBe("last");
+    // Another store over the same storage, as after the cache let the entry go.
+    const fresh = new TokenStore(storage, { revokeLeasesOf: async () => undefined, scheduleTokenExpiry: async () => undefined });
+    await fresh.load();
+    expect(await fresh.use({ ...t.entry, numUses: 1 })).toBe("spent");
+  });
+
+  it("leaves unlimited tokens alone", async () => {
+    const { s } = await store();
+    const t = await s.create(entry());
+    expect(await s.use(t.entry)).toBe("unlimited");
+    expect((await s.lookup(t.token, NOW))?.numUses).toBe(0);
   });
 });

@@ -26,6 +26,9 @@ export interface TokenHooks {
 
 export type NewTokenEntry = Omit<TokenEntry, "hash" | "accessor" | "lastRenewalTimeMs">;
 
+/** What counting one use of a token found: see `TokenStore.use`. */
+export type TokenUse = "unlimited" | "counted" | "last" | "spent";
+
 /**
  * Tokens under a keyed hash (HMAC-SHA256 with a key kept behind the barrier), so the
  * storage never holds a usable token. Accessors are indexed the same way.
@@ -103,14 +106,18 @@ export class TokenStore {
     return this.lookupByHash(this.hashToken(token), nowMs);
   }
 
-  async lookupByHash(hash: string, nowMs: number): Promise<TokenEntry | undefined> {
+  /**
+   * `pendingToo` also returns an entry whose revocation has begun but not finished: Vault's
+   * "tainted" lookup, which is how a token's last request still sees the token it runs as.
+   */
+  async lookupByHash(hash: string, nowMs: number, pendingToo = false): Promise<TokenEntry | undefined> {
     let entry = this.cache.get(hash);
     if (!entry) {
       entry = await getJson<TokenEntry>(this.storage, ID_PREFIX + hash);
       if (!entry) return undefined;
       this.remember(entry);
     }
-    if (entry.numUses === REVOKED_USES) return undefined;
+    if (entry.numUses === REVOKED_USES && !pendingToo) return undefined;
     if (entry.expireTimeMs !== 0 && entry.expireTimeMs <= nowMs) return undefined;
     return entry;
   }
@@ -122,17 +129,29 @@ export class TokenStore {
   }
 
   /**
-   * Counts one use. Returns true when that was the last, in which case the caller
-   * revokes the token once the request is done (Vault serves the final use).
+   * Counts one use of a token the request looked up. On `"last"` the caller serves the
+   * request, then revokes the token (Vault serves the final use); on `"spent"` a parallel
+   * request took the last use, or the token was revoked, since the lookup.
    */
-  async use(entry: TokenEntry): Promise<boolean> {
-    if (entry.numUses <= 0) return false;
-    entry.numUses -= 1;
-    const last = entry.numUses === 0;
-    // A token with one use left goes to "revoked" at once so a parallel request cannot reuse it.
-    if (last) entry.numUses = REVOKED_USES;
-    await this.save(entry);
-    return last;
+  async use(entry: TokenEntry): Promise<TokenUse> {
+    if (entry.numUses === 0) return "unlimited";
+    // Count on the one shared entry, with no await between the check and the count, so
+    // parallel requests take turns even when each looked the token up on its own.
+    let current = this.cache.get(entry.hash);
+    if (!current) {
+      const stored = await getJson<TokenEntry>(this.storage, ID_PREFIX + entry.hash);
+      current = this.cache.get(entry.hash) ?? stored;
+      if (!current) return "spent";
+      this.remember(current);
+    }
+    if (current.numUses === REVOKED_USES) return "spent";
+    if (current.numUses === 0) return "unlimited";
+    current.numUses -= 1;
+    const last = current.numUses === 0;
+    // The last use marks the token revoked at once: nothing else may authenticate with it.
+    if (last) current.numUses = REVOKED_USES;
+    await this.save(current);
+    return last ? "last" : "counted";
   }
 
   async save(entry: TokenEntry): Promise<void> {
