@@ -1,7 +1,18 @@
 import type { Storage } from "../storage/storage.js";
 import { getJson, putJson } from "../storage/storage.js";
 import { badRequest } from "../framework/errors.js";
-import { compileAcl, parsePolicy, rootPolicy, DEFAULT_POLICY_TEXT, type Acl, type Policy } from "./policy/index.js";
+import {
+  compileAcl,
+  parsePolicy,
+  rootPolicy,
+  responseWrappingPolicy,
+  DEFAULT_POLICY_TEXT,
+  IMMUTABLE_POLICY_NAMES,
+  RESPONSE_WRAPPING_POLICY_NAME,
+  RESPONSE_WRAPPING_POLICY_TEXT,
+  type Acl,
+  type Policy,
+} from "./policy/index.js";
 
 const PREFIX = "policy/";
 const ACL_CACHE_LIMIT = 1024;
@@ -42,13 +53,15 @@ export class PolicyStore {
   async read(name: string): Promise<StoredPolicy | undefined> {
     const n = normaliseName(name);
     if (n === "root") return undefined;
+    // Fixed in code rather than stored, so no write can widen what wrapping tokens may do.
+    if (n === RESPONSE_WRAPPING_POLICY_NAME) return { name: n, policy: RESPONSE_WRAPPING_POLICY_TEXT };
     return getJson<StoredPolicy>(this.storage, PREFIX + n);
   }
 
   /** Parses before storing, so a malformed policy never reaches storage. */
   async write(name: string, text: string): Promise<void> {
     const n = normaliseName(name);
-    if (n === "root") throw badRequest("cannot update \"root\" policy");
+    if (IMMUTABLE_POLICY_NAMES.includes(n)) throw badRequest(`cannot update ${JSON.stringify(n)} policy`);
     if (n === "") throw badRequest("policy name must be provided");
     parsePolicy(n, text);
     await putJson(this.storage, PREFIX + n, { name: n, policy: text } satisfies StoredPolicy);
@@ -57,7 +70,7 @@ export class PolicyStore {
 
   async delete(name: string): Promise<void> {
     const n = normaliseName(name);
-    if (n === "root") throw badRequest("cannot delete \"root\" policy");
+    if (IMMUTABLE_POLICY_NAMES.includes(n)) throw badRequest(`cannot delete ${JSON.stringify(n)} policy`);
     if (n === "default") throw badRequest("cannot delete \"default\" policy");
     await this.storage.delete(PREFIX + n);
     this.invalidate(n);
@@ -85,6 +98,11 @@ export class PolicyStore {
 
   private async policy(name: string): Promise<Policy | null> {
     if (this.parsed.has(name)) return this.parsed.get(name) ?? null;
+    if (name === RESPONSE_WRAPPING_POLICY_NAME) {
+      const builtin = responseWrappingPolicy();
+      this.parsed.set(name, builtin);
+      return builtin;
+    }
     const stored = await getJson<StoredPolicy>(this.storage, PREFIX + name);
     let p: Policy | null = null;
     if (stored) {

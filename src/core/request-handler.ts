@@ -9,6 +9,7 @@ import { routePrefix } from "./router/mount-entry.js";
 import { authBlock, issueToken } from "./token-issuer.js";
 import type { TokenEntry } from "./tokens/token-entry.js";
 import { ttlLeftSeconds } from "./tokens/token-entry.js";
+import { checkWrappingToken, isWrappable, requestedWrapTtlSeconds, WRAPPING_TOKEN_PATHS, wrapResponse } from "./wrapping/index.js";
 
 /** A request as the HTTP layer hands it over. `write` is a POST/PUT not yet split into create/update. */
 export interface InboundRequest {
@@ -71,9 +72,7 @@ async function pipeline(
   label: (mount: string, op: string) => void,
 ): Promise<HandledResponse> {
   if (core.sealed) throw new MayflyError(503, ["Vault is sealed"]);
-  if (inb.headers["x-vault-wrap-ttl"]) {
-    throw badRequest("response wrapping is not supported by this server");
-  }
+  const wrapTtlSeconds = requestedWrapTtlSeconds(inb.headers);
   const path = inb.path;
   const route = core.mounts.router.match(path);
   const mounted = route?.mounted;
@@ -101,12 +100,20 @@ async function pipeline(
       clientTokenAccessor: entry?.accessor ?? "",
       remoteAddress: inb.connection.remoteAddress,
       remotePort: inb.connection.remotePort,
+      ...(wrapTtlSeconds ? { wrapTtlSeconds } : {}),
       ...(mounted
         ? { mountPoint: routePrefix(mounted.entry), mountType: mounted.entry.type, mountAccessor: mounted.entry.accessor }
         : {}),
     },
     ...(mounted?.entry.config.audit_non_hmac_request_keys ? { nonHmacRequestKeys: mounted.entry.config.audit_non_hmac_request_keys } : {}),
   });
+
+  if (WRAPPING_TOKEN_PATHS.has(path)) {
+    await checkWrappingToken(core, inb.data, inb.clientToken).catch(async (err: unknown) => {
+      await auditRefusal(core, baseAudit("update"), errorText(err));
+      throw err;
+    });
+  }
 
   // A request without a valid token is refused before anything else is revealed.
   if (!unauthenticated && !entry) {
@@ -135,7 +142,7 @@ async function pipeline(
 
   if (!unauthenticated && entry) {
     const acl = await core.policies.acl(entry.policies);
-    const decision = acl.check({ path, operation, data: inb.data });
+    const decision = acl.check({ path, operation, data: inb.data, ...(wrapTtlSeconds !== undefined ? { wrapTtlSeconds } : {}) });
     const needsSudo = mounted ? mounted.needsSudo(relativePath) : false;
     const allowed = decision.allowed && (!needsSudo || decision.sudo);
     audit.auth = { ...auditAuth, policyResults: { allowed } };
@@ -170,6 +177,10 @@ async function pipeline(
       if (!match) throw notFound("unsupported path");
       response = await mounted.runner.invoke(match, req);
       if (response?.authSpec) response = await completeLogin(core, mounted, path, response);
+      if (wrapTtlSeconds && isWrappable(response)) {
+        const maxTtlSeconds = mounted.info.maxLeaseTtlSeconds();
+        response = await wrapResponse(core, response, { requestId, path, mountType: mounted.entry.type, ttlSeconds: wrapTtlSeconds, maxTtlSeconds });
+      }
     } catch (err) {
       if (auditing) {
         await core.audit
@@ -186,6 +197,7 @@ async function pipeline(
           ...(response?.secret ? { secret: { leaseId: response.secret.leaseId } } : {}),
           ...(response?.warnings ? { warnings: response.warnings } : {}),
           ...(response?.auth ? { auth: auditAuthOfBlock(response.auth) } : {}),
+          ...(response?.wrapInfo ? { wrapInfo: response.wrapInfo } : {}),
         },
       })
       .catch((err: unknown) => {

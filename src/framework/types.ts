@@ -103,6 +103,18 @@ export interface AuthSpec {
   readonly alias?: { readonly name: string; readonly metadata?: Readonly<Record<string, string>> };
 }
 
+/** Vault's `wrap_info`: the real response waits in the cubbyhole of a single-use token. */
+export interface ResponseWrapInfo {
+  readonly token: string;
+  readonly accessor: string;
+  readonly ttlSeconds: number;
+  /** Unix milliseconds. */
+  readonly creationTimeMs: number;
+  readonly creationPath: string;
+  /** Accessor of the token inside the wrapped response (a wrapped login); "" when none. */
+  readonly wrappedAccessor: string;
+}
+
 export interface Response {
   data?: Record<string, unknown> | null;
   warnings?: string[];
@@ -122,6 +134,8 @@ export interface Response {
   raw?: { contentType: string; body: string | Buffer };
   /** Reported in the envelope's `mount_type`. */
   mountType?: string;
+  /** Set once the response is wrapped: then it is the only payload the client sees. */
+  wrapInfo?: ResponseWrapInfo;
 }
 
 export type Handler<F extends FieldSchemas = FieldSchemas> = (

@@ -1,3 +1,4 @@
+import { wrapInfoJson } from "../core/wrapping/format.js";
 import type { Response } from "../framework/types.js";
 
 /** Reported by sys/health and sys/seal-status; a Vault API level with our build after `+`. */
@@ -22,7 +23,7 @@ export function envelope(requestId: string, resp: Response, mountType: string): 
     renewable: resp.secret?.renewable ?? false,
     lease_duration: resp.secret?.leaseDurationSeconds ?? 0,
     data: resp.data ?? null,
-    wrap_info: null,
+    wrap_info: resp.wrapInfo ? wrapInfoJson(resp.wrapInfo) : null,
     warnings: resp.warnings && resp.warnings.length > 0 ? resp.warnings : null,
     auth: resp.auth ?? null,
     mount_type: resp.mountType ?? mountType,
@@ -35,7 +36,7 @@ export function replyFor(requestId: string, resp: Response | undefined, mountTyp
   if (!resp) return { status: 204 };
   if (resp.raw) return { status: resp.status ?? 200, body: resp.raw.body, contentType: resp.raw.contentType };
   if (resp.bare) return jsonReply(resp.status ?? 200, resp.data ?? {});
-  const empty = resp.data == null && !resp.secret && !resp.auth && !(resp.warnings && resp.warnings.length);
+  const empty = resp.data == null && !resp.secret && !resp.auth && !resp.wrapInfo && !(resp.warnings && resp.warnings.length);
   if (empty) return { status: resp.status ?? 204 };
   return jsonReply(resp.status ?? 200, envelope(requestId, resp, mountType));
 }

@@ -9,6 +9,7 @@ import { metricsPaths } from "./metrics.js";
 import { mountPaths } from "./mounts.js";
 import { policyPaths } from "./policies.js";
 import { toolPaths } from "./tools.js";
+import { wrappingPaths } from "./wrapping.js";
 
 /** The `sys/` backend: the core's own control surface, as Vault's system backend. */
 export function createSystemBackend(core: Core): BackendFactory {
@@ -24,6 +25,7 @@ export function createSystemBackend(core: Core): BackendFactory {
       ...metricsPaths(core),
       ...internalUiPaths(core),
       ...toolPaths(),
+      ...wrappingPaths(core),
     ],
     // Vault's sys root paths: these need `sudo` on top of the operation's capability.
     rootPaths: [
@@ -48,6 +50,7 @@ export function createSystemBackend(core: Core): BackendFactory {
       "seal",
       "step-down",
     ],
-    unauthenticatedPaths: ["internal/ui/mounts", "internal/ui/mounts/*"],
+    // Vault lets anyone holding a wrapping token look it up without a token of their own.
+    unauthenticatedPaths: ["internal/ui/mounts", "internal/ui/mounts/*", "wrapping/lookup"],
   });
 }
