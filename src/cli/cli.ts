@@ -49,6 +49,7 @@ import {
 } from "./commands/operator.js";
 import { loginCommand } from "./commands/login.js";
 import { printTokenCommand, runServer, versionCommand } from "./commands/misc.js";
+import { unwrapCommand } from "./commands/unwrap.js";
 
 export type { CliIo } from "./io.js";
 
@@ -99,6 +100,7 @@ export const commands: readonly Command[] = [
   operatorRotateCommand,
   operatorKeyStatusCommand,
   loginCommand,
+  unwrapCommand,
   printTokenCommand,
   versionCommand,
 ];
@@ -116,7 +118,7 @@ const groups: Record<string, string> = {
   print: "Prints runtime configurations",
 };
 
-const common = ["read", "write", "delete", "list", "login", "server", "status", "version"];
+const common = ["read", "write", "delete", "list", "login", "server", "status", "unwrap", "version"];
 
 function topLevelHelp(): string {
   const synopsis = new Map<string, string>(commands.filter((c) => !c.path.includes(" ")).map((c) => [c.path, c.synopsis]));

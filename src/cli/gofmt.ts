@@ -165,3 +165,19 @@ export function parseGoBool(text: string): boolean | undefined {
       return undefined;
   }
 }
+
+/**
+ * Go's time.Time.String() of an RFC 3339 timestamp as api.Secret parses it
+ * ("2024-01-02 15:04:05.25 +0000 UTC"); text that is not RFC 3339 comes back unchanged.
+ */
+export function goTimeString(rfc3339: string): string {
+  const m = /^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/.exec(rfc3339);
+  if (!m) return rfc3339;
+  const [, date, time, fraction = "", zone = "Z"] = m;
+  const frac = fraction.slice(0, 9).replace(/0+$/, "");
+  const clock = `${date} ${time}${frac !== "" ? "." + frac : ""}`;
+  if (zone === "Z" || zone === "z") return `${clock} +0000 UTC`;
+  // A fixed offset parsed from text has no zone name; Go prints the offset in its place.
+  const offset = zone.replace(":", "");
+  return `${clock} ${offset} ${offset}`;
+}

@@ -32,6 +32,8 @@ export interface RequestOptions {
   /** Overrides the client's token for this request; null sends none. */
   token?: string | null;
   contentType?: string;
+  /** Leaves out -wrap-ttl, as Vault's CLI does for its own lookups (the KV preflight). */
+  noWrap?: boolean;
 }
 
 export interface RawResponse {
@@ -120,7 +122,7 @@ export class VaultClient {
     const token = opts.token === undefined ? this.token : opts.token;
     if (token) headers["X-Vault-Token"] = token;
     if (this.config.namespace) headers["X-Vault-Namespace"] = this.config.namespace;
-    if (this.config.wrapTtl) headers["X-Vault-Wrap-TTL"] = this.config.wrapTtl;
+    if (this.config.wrapTtl && !opts.noWrap) headers["X-Vault-Wrap-TTL"] = this.config.wrapTtl;
     let payload: Buffer | undefined;
     if (opts.body !== undefined) {
       payload = Buffer.from(JSON.stringify(opts.body), "utf8");

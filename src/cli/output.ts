@@ -4,7 +4,7 @@
  * and `-field` for one raw value.
  */
 import { humanDurationValue, looksLikeDuration, humanDuration } from "./duration.js";
-import { goJson, goQuotedList, goValue, tableOutput, wrapAtLength } from "./gofmt.js";
+import { goJson, goQuotedList, goTimeString, goValue, tableOutput, wrapAtLength } from "./gofmt.js";
 import { secretForOutput, type Secret } from "./secret.js";
 import { toYaml } from "./yaml.js";
 import type { Ui } from "./io.js";
@@ -143,7 +143,7 @@ export function secretTable(secret: Secret): string {
     rows.push(["wrapping_token:", wrap.token]);
     rows.push(["wrapping_accessor:", wrap.accessor]);
     rows.push(["wrapping_token_ttl:", humanDuration(wrap.ttl)]);
-    rows.push(["wrapping_token_creation_time:", wrap.creation_time]);
+    rows.push(["wrapping_token_creation_time:", goTimeString(wrap.creation_time)]);
     rows.push(["wrapping_token_creation_path:", wrap.creation_path]);
     if (wrap.wrapped_accessor !== "") rows.push(["wrapped_accessor:", wrap.wrapped_accessor]);
   }

@@ -34,7 +34,8 @@ export function pathJoin(...parts: string[]): string {
 
 /** kvPreflightVersionRequest: the mount holding `path` and its KV version (1 when unknown). */
 export async function kvPreflight(client: VaultClient, path: string): Promise<{ mountPath: string; version: 1 | 2 }> {
-  const res = await client.raw("GET", `sys/internal/ui/mounts/${path}`);
+  // Never wrapped: the CLI reads this answer itself (kvPreflightVersionRequest clears the wrapping).
+  const res = await client.raw("GET", `sys/internal/ui/mounts/${path}`, { noWrap: true });
   // An old server without the endpoint: treat as v1, as Vault's CLI does.
   if (res.status === 404) return { mountPath: "", version: 1 };
   if (res.status >= 400) throw toApiError(res);
