@@ -88,6 +88,13 @@ describe("X-Vault-Wrap-TTL", () => {
     expect((await root.post("sys/wrapping/unwrap", { token })).json.errors).toEqual([INVALID]);
   });
 
+  it("unwraps the Go client's way too: PUT with a JSON null body and the wrapping token as the request token", async () => {
+    const w = await wrappedRead();
+    const r = await api(base, "PUT", "sys/wrapping/unwrap", { token: w.wrap_info.token, rawBody: "null\n", headers: { "Content-Type": "application/json" } });
+    expect(r.status).toBe(200);
+    expect(r.json.data.data.user).toBe("app");
+  });
+
   it("takes seconds, a number of seconds, and Go durations; 0 means no wrapping", async () => {
     for (const ttl of ["300", "300s", "5m"]) expect((await wrappedRead(ttl)).wrap_info.ttl).toBe(300);
     const unwrapped = await root.get("secret/data/app", wrap("0"));
@@ -271,7 +278,22 @@ describe("audit", () => {
         creation_path: "secret/data/app",
       });
       expect(entry.response.data).toBeUndefined();
-      expect(readFileSync(file, "utf8")).not.toContain(token);
+
+      // The unwrap's response line records what came out, HMAC'd, as Vault's does.
+      expect((await root.post("sys/wrapping/unwrap", { token })).status).toBe(200);
+      const unwrapLine = () =>
+        readFileSync(file, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l))
+          .find((e) => e.type === "response" && e.request?.path === "sys/wrapping/unwrap");
+      await eventually(() => unwrapLine() !== undefined);
+      const unwrapEntry = unwrapLine();
+      expect(unwrapEntry.request.data.token).toBe(await hash(token));
+      expect(unwrapEntry.response.data.data.password).toBe(await hash("s3cret"));
+      const text = readFileSync(file, "utf8");
+      expect(text).not.toContain(token);
+      expect(text).not.toContain("s3cret");
     } finally {
       await root.delete("sys/audit/wrapfile");
     }

@@ -3,7 +3,7 @@ import { Ui } from "./io.js";
 import { memoryIo } from "./testing.js";
 import { outputData, outputList, outputSecret, printRawField, rawField, secretTable } from "./output.js";
 import { secretFromJson } from "./secret.js";
-import { columnize, goJson, goQuotedList, goValue, padEqualSigns, wrapAtLength } from "./gofmt.js";
+import { columnize, goJson, goQuotedList, goTimeString, goValue, padEqualSigns, wrapAtLength } from "./gofmt.js";
 import { toYaml } from "./yaml.js";
 
 const dbCreds = secretFromJson({
@@ -88,6 +88,37 @@ describe("table output", () => {
     );
     const root = secretFromJson({ auth: { client_token: "r", lease_duration: 0 } });
     expect(secretTable(root)).toContain("token_duration       ∞");
+  });
+
+  it("prints a wrapped response as Vault's wrapping rows, creation time as Go's time.String()", () => {
+    const wrapInfo = {
+      token: "hvs.wrap",
+      accessor: "wacc",
+      ttl: 300,
+      creation_time: "2024-01-02T03:04:05.25Z",
+      creation_path: "auth/token/create",
+    };
+    const pad = (k: string) => k.padEnd(33);
+    expect(secretTable(secretFromJson({ wrap_info: wrapInfo }))).toBe(
+      [
+        pad("Key") + "Value",
+        pad("---") + "-----",
+        pad("wrapping_token:") + "hvs.wrap",
+        pad("wrapping_accessor:") + "wacc",
+        pad("wrapping_token_ttl:") + "5m",
+        pad("wrapping_token_creation_time:") + "2024-01-02 03:04:05.25 +0000 UTC",
+        pad("wrapping_token_creation_path:") + "auth/token/create",
+      ].join("\n"),
+    );
+    const withAccessor = secretTable(secretFromJson({ wrap_info: { ...wrapInfo, wrapped_accessor: "inner" } }));
+    expect(withAccessor.split("\n").at(-1)).toBe(pad("wrapped_accessor:") + "inner");
+  });
+
+  it("formats times as Go's time.String() of a parsed RFC 3339 value", () => {
+    expect(goTimeString("2024-01-02T03:04:05Z")).toBe("2024-01-02 03:04:05 +0000 UTC");
+    expect(goTimeString("2024-01-02T03:04:05.123456789Z")).toBe("2024-01-02 03:04:05.123456789 +0000 UTC");
+    expect(goTimeString("2024-01-02T03:04:05.500-05:00")).toBe("2024-01-02 03:04:05.5 -0500 -0500");
+    expect(goTimeString("not a time")).toBe("not a time");
   });
 
   it("prints warnings to stderr and nothing when there is no data", () => {

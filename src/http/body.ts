@@ -41,7 +41,10 @@ export function parseBody(raw: Buffer, contentType: string | undefined, method: 
   } catch (err) {
     throw badRequest(`failed to parse JSON input: ${err instanceof Error ? err.message : "invalid JSON"}`);
   }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+  // Go's client encodes a nil map as `null` (e.g. `vault unwrap` with no token argument);
+  // Vault decodes that to no data.
+  if (parsed === null) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
     throw badRequest("failed to parse JSON input: the body must be a JSON object");
   }
   return parsed as Record<string, unknown>;
