@@ -231,6 +231,21 @@ describe("node-vault against a dev server", () => {
     expect(self.data).not.toHaveProperty("renewable");
   });
 
+  it("a wrapped read (X-Vault-Wrap-TTL via request headers), then unwrap() by a third party and by the wrapping token itself", async () => {
+    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    await c.write("secret/data/nv/wrapped", { data: { pass: "wrapped-pass" } });
+    const wrapped = await c.read("secret/data/nv/wrapped", { headers: { "X-Vault-Wrap-TTL": "2m" } });
+    expect(wrapped.data).toBeNull();
+    expect(wrapped.wrap_info).toMatchObject({ ttl: 120, creation_path: "secret/data/nv/wrapped" });
+    const unwrapped = await c.unwrap({ token: wrapped.wrap_info.token });
+    expect(unwrapped.data.data).toEqual({ pass: "wrapped-pass" });
+    expect((await rejection(c.unwrap({ token: wrapped.wrap_info.token }))).status).toBe(400);
+
+    const again = await c.read("secret/data/nv/wrapped", { headers: { "X-Vault-Wrap-TTL": "2m" } });
+    const { c: holder } = nodeVault({ endpoint: devUrl, token: again.wrap_info.token });
+    expect((await holder.unwrap()).data.data).toEqual({ pass: "wrapped-pass" });
+  });
+
   it("renew and revoke a token by its value (tokenRenew, tokenRevoke)", async () => {
     const token = (await root.post("auth/token/create", { ttl: "10m" })).json.auth.client_token as string;
     const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
