@@ -327,6 +327,31 @@ describe("CLI", () => {
     expect(JSON.parse(out.stdout).data.data).toEqual({ password: "s3cret", user: "app" });
   });
 
+  it("login -wrap-ttl unwraps and stores the token; with -no-store it shows the wrapping token", async () => {
+    expect((await root.post("sys/auth/userpass", { type: "userpass" })).status).toBe(204);
+    expect((await root.post("auth/userpass/users/bob", { password: "pw" })).status).toBe(204);
+    const home = mkdtempSync(join(tmpdir(), "mayfly-wrapping-home-"));
+    try {
+      const login = ["login", "-method=userpass", "-wrap-ttl=1m"];
+      const stored = await run([...login, "username=bob", "password=pw"], base, { homeDir: home, env: { MAYFLY_TOKEN: "" } });
+      expect(stored.code, stored.stderr).toBe(0);
+      const token = readFileSync(join(home, ".mayfly-token"), "utf8").trim();
+      const self = await api(base, "GET", "auth/token/lookup-self", { token });
+      expect(self.status).toBe(200);
+      expect(self.json.data.display_name).toBe("userpass-bob");
+
+      const shown = await run([...login, "-no-store", "-format=json", "username=bob", "password=pw"], base, { homeDir: home });
+      expect(shown.code, shown.stderr).toBe(0);
+      const info = JSON.parse(shown.stdout).wrap_info;
+      expect(info.creation_path).toBe("auth/userpass/login/bob");
+      expect(info.wrapped_accessor).toMatch(/\S/);
+      const unwrapped = await root.post("sys/wrapping/unwrap", { token: info.token });
+      expect(unwrapped.json.auth.accessor).toBe(info.wrapped_accessor);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it("MAYFLY_WRAP_TTL wraps, and unwrap with no argument unwraps the current token", async () => {
     const wrapped = await run(["kv", "get", "-format=json", "secret/app"], base, { env: { MAYFLY_TOKEN: ROOT, MAYFLY_WRAP_TTL: "90s" } });
     expect(wrapped.code, wrapped.stderr).toBe(0);

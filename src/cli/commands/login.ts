@@ -113,6 +113,21 @@ Usage: mayfly login [options] [AUTH K=V...]
       ctx.ui.error(`Error authenticating: ${(err as Error).message}`);
       return 2;
     }
+    // A wrapped login (-wrap-ttl), as Vault's extractToken: unwrapped to store its token,
+    // or shown as it is when the token is not to be stored.
+    if (secret.auth === null && secret.wrap_info !== null) {
+      if (secret.wrap_info.wrapped_accessor === "") {
+        ctx.ui.error("Error extracting token: wrapped response does not contain a token");
+        return 2;
+      }
+      if (noStore) return f.bool("token-only") ? ctx.rawField({ secret }, "wrapping_token") : ctx.secret(secret);
+      try {
+        secret = await unwrapLogin(client, secret.wrap_info.token);
+      } catch (err) {
+        ctx.ui.error(`Error extracting token: ${(err as Error).message}`);
+        return 2;
+      }
+    }
     if (secret.auth === null) {
       ctx.ui.error(wrapAtLength("Mayfly returned a secret, but the secret has no authentication information attached. This should never happen and is likely a bug."));
       return 2;
@@ -170,6 +185,13 @@ async function loginWithMethod(ctx: Ctx, client: VaultClient, method: string, mo
   }
   // Logging in never uses the stored token: it may be stale or for another server.
   const res = await client.request("POST", path, { body, token: null });
+  const secret = parseSecret(res.body);
+  if (secret === null) throw new Error("empty response from auth helper");
+  return secret;
+}
+
+async function unwrapLogin(client: VaultClient, wrappingToken: string): Promise<Secret> {
+  const res = await client.request("PUT", "sys/wrapping/unwrap", { token: wrappingToken, noWrap: true });
   const secret = parseSecret(res.body);
   if (secret === null) throw new Error("empty response from auth helper");
   return secret;
