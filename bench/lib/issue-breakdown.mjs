@@ -36,7 +36,7 @@ await call("write", "database/config/pg", {
   allowed_roles: "*",
   max_open_connections: concurrency,
 });
-await call("write", "database/roles/ro", { db_name: "pg", creation_statements: creation, default_ttl: "1h" });
+await call("write", "database/roles/ro", { db_name: "pg", creation_statements: creation, revocation_statements: `DROP ROLE IF EXISTS "{{name}}";`, default_ttl: "1h" });
 if (argument("audit", "on") === "on") await call("write", "sys/audit/file", { type: "file", options: { file_path: join(dir, "audit.log") } });
 
 async function measure(name, fn) {
@@ -62,8 +62,13 @@ if (argument("stub-target", "no") === "yes") {
   const { PostgresPlugin } = await load("engines/database/plugins/postgres.js");
   PostgresPlugin.prototype.newUser = async () => undefined;
 }
+const leaseIds = [];
 for (let round = 0; round < 2; round++) {
-  if (only !== "direct") await measure("pipeline: GET database/creds/ro", () => call("read", "database/creds/ro"));
+  if (only !== "direct") await measure("pipeline: GET database/creds/ro", async () => leaseIds.push((await call("read", "database/creds/ro")).secret?.leaseId));
+  if (only === "" || only === "revoke") {
+    const ids = leaseIds.splice(0);
+    await measure("pipeline: revoke one lease", () => call("update", "sys/leases/revoke", { lease_id: ids.pop() }));
+  }
   if (only === "" || only === "plugin") {
     const { PostgresPlugin: Plugin } = await load("engines/database/plugins/postgres.js");
     const plugin = new Plugin();

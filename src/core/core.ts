@@ -80,6 +80,7 @@ export class Core {
         nowMs: () => this.nowMs(),
         logger: this.logger,
         revokeSecret: (lease) => this.revokeSecret(lease),
+        forgetSecret: (lease) => this.forgetSecret(lease),
         renewSecret: (lease, inc, cap) => this.renewSecret(lease, inc, cap),
         revokeToken: (hash) => this.tokens.revokeTree(hash),
         tokenExists: async (hash) => (await this.tokens.lookupByHash(hash, this.nowMs())) !== undefined,
@@ -230,6 +231,12 @@ export class Core {
     const st = mounted.runner.backend.secretTypes?.[lease.secretType];
     if (!st) throw new Error(`backend has no secret type "${lease.secretType}"`);
     await st.revoke(syntheticRequest(this, mounted, lease.path, "delete"), lease.internal);
+  }
+
+  private async forgetSecret(lease: LeaseRecord): Promise<void> {
+    const mounted = this.mountForLease(lease);
+    const st = mounted.runner.backend.secretTypes?.[lease.secretType];
+    await st?.forgotten?.(syntheticRequest(this, mounted, lease.path, "delete"), lease.internal);
   }
 
   private async renewSecret(lease: LeaseRecord, incrementSeconds: number, capExpireAtMs: number): Promise<{ ttlSeconds: number }> {

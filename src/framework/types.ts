@@ -163,6 +163,11 @@ export interface SecretType {
   revoke(req: Request, internal: Readonly<Record<string, unknown>>): Promise<void>;
   /** Returns the new TTL in seconds (bounded by the lease manager), or throws. Absent = not renewable. */
   renew?(req: Request, internal: Readonly<Record<string, unknown>>, increment: number): Promise<{ ttlSeconds: number; maxTtlSeconds?: number }>;
+  /**
+   * The lease was dropped without the target confirming its revocation (`revoke-force`):
+   * what it issued may still exist. Lets the backend remember that (best effort).
+   */
+  forgotten?(req: Request, internal: Readonly<Record<string, unknown>>): Promise<void>;
 }
 
 export interface Backend {

@@ -12,7 +12,7 @@ type Attempt = "done" | "skipped" | { failed: MayflyError };
 
 export interface RevokerContext {
   readonly storage: Storage;
-  readonly deps: Pick<ExpirationDeps, "nowMs" | "logger" | "revokeSecret">;
+  readonly deps: Pick<ExpirationDeps, "nowMs" | "logger" | "revokeSecret" | "forgetSecret">;
   readonly opts: ExpirationOptions;
   /** Shared with renewal and issuance: one read-modify-write of a lease at a time. */
   readonly locks: KeyedLock;
@@ -119,10 +119,16 @@ export class Revoker {
           return;
         }
         this.c.deps.logger.warn("force-revoke dropped a lease the target did not confirm", { lease_id: id, error: errText(err) });
-        await this.c.locks.run(id, async () => {
+        const forgotten = await this.c.locks.run(id, async () => {
           const rec = await this.get(id);
           if (rec) await this.deleteLease(rec);
+          return rec;
         });
+        if (forgotten && this.c.deps.forgetSecret) {
+          await this.c.deps.forgetSecret(forgotten).catch((e: unknown) =>
+            this.c.deps.logger.warn("the backend could not note a force-revoked lease", { lease_id: id, error: errText(e) }),
+          );
+        }
       }
     });
   }

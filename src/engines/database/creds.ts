@@ -99,6 +99,14 @@ export function credsSecretType(engine: DatabaseEngine): SecretType {
       await req.storage.delete(keys.username(dbName, username));
     },
 
+    // Revoke-force dropped the lease; the user may still exist. Marked so that the orphan
+    // sweep reports it at once rather than after the lease's original end.
+    async forgotten(req, internal) {
+      const indexKey = keys.username(requireString(internal, "db_name"), requireString(internal, "username"));
+      const index = await getJson<UsernameIndexEntry>(req.storage, indexKey);
+      if (index) await putJson(req.storage, indexKey, { ...index, forgotten_ms: req.nowMs });
+    },
+
     async renew(req, internal, incrementSeconds) {
       const username = requireString(internal, "username");
       const roleName = requireString(internal, "role");

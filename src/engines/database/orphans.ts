@@ -4,7 +4,7 @@
  * to `usernames/<db>/<user>` before it exists and removed only after the target
  * confirmed its drop, so a user with the prefix is an orphan when it has no entry (made
  * behind the engine's back, or left by a lost database restore), or when its entry's
- * lease ended a while ago and the user is still there (e.g. `revoke-force`).
+ * lease ended a while ago and the user is still there, or a `revoke-force` dropped its lease.
  * `GET orphans/<name>` reports; a write with `drop=true` drops them.
  */
 import { badRequest, notFound } from "../../framework/errors.js";
@@ -29,7 +29,7 @@ const orphanFields = {
 
 export interface Orphan {
   username: string;
-  reason: "no_lease" | "lease_ended";
+  reason: "no_lease" | "lease_ended" | "lease_forced";
 }
 
 export function orphanPaths(engine: DatabaseEngine): PathDef[] {
@@ -134,6 +134,7 @@ async function sweepHandler(
 async function orphanReason(storage: Storage, db: string, username: string, nowMs: number): Promise<Orphan["reason"] | undefined> {
   const entry = await getJson<UsernameIndexEntry>(storage, keys.username(db, username));
   if (!entry) return "no_lease";
+  if (entry.forgotten_ms !== undefined) return "lease_forced";
   return entry.expires_ms + EXPIRED_GRACE_MS < nowMs ? "lease_ended" : undefined;
 }
 

@@ -59,6 +59,8 @@ export interface UsernameIndexEntry {
   created_ms: number;
   /** Latest lease end known to the engine (issue or renewal), for the orphan sweep. */
   expires_ms: number;
+  /** When a `revoke-force` dropped the lease without the target confirming. */
+  forgotten_ms?: number;
 }
 
 export interface RotationWal {
