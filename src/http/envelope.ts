@@ -1,5 +1,7 @@
-import { wrapInfoJson } from "../core/wrapping/format.js";
+import { envelope } from "../core/response-envelope.js";
 import type { Response } from "../framework/types.js";
+
+export { envelope };
 
 /** Reported by sys/health and sys/seal-status; a Vault API level with our build after `+`. */
 export const SERVER_VERSION = "1.15.0+mayfly.0.1.0";
@@ -11,26 +13,6 @@ export interface HttpReply {
 }
 
 const JSON_TYPE = "application/json";
-
-/**
- * Vault's response envelope: every key present, nulls as null, warnings null when none,
- * `auth` null unless a token was issued.
- */
-export function envelope(requestId: string, resp: Response, mountType: string): Record<string, unknown> {
-  const base = {
-    request_id: requestId,
-    lease_id: resp.secret?.leaseId ?? "",
-    renewable: resp.secret?.renewable ?? false,
-    lease_duration: resp.secret?.leaseDurationSeconds ?? 0,
-    data: resp.data ?? null,
-    wrap_info: resp.wrapInfo ? wrapInfoJson(resp.wrapInfo) : null,
-    warnings: resp.warnings && resp.warnings.length > 0 ? resp.warnings : null,
-    auth: resp.auth ?? null,
-    mount_type: resp.mountType ?? mountType,
-  };
-  // Some sys paths also carry their data at the top level, data keys first (Vault's HTTPSysInjector).
-  return resp.injectDataAtTop && resp.data ? { ...resp.data, ...base } : base;
-}
 
 export function replyFor(requestId: string, resp: Response | undefined, mountType: string): HttpReply {
   if (!resp) return { status: 204 };

@@ -1,7 +1,8 @@
 import { badRequest } from "../../framework/errors.js";
+import { NON_ASSIGNABLE_POLICY_NAMES } from "../../core/policy/builtin.js";
 
 /** Policies no token may carry: Vault reserves them for its own single-purpose tokens. */
-const NON_ASSIGNABLE_POLICIES = ["response-wrapping", "control-group"];
+export const NON_ASSIGNABLE_POLICIES: ReadonlySet<string> = new Set(NON_ASSIGNABLE_POLICY_NAMES);
 
 /**
  * Trims, lowercases, drops empty names, dedupes and sorts (Vault's RemoveDuplicates);
@@ -148,7 +149,7 @@ export function resolveTokenPolicies(r: PolicyRequest): string[] {
   let out = sanitizePolicies(policies, addDefault);
   if (r.noDefaultPolicy) out = out.filter((p) => p !== "default");
   for (const p of out) {
-    if (NON_ASSIGNABLE_POLICIES.includes(p)) throw badRequest(`cannot assign policy ${JSON.stringify(p)}`);
+    if (NON_ASSIGNABLE_POLICIES.has(p)) throw badRequest(`cannot assign policy ${JSON.stringify(p)}`);
   }
   if (out.includes("root") && !r.parentPolicies.includes("root")) {
     // sudo alone must not mint root: that would escalate a sudo holder to root.

@@ -4,7 +4,7 @@ import { formatGoDuration } from "../../framework/duration.js";
 import { badRequest, internalError, permissionDenied } from "../../framework/errors.js";
 import type { FieldSchemas } from "../../framework/fields.js";
 import { definePath, type MountInfo, type PathDef, type Request, type Response } from "../../framework/types.js";
-import { sanitizePolicies } from "../token/policy-rules.js";
+import { NON_ASSIGNABLE_POLICIES, sanitizePolicies } from "../token/policy-rules.js";
 import type { UserpassDeps } from "./deps.js";
 import { isLockedOut, readLockoutConfig } from "./lockout.js";
 import { verifyPassword } from "./password-hash.js";
@@ -15,9 +15,6 @@ const loginFields = {
   username: { type: "string", required: true, description: "Username of the user." },
   password: { type: "string", description: "Password of the user." },
 } as const satisfies FieldSchemas;
-
-/** Policies Vault keeps for its own single-purpose tokens. */
-const NON_ASSIGNABLE_POLICIES = new Set(["response-wrapping", "control-group"]);
 
 const INVALID_CREDENTIALS = "invalid username or password";
 

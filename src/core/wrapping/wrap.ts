@@ -1,5 +1,5 @@
 import type { Response } from "../../framework/types.js";
-import { envelope } from "../../http/envelope.js";
+import { envelope } from "../response-envelope.js";
 import type { Core } from "../core.js";
 import { createWrappingToken } from "./store.js";
 
