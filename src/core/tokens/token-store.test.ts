@@ -113,3 +113,19 @@ describe("TokenStore use", () => {
     expect((await s.lookup(t.token, NOW))?.numUses).toBe(0);
   });
 });
+
+describe("TokenStore batch tokens", () => {
+  it("gives a batch token no accessor, as Vault: none shown, listed, indexed or accepted", async () => {
+    const { s } = await store();
+    const service = await s.create(entry());
+    const batch = await s.create({ ...entry(), type: "batch", renewable: false });
+    expect(batch.token.startsWith("hvb.")).toBe(true);
+    expect(batch.entry.accessor).toBe("");
+    expect(service.entry.accessor).not.toBe("");
+    expect(await s.listAccessors()).toEqual([service.entry.accessor]);
+    expect(await s.lookupAccessor("", NOW)).toBeUndefined();
+    await s.revokeTree(batch.entry.hash);
+    expect(await s.lookup(batch.token, NOW)).toBeUndefined();
+    expect(await s.lookup(service.token, NOW)).toBeDefined();
+  });
+});

@@ -86,12 +86,11 @@ export class TokenStore {
     }
     const hash = this.hashToken(token);
     if (await this.storage.get(ID_PREFIX + hash)) throw badRequest("cannot create a token with a duplicate ID");
-    const accessor = randomBase62(24);
+    // Vault's batch tokens have no accessor: none is shown, listed or accepted.
+    const accessor = entry.type === "batch" ? "" : randomBase62(24);
     const full: TokenEntry = { ...entry, hash, accessor, lastRenewalTimeMs: 0 };
-    const ops = [
-      jsonPut(ID_PREFIX + hash, full),
-      jsonPut(ACCESSOR_PREFIX + this.hashAccessor(accessor), { hash }),
-    ];
+    const ops = [jsonPut(ID_PREFIX + hash, full)];
+    if (accessor !== "") ops.push(jsonPut(ACCESSOR_PREFIX + this.hashAccessor(accessor), { hash }));
     if (full.parentHash) ops.push(jsonPut(`${PARENT_PREFIX}${full.parentHash}/${hash}`, {}));
     if (full.authMountAccessor) ops.push(jsonPut(`${MOUNT_PREFIX}${full.authMountAccessor}/${hash}`, {}));
     await this.storage.transaction(ops);
@@ -220,7 +219,7 @@ export class TokenStore {
     await this.hooks.revokeLeasesOf(hash);
     const ops: Parameters<Storage["transaction"]>[0][number][] = [{ op: "delete", key: ID_PREFIX + hash }];
     if (e) {
-      ops.push({ op: "delete", key: ACCESSOR_PREFIX + this.hashAccessor(e.accessor) });
+      if (e.accessor !== "") ops.push({ op: "delete", key: ACCESSOR_PREFIX + this.hashAccessor(e.accessor) });
       if (e.parentHash) ops.push({ op: "delete", key: `${PARENT_PREFIX}${e.parentHash}/${hash}` });
       if (e.authMountAccessor) ops.push({ op: "delete", key: `${MOUNT_PREFIX}${e.authMountAccessor}/${hash}` });
     }
@@ -239,7 +238,7 @@ export class TokenStore {
       const page = await this.storage.listPage(ID_PREFIX, after, 1000);
       for (const hash of page) {
         const e = await getJson<TokenEntry>(this.storage, ID_PREFIX + hash);
-        if (e && e.numUses !== REVOKED_USES) out.push(e.accessor);
+        if (e && e.numUses !== REVOKED_USES && e.accessor !== "") out.push(e.accessor);
       }
       if (page.length < 1000) return out;
       after = page[page.length - 1] ?? "";
