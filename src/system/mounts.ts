@@ -5,6 +5,7 @@ import { routePrefix } from "../core/router/mount-entry.js";
 import { badRequest, MayflyError } from "../framework/errors.js";
 import { coerceField } from "../framework/fields.js";
 import { definePath, type PathDef, type Response } from "../framework/types.js";
+import { remountPaths } from "./remount.js";
 
 /** Versions shown for built-in plugins, in Vault's `v<semver>+builtin` form. */
 const RUNNING_VERSION = "v0.1.0+builtin.mayfly";
@@ -214,22 +215,6 @@ export function mountPaths(core: Core): PathDef[] {
       }),
     );
   }
-  paths.push(
-    definePath({
-      pattern: "remount",
-      fields: { from: { type: "string", required: true }, to: { type: "string", required: true } },
-      operations: {
-        update: async (_req, f) => {
-          const isAuth = f.values.from.startsWith("auth/");
-          const strip = (p: string) => (isAuth ? p.replace(/^auth\//, "") : p);
-          if (isAuth !== f.values.to.startsWith("auth/")) throw badRequest("cannot remount between secrets engines and auth methods");
-          await core.mounts.remount(isAuth ? "auth" : "secret", strip(f.values.from), strip(f.values.to));
-          // Lease ids carry the mount path: they move with the mount, as in Vault.
-          if (!isAuth) await core.expiration.moveLeases(f.values.from, f.values.to);
-          return { data: { migration_id: "" }, injectDataAtTop: true };
-        },
-      },
-    }),
-  );
+  paths.push(...remountPaths(core));
   return paths;
 }
