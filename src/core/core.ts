@@ -4,6 +4,8 @@ import { badRequest } from "../framework/errors.js";
 import type { Logger, SystemView } from "../framework/types.js";
 import { Barrier } from "./barrier/barrier.js";
 import { SealManager, type SealStatus } from "./seal/seal.js";
+import { RekeyManager } from "./seal/rekey.js";
+import { RootGenerationManager } from "./seal/generate-root.js";
 import { AuditManager } from "./audit/index.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
@@ -39,6 +41,10 @@ export class Core {
   readonly physical: Storage;
   readonly barrier: Barrier;
   readonly seal: SealManager;
+  /** sys/rekey/*: new unseal shares (and a new root key) from a quorum of the current ones. */
+  readonly rekey: RekeyManager;
+  /** sys/generate-root/*: a new root token from a quorum of unseal shares. */
+  readonly rootGeneration: RootGenerationManager;
   readonly tokens: TokenStore;
   readonly policies: PolicyStore;
   readonly passwordPolicies: PasswordPolicyStore;
@@ -65,6 +71,14 @@ export class Core {
     }
     this.barrier = new Barrier(this.physical, { nowMs: () => this.nowMs() });
     this.seal = new SealManager(this.barrier);
+    this.rekey = new RekeyManager(this.seal);
+    this.rootGeneration = new RootGenerationManager(this.seal, {
+      create: () => this.createRootToken(),
+      revoke: async (token) => {
+        const entry = await this.tokens.lookup(token, this.nowMs());
+        if (entry) await this.tokens.revokeTree(entry.hash);
+      },
+    });
     const sys = (sub: string): Storage => new PrefixedStorage(this.barrier, `sys/${sub}/`);
     this.policies = new PolicyStore(sys("policy-acl"));
     this.passwordPolicies = new PasswordPolicyStore(sys("password_policy"));

@@ -275,6 +275,23 @@ describe("Barrier", () => {
     expect((await again.get("k"))?.toString()).toBe("v");
   });
 
+  it("changes the root key and raw values in one transaction, and only reserved raw keys", async () => {
+    const { barrier, raw } = await unsealedBarrier();
+    barrier.reserveRawKey("core/seal-config");
+    const ops: unknown[] = [];
+    const transaction = raw.transaction.bind(raw);
+    raw.transaction = async (o) => {
+      ops.push(o.map((x) => x.key));
+      await transaction(o);
+    };
+    const newRoot = crypto.randomBytes(32);
+    await barrier.changeRootKey(newRoot, [{ op: "put", key: "core/seal-config", value: b("{}") }]);
+    expect(ops).toEqual([["core/seal-config", KEYRING_PATH]]);
+    expect(await barrier.verifyRootKey(newRoot)).toBe(true);
+    await expect(barrier.changeRootKey(crypto.randomBytes(32), [{ op: "put", key: "secret/x", value: b("x") }])).rejects.toThrow(/not a raw key/);
+    expect(await barrier.verifyRootKey(newRoot)).toBe(true);
+  });
+
   it("leaves no plaintext in the SQLite file or its WAL", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mayfly-barrier-"));
     tmpDirs.push(dir);

@@ -133,12 +133,17 @@ export class Barrier implements Storage {
     await this.writeKeyring(() => undefined);
   }
 
-  /** Re-encrypts the keyring under a new root key (rekey). */
-  async changeRootKey(newRootKey: Buffer): Promise<void> {
+  /**
+   * Re-encrypts the keyring under a new root key (rekey). `rawOps` (the new seal
+   * configuration) go in the same underlying transaction: a crash must not leave the new
+   * key with the old share count, or the reverse.
+   */
+  async changeRootKey(newRootKey: Buffer, rawOps: readonly StorageOp[] = []): Promise<void> {
     assertRootKey(newRootKey);
+    for (const o of rawOps) if (!this.reserved.has(o.key) || o.key === KEYRING_PATH) throw new Error(`barrier: ${o.key} is not a raw key`);
     const copy = Buffer.from(newRootKey);
     try {
-      await this.writeKeyring(() => undefined, copy);
+      await this.writeKeyring(() => undefined, copy, rawOps);
     } catch (e) {
       copy.fill(0);
       throw e;
@@ -240,6 +245,7 @@ export class Barrier implements Storage {
   private writeKeyring(
     pending: (keyring: Keyring) => BarrierKey | undefined,
     newRootKey?: Buffer,
+    rawOps: readonly StorageOp[] = [],
   ): Promise<BarrierKey> {
     const run = async (): Promise<BarrierKey> => {
       const keyring = this.unsealedKeyring();
@@ -247,7 +253,9 @@ export class Barrier implements Storage {
       const key = pending(keyring);
       try {
         const sealed = sealKeyring(newRootKey ?? (this.rootKey as Buffer), keyring, key);
-        await this.raw.put(KEYRING_PATH, sealed);
+        const put: StorageOp = { op: "put", key: KEYRING_PATH, value: sealed };
+        if (rawOps.length === 0) await this.raw.put(KEYRING_PATH, sealed);
+        else await this.raw.transaction([...rawOps, put]);
         if (this.epoch !== epoch) throw sealedError();
       } catch (e) {
         key?.key.fill(0);

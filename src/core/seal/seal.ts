@@ -5,7 +5,7 @@
  * Unseal progress lives in memory only: a restart starts a new attempt, as in Vault.
  */
 import crypto from "node:crypto";
-import { badRequest } from "../../framework/errors.js";
+import { badRequest, sealedError } from "../../framework/errors.js";
 import { type Storage, getJson, jsonPut } from "../../storage/storage.js";
 import { type Barrier, ROOT_KEY_BYTES } from "../barrier/barrier.js";
 import { SHARE_OVERHEAD, combine, split } from "./shamir.js";
@@ -167,6 +167,29 @@ export class SealManager {
     });
   }
 
+  /** The stored seal configuration; undefined before init. */
+  sealConfig(): Promise<SealConfig | undefined> {
+    return this.loadConfig();
+  }
+
+  /** Whether `rootKey` is the key the keyring is sealed with (rekey, generate-root). */
+  verifyRootKey(rootKey: Buffer): Promise<boolean> {
+    return this.barrier.verifyRootKey(rootKey);
+  }
+
+  /**
+   * Rekey's last step: the keyring is re-encrypted under `newRootKey` and the new share
+   * configuration stored with it, in one write. Only while unsealed, and never in the middle
+   * of a seal or unseal.
+   */
+  replaceRootKey(newRootKey: Buffer, config: SealConfig): Promise<void> {
+    return this.serialise(async () => {
+      if (this.barrier.sealed) throw sealedError();
+      await this.barrier.changeRootKey(newRootKey, [jsonPut(SEAL_CONFIG_PATH, config)]);
+      this.config = { ...config };
+    });
+  }
+
   /** Discards the keys submitted so far (`sys/unseal` with `reset: true`). */
   resetUnseal(): void {
     if (!this.barrier.sealed) throw badRequest("vault is unsealed");
@@ -229,7 +252,7 @@ export class SealManager {
   }
 
   private async loadConfig(): Promise<SealConfig | undefined> {
-    // The config changes only through init (and a future rekey), both via this class.
+    // The config changes only through init and rekey (replaceRootKey), both via this class.
     this.config ??= await getJson<SealConfig>(this.raw, SEAL_CONFIG_PATH);
     return this.config;
   }
@@ -241,11 +264,11 @@ export class SealManager {
   }
 }
 
-/** Vault's seal configuration rules, with its messages. */
-export function validateSealConfig(params: InitParams): SealConfig {
+/** Vault's seal configuration rules, with its messages ("invalid rekey seal configuration: ..." for rekey). */
+export function validateSealConfig(params: InitParams, what = "seal configuration"): SealConfig {
   const shares = params.secretShares;
   const threshold = params.secretThreshold;
-  const invalid = (why: string) => badRequest(`invalid seal configuration: ${why}`);
+  const invalid = (why: string) => badRequest(`invalid ${what}: ${why}`);
   if (!Number.isInteger(shares) || !Number.isInteger(threshold)) throw invalid("shares and threshold must be integers");
   if (shares < 1) throw invalid("shares must be at least one");
   if (threshold < 1) throw invalid("threshold must be at least one");
