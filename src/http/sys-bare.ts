@@ -4,12 +4,22 @@ import { badRequest, MayflyError } from "../framework/errors.js";
 import { coerceField } from "../framework/fields.js";
 import { decodeUnsealKey } from "../core/seal/seal.js";
 import { jsonReply, SERVER_VERSION, type HttpReply } from "./envelope.js";
+import { GENERATE_ROOT_PATHS, handleGenerateRoot, type BareConnection } from "./sys-generate-root.js";
+import { REKEY_PATHS, handleRekey } from "./sys-rekey.js";
 
 /**
  * Endpoints Vault serves outside its router, with bare bodies (no envelope) and without
  * a token, most of them while sealed.
  */
-export const BARE_PATHS = new Set(["sys/init", "sys/seal-status", "sys/unseal", "sys/health", "sys/leader"]);
+export const BARE_PATHS = new Set<string>([
+  "sys/init",
+  "sys/seal-status",
+  "sys/unseal",
+  "sys/health",
+  "sys/leader",
+  ...REKEY_PATHS,
+  ...GENERATE_ROOT_PATHS,
+]);
 
 const CLUSTER = { name: `mayfly-cluster-${randomUUID().slice(0, 8)}`, id: randomUUID() };
 
@@ -20,7 +30,10 @@ export async function handleBare(
   query: URLSearchParams,
   data: Record<string, unknown>,
   storageType: string,
+  connection?: BareConnection,
 ): Promise<HttpReply> {
+  if (path.startsWith("sys/rekey/")) return handleRekey(core, path, method, data);
+  if (path.startsWith("sys/generate-root/")) return handleGenerateRoot(core, path, method, data, connection);
   switch (path) {
     case "sys/init":
       if (method === "GET" || method === "HEAD") return jsonReply(200, { initialized: await core.seal.initialized() });
