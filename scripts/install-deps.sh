@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs, with apt-get, only what the test suite needs and the machine lacks:
-# PostgreSQL and MariaDB server binaries, redis-server, openssl, and the tools that
+# PostgreSQL and MariaDB server binaries, redis-server, openssl, python3-hvac, and the tools that
 # build better-sqlite3 when no prebuilt binary fits. Safe to run again: when nothing
 # is missing it changes nothing.
 #
@@ -35,6 +35,10 @@ if have_mariadb_server; then log "MariaDB server: found"; else missing+=(mariadb
 if have_cmd redis-server; then log "redis-server: found"; else missing+=(redis-server); fi
 if have_cmd openssl; then log "openssl: found"; else missing+=(openssl); fi
 if have_cmd python3; then log "python3: found"; else missing+=(python3); fi
+# The hvac client probe (test/hvac-compat.test.ts) runs under Debian's own python3, which
+# a version manager's python3 earlier on PATH may hide, so both are asked.
+have_hvac() { python3 -c 'import hvac' >/dev/null 2>&1 || /usr/bin/python3 -c 'import hvac' >/dev/null 2>&1; }
+if have_hvac; then log "python3-hvac: found"; else missing+=(python3-hvac); fi
 if have_cmd make; then log "make: found"; else missing+=(make); fi
 if have_cmd g++; then log "g++: found"; else missing+=(g++); fi
 # initdb and the server are started as the postgres user when the tests run as root;

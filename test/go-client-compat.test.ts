@@ -4,7 +4,7 @@
  * throwaway PostgreSQL behind a database role so that the lease calls run too. The probe
  * checks every answer itself and exits non-zero naming the first mismatch.
  */
-import { execFile, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
 import { REPO_ROOT, cleanEnv } from "./support/e2e.js";
-import { api } from "./support/http.js";
-import { startPostgres, type PostgresInstance } from "./support/index.js";
+import { startLeasedRole, type LeasedRole } from "./support/leased-role.js";
+import { runProbeProcess } from "./support/probe-process.js";
 
 /** `go` from PATH, else the usual install location; undefined when neither runs. */
 function findGo(): string | undefined {
@@ -27,38 +27,18 @@ const GO = findGo();
 const PROBE_DIR = join(REPO_ROOT, "compat", "go-client");
 const ROOT_TOKEN = "go-compat-root";
 
-interface RunResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Async, never execFileSync: the server under test runs in this process's event loop. */
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    execFile(cmd, args, { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err && typeof err.code !== "number") {
-        reject(new Error(`${cmd} ${args.join(" ")} did not finish: ${err.message}\n${stdout}\n${stderr}`));
-        return;
-      }
-      resolve({ code: err ? (err.code as number) : 0, stdout, stderr });
-    });
-  });
-}
-
 describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
   let buildDir: string;
   let binary: string;
   let server: DevServer;
   let address: string;
-  let pg: PostgresInstance | undefined;
-  let pgSkipReason = "";
+  let leased: LeasedRole | undefined;
 
   beforeAll(async () => {
     buildDir = mkdtempSync(join(tmpdir(), "mayfly-go-client-"));
     binary = join(buildDir, "go-client");
     // The module cache and build cache stay Go's own, so a second run builds in seconds.
-    const build = await run(GO as string, ["build", "-buildvcs=false", "-o", binary, "."], {
+    const build = await runProbeProcess(GO as string, ["build", "-buildvcs=false", "-o", binary, "."], {
       cwd: PROBE_DIR,
       env: { ...process.env, CGO_ENABLED: "0" },
       timeoutMs: 600_000,
@@ -68,56 +48,31 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
     server = await startDevServer({ logger: silentLogger, listenAddress: "127.0.0.1:0", rootTokenId: ROOT_TOKEN });
     address = server.addresses[0] as string;
 
-    try {
-      pg = await startPostgres();
-    } catch (e) {
-      pgSkipReason = e instanceof Error ? e.message : String(e);
-    }
-    if (pg !== undefined) {
-      const call = (method: string, path: string, body?: unknown) => api(address, method, path, { token: ROOT_TOKEN, body });
-      expect((await call("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
-      expect(
-        (
-          await call("POST", "database/config/pg", {
-            plugin_name: "postgresql-database-plugin",
-            connection_url: pg.templatedConnectionUrl,
-            username: pg.adminUser,
-            password: pg.adminPassword,
-            allowed_roles: "ro",
-          })
-        ).status,
-      ).toBe(204);
-      const role = await call("POST", "database/roles/ro", {
-        db_name: "pg",
-        creation_statements: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-        default_ttl: "1h",
-        max_ttl: "24h",
-      });
-      expect(role.status).toBeLessThan(300);
-    }
+    leased = await startLeasedRole(address, ROOT_TOKEN);
   }, 660_000);
 
   afterAll(async () => {
     await server?.close();
-    await pg?.stop();
+    await leased?.stop();
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
   it("passes every check of the probe", async () => {
-    if (pg === undefined) console.warn(`go-client: lease life cycle not exercised, PostgreSQL did not start: ${pgSkipReason}`);
-    const result = await run(binary, [], {
+    const credsPath = leased?.credsPath;
+    if (credsPath === undefined) console.warn(`go-client: lease life cycle not exercised, PostgreSQL did not start: ${leased?.skipReason}`);
+    const result = await runProbeProcess(binary, [], {
       cwd: buildDir,
       env: cleanEnv({
         VAULT_ADDR: address,
         VAULT_TOKEN: ROOT_TOKEN,
-        COMPAT_DB_CREDS_PATH: pg === undefined ? undefined : "database/creds/ro",
+        COMPAT_DB_CREDS_PATH: credsPath,
       }),
       timeoutMs: 180_000,
     });
     // The probe names the failed check on stderr; show it as the assertion's message.
     expect(result.stderr + result.stdout, `exit ${result.code}`).toMatch(/all \d+ checks passed/);
     expect(result.code).toBe(0);
-    if (pg !== undefined) expect(result.stdout).not.toContain("lease life cycle skipped");
+    if (credsPath !== undefined) expect(result.stdout).not.toContain("lease life cycle skipped");
   }, 240_000);
 });
 
