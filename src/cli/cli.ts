@@ -47,6 +47,8 @@ import {
   operatorUnsealCommand,
   statusCommand,
 } from "./commands/operator.js";
+import { operatorRekeyCommand } from "./commands/operator-rekey.js";
+import { operatorGenerateRootCommand } from "./commands/operator-generate-root.js";
 import { loginCommand } from "./commands/login.js";
 import { printTokenCommand, runServer, versionCommand } from "./commands/misc.js";
 import { unwrapCommand } from "./commands/unwrap.js";
@@ -99,6 +101,8 @@ export const commands: readonly Command[] = [
   operatorSealCommand,
   operatorRotateCommand,
   operatorKeyStatusCommand,
+  operatorRekeyCommand,
+  operatorGenerateRootCommand,
   loginCommand,
   unwrapCommand,
   printTokenCommand,
