@@ -16,6 +16,7 @@ import { PasswordPolicyStore } from "./password-policy-store.js";
 import type { BackendRegistry } from "./registry.js";
 import { issueToken } from "./token-issuer.js";
 import { Metrics } from "./metrics.js";
+import { createIdentityBackend, IdentityStore } from "./identity/index.js";
 import { syntheticRequest } from "./synthetic-request.js";
 
 export interface CoreOptions {
@@ -51,6 +52,7 @@ export class Core {
   readonly expiration: ExpirationManager;
   readonly audit: AuditManager;
   readonly mounts: MountManager;
+  readonly identity: IdentityStore;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly nowMs: () => number;
@@ -114,6 +116,9 @@ export class Core {
         error: (fields, msg) => this.logger.error(msg, fields),
       },
     });
+    this.identity = new IdentityStore(() => this.nowMs());
+    // Built in, like sys/: whatever registry the server wires, `identity/` is always mounted.
+    opts.registry.registerSecret("identity", createIdentityBackend(this.identity, () => this.mounts));
     this.mounts = new MountManager(this.barrier, opts.registry, this.systemView, {
       defaultLeaseTtlSeconds: this.defaultLeaseTtlSeconds,
       maxLeaseTtlSeconds: this.maxLeaseTtlSeconds,

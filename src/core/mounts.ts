@@ -64,6 +64,7 @@ export class MountManager {
     const want: Array<{ kind: "secret" | "auth"; path: string; type: string; description: string }> = [
       { kind: "secret", path: "sys/", type: "system", description: "system endpoints used for control, policy and debugging" },
       { kind: "secret", path: "cubbyhole/", type: "cubbyhole", description: "per-token private secret storage" },
+      { kind: "secret", path: "identity/", type: "identity", description: "identity store" },
       { kind: "auth", path: "token/", type: "token", description: "token based credentials" },
     ];
     for (const w of want) {
