@@ -450,4 +450,32 @@ describe("operator", () => {
     await ok(["operator", "seal"]);
     expect(row(await ok(["operator", "unseal"], { stdin: `${unsealKey}\n` }), "Sealed")).toBe("false");
   });
+
+  it("generate-root: -init shows an OTP, the unseal key completes it, -decode prints a working root token", async () => {
+    const started = await ok(["operator", "generate-root", "-init"]);
+    const otp = row(started, "OTP") ?? "";
+    const nonce = row(started, "Nonce") ?? "";
+    expect(otp).toMatch(/^[0-9A-Za-z]{28}$/);
+    expect(row(started, "Started")).toBe("true");
+    expect(row(started, "Progress")).toBe("0/1");
+    expect(row(await ok(["operator", "generate-root", "-status"]), "Nonce")).toBe(nonce);
+
+    const wrong = await mayfly(["operator", "generate-root", "-nonce=not-the-nonce", unsealKey]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("incorrect nonce supplied");
+
+    const done = JSON.parse(await ok(["operator", "generate-root", "-format=json", `-nonce=${nonce}`, unsealKey]));
+    expect(done).toMatchObject({ nonce, started: true, progress: 1, required: 1, complete: true });
+    expect(done.encoded_root_token).toBe(done.encoded_token);
+
+    // Piped, -decode prints the token alone with no newline, as Vault's PrintRaw.
+    const token = await ok(["operator", "generate-root", `-decode=${done.encoded_token}`, `-otp=${otp}`]);
+    expect(token).toMatch(/^hvs\.[0-9A-Za-z]{24}$/);
+    expect(token).not.toBe(ROOT);
+    const self = await json(["token", "lookup"], { token });
+    expect(self.data.policies).toEqual(["root"]);
+    expect(self.data.ttl).toBe(0);
+    expect(await ok(["kv", "get", "-field=user", "secret/app/db"], { token })).toBe("alice");
+    expect(row(await ok(["operator", "generate-root", "-status"]), "Started")).toBe("false");
+  });
 });
