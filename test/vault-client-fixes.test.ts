@@ -43,3 +43,42 @@ describe("sys/remount as the Go client's Sys().Remount polls it", () => {
     expect(res.json).toEqual({ errors: [] });
   });
 });
+
+describe("an auth mount's token_type decides the type of its logins' tokens", () => {
+  async function loginOn(mount: string, tokenType: string | undefined, userTokenType?: string) {
+    const config = tokenType === undefined ? {} : { token_type: tokenType };
+    expect((await root.post(`sys/auth/${mount}`, { type: "userpass", config })).status).toBe(204);
+    const user: Record<string, unknown> = { password: "pw" };
+    if (userTokenType !== undefined) user.token_type = userTokenType;
+    expect((await root.post(`auth/${mount}/users/u`, user)).status).toBe(204);
+    const login = await client(server.addresses[0] as string).post(`auth/${mount}/login/u`, { password: "pw" });
+    expect(login.status).toBe(200);
+    return login.json.auth as { client_token: string; accessor: string; renewable: boolean; token_type: string };
+  }
+
+  it("gives batch tokens on a mount tuned to batch, as the Go client's EnableAuthWithOptions sets it", async () => {
+    const auth = await loginOn("tt-batch", "batch");
+    expect(auth.token_type).toBe("batch");
+    expect(auth.client_token.startsWith("hvb.")).toBe(true);
+    expect(auth.accessor).toBe("");
+    expect(auth.renewable).toBe(false);
+    const tune = await root.get("sys/auth/tt-batch/tune");
+    expect(tune.json.data.token_type).toBe("batch");
+  });
+
+  it("lets default-batch turn the method's default into batch but keep a user's explicit service", async () => {
+    expect((await loginOn("tt-defbatch", "default-batch")).token_type).toBe("batch");
+    expect((await loginOn("tt-defbatch-svc", "default-batch", "service")).token_type).toBe("service");
+  });
+
+  it("gives service tokens by default, and batch when the user asks on a default-service mount", async () => {
+    expect((await loginOn("tt-default", undefined)).token_type).toBe("service");
+    expect((await loginOn("tt-default-user-batch", "default-service", "batch")).token_type).toBe("batch");
+  });
+
+  it("refuses a token_type Vault does not know", async () => {
+    const res = await root.post("sys/auth/tt-bad", { type: "userpass", config: { token_type: "sometimes" } });
+    expect(res.status).toBe(400);
+    expect(res.json.errors[0]).toContain("token_type");
+  });
+});

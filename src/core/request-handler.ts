@@ -10,6 +10,7 @@ import { authBlock, issueToken } from "./token-issuer.js";
 import type { TokenEntry } from "./tokens/token-entry.js";
 import { ttlLeftSeconds } from "./tokens/token-entry.js";
 import { checkWrappingToken, isWrappable, requestedWrapTtlSeconds, WRAPPING_TOKEN_PATHS, wrapResponse } from "./wrapping/index.js";
+import { loginTokenType } from "./login-token-type.js";
 
 /** A request as the HTTP layer hands it over. `write` is a POST/PUT not yet split into create/update. */
 export interface InboundRequest {
@@ -275,7 +276,7 @@ async function completeLogin(core: Core, mounted: Mounted, path: string, resp: R
       periodSeconds: spec.periodSeconds ?? 0,
       numUses: spec.numUses ?? 0,
       renewable: spec.renewable ?? true,
-      type: spec.tokenType === "batch" ? "batch" : "service",
+      type: loginTokenType(mounted.entry.config.token_type, spec.tokenType),
       parent: undefined,
       path,
       authMount: mounted.info,

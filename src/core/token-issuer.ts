@@ -105,7 +105,8 @@ export async function issueToken(store: TokenStore, p: TokenParams, nowMs: numbe
       expireTimeMs,
       explicitMaxTtlSeconds: p.explicitMaxTtlSeconds,
       periodSeconds: p.periodSeconds > 0 && mountMax > 0 ? Math.min(p.periodSeconds, mountMax) : p.periodSeconds,
-      renewable: p.renewable && ttl > 0,
+      // Batch tokens cannot be renewed, so Vault never reports one as renewable.
+      renewable: p.renewable && ttl > 0 && p.type !== "batch",
       type: p.type,
       entityId: p.entityId,
       authMountAccessor: p.authMount.accessor,

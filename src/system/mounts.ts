@@ -45,6 +45,9 @@ function listMounts(core: Core, kind: "secret" | "auth"): Response {
   return { data, injectDataAtTop: true };
 }
 
+/** What an auth mount's `token_type` may be set to (Vault's TokenType names). */
+const TOKEN_TYPES = new Set(["default-service", "default-batch", "service", "batch"]);
+
 /** Durations in mount config arrive as seconds, Go durations ("0s", "1h"), or "system". */
 function ttlField(name: string, v: unknown): number | undefined {
   if (v === undefined || v === null || v === "") return undefined;
@@ -70,7 +73,11 @@ function parseConfig(raw: unknown): Partial<MountConfig> {
     if (!["", "hidden", "unauth"].includes(v)) throw badRequest(`invalid listing_visibility ${v}`);
     out.listing_visibility = v;
   }
-  if (c.token_type !== undefined) out.token_type = coerceField("token_type", "string", c.token_type) as string;
+  if (c.token_type !== undefined) {
+    const t = coerceField("token_type", "string", c.token_type) as string;
+    if (!TOKEN_TYPES.has(t)) throw badRequest(`invalid value for "token_type": ${JSON.stringify(t)}`);
+    out.token_type = t;
+  }
   if (c.user_lockout_config !== undefined && c.user_lockout_config !== null) out.user_lockout_config = parseLockout(c.user_lockout_config);
   return out;
 }
