@@ -1,8 +1,9 @@
 /**
  * HashiCorp's official Go client (github.com/hashicorp/vault/api) against Mayfly: builds
  * compat/go-client into a temp dir and runs it against a dev server started here, with a
- * throwaway PostgreSQL behind a database role so that the lease calls run too. The probe
- * checks every answer itself and exits non-zero naming the first mismatch.
+ * throwaway PostgreSQL behind a database role so that the lease calls run too, and the
+ * unseal key so that it can seal and unseal the server last. The probe checks every
+ * answer itself and exits non-zero naming the first failed check of each section.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
@@ -66,6 +67,7 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
         VAULT_ADDR: address,
         VAULT_TOKEN: ROOT_TOKEN,
         COMPAT_DB_CREDS_PATH: credsPath,
+        COMPAT_UNSEAL_KEY: server.unsealKey,
       }),
       timeoutMs: 180_000,
     });
@@ -73,6 +75,7 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
     expect(result.stderr + result.stdout, `exit ${result.code}`).toMatch(/all \d+ checks passed/);
     expect(result.code).toBe(0);
     if (credsPath !== undefined) expect(result.stdout).not.toContain("lease life cycle skipped");
+    expect(result.stdout).not.toContain("seal/unseal skipped");
   }, 240_000);
 });
 

@@ -1,8 +1,8 @@
 // Command go-client drives a running Mayfly (or Vault) with HashiCorp's official Go
 // client, github.com/hashicorp/vault/api, the way application code uses it, and checks
 // every answer. It reads VAULT_ADDR and VAULT_TOKEN (a root token) like any Vault
-// program, creates everything it needs under names of its own, and exits 1 naming the
-// first check that failed.
+// program, creates everything it needs under names of its own, runs every section, and
+// exits 1 naming the first failed check of each failed section.
 //
 // Optional: COMPAT_DB_CREDS_PATH (e.g. "database/creds/ro") names a role whose
 // credentials carry a lease; the lease calls (Sys().Lookup/Renew/Revoke/RevokePrefix)
@@ -100,15 +100,23 @@ func main() {
 		{"userpass", checkUserpass},
 		{"errors", checkErrors},
 		{"leases", checkLeases},
+		{"more", checkMore},
+		// Last: a sealed server refuses everything else.
+		{"seal", checkSeal},
 	}
 	only := os.Getenv("COMPAT_ONLY")
+	failed := 0
 	for _, s := range sections {
 		if only != "" && !strings.Contains(only, s.name) {
 			continue
 		}
 		if !runSection(p, s) {
-			os.Exit(1)
+			failed++
 		}
+	}
+	if failed > 0 {
+		fmt.Fprintf(os.Stderr, "go-client: %d section(s) failed\n", failed)
+		os.Exit(1)
 	}
 	fmt.Printf("go-client: all %d checks passed\n", p.checks)
 }
