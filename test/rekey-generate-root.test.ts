@@ -270,6 +270,7 @@ describe("sys/generate-root", () => {
     const response = lines.find((l) => l.type === "response" && l.request.path === "sys/generate-root/update");
     expect(response.response.data.encoded_token).toMatch(/^hmac-sha256:/);
     expect(response.request.data.key).toMatch(/^hmac-sha256:/);
+    expect(response.request.remote_address).toBe("127.0.0.1");
     const text = readFileSync(file, "utf8");
     expect(text).not.toContain(otp);
     expect(text).not.toContain(keys[0]);

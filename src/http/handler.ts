@@ -54,7 +54,10 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
   const raw = method === "GET" || method === "HEAD" ? (req.resume(), Buffer.alloc(0)) : await readBody(req, limit);
   const data = method === "GET" || method === "HEAD" ? {} : parseBody(raw, req.headers["content-type"], method);
 
-  if (BARE_PATHS.has(path)) return handleBare(core, path, method, query, data, opts.storageType);
+  if (BARE_PATHS.has(path)) {
+    const connection = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
+    return handleBare(core, path, method, query, data, opts.storageType, connection);
+  }
 
   let operation: InboundRequest["operation"];
   switch (method) {
