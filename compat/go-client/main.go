@@ -101,6 +101,7 @@ func main() {
 		{"errors", checkErrors},
 		{"leases", checkLeases},
 		{"more", checkMore},
+		{"wrapping", checkWrapping},
 		// Last: a sealed server refuses everything else.
 		{"seal", checkSeal},
 	}

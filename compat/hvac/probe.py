@@ -434,6 +434,24 @@ def check_leases(p, root):
     p.raises("read_lease after revoke_secret", exceptions.InvalidRequest, s.read_lease, c4["lease_id"])
 
 
+def check_wrapping(p, root):
+    path = "py-wrap-" + SUFFIX
+    root.secrets.kv.v2.create_or_update_secret(path, secret={"k": "v"})
+    wrapped = root.read("secret/data/" + path, wrap_ttl="5m")
+    info = wrapped["wrap_info"]
+    p.expect(wrapped["data"] is None and info["ttl"] == 300 and info["creation_path"] == "secret/data/" + path, "wrapped read %r", wrapped)
+    # Unwrap as the workload does: with only the wrapping token.
+    unwrapped = client(info["token"]).sys.unwrap()
+    p.expect(unwrapped["data"]["data"] == {"k": "v"}, "unwrap with the wrapping token %r", unwrapped)
+    e = p.raises("second unwrap", exceptions.InvalidRequest, root.sys.unwrap, info["token"])
+    p.expect(e.errors and "wrapping token is not valid or does not exist" in e.errors[0], "second unwrap errors %r", e.errors)
+
+    created = root.auth.token.create(ttl="10m", wrap_ttl="2m")
+    p.expect(created["auth"] is None and created["wrap_info"]["wrapped_accessor"], "wrapped token create %r", created)
+    unwrapped = root.sys.unwrap(created["wrap_info"]["token"])
+    p.expect(unwrapped["auth"]["accessor"] == created["wrap_info"]["wrapped_accessor"], "unwrapped token %r", unwrapped)
+
+
 SECTIONS = [
     ("sys health and seal status", check_sys_health),
     ("sys mounts", check_sys_mounts),
@@ -448,6 +466,7 @@ SECTIONS = [
     ("userpass", check_userpass),
     ("errors", check_errors),
     ("leases", check_leases),
+    ("wrapping", check_wrapping),
 ]
 
 
