@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	vault "github.com/hashicorp/vault/api"
+	"github.com/hashicorp/vault/api/auth/userpass"
 )
 
 func checkUserpass(p *probe) {
@@ -64,8 +65,22 @@ func checkUserpass(p *probe) {
 	p.ok("RenewSelf of a userpass token", err)
 	p.expect(renewed.Auth.LeaseDuration == 600 && renewed.Auth.ClientToken == a.ClientToken, "userpass renew-self: %+v", renewed.Auth)
 
-	// The login helper the Go API ships for userpass lives in a separate module; what it
-	// sends is this write, with the password only.
+	// The login helper the Go API ships for userpass (its own module), through
+	// client.Auth().Login, which adopts the token it gets.
+	helper, err := userpass.NewUserpassAuth("alice", &userpass.Password{FromString: "s3cret-pw"}, userpass.WithMountPath(mount))
+	p.ok("userpass.NewUserpassAuth", err)
+	fresh := p.clientWith("")
+	fresh.ClearToken()
+	hs, err := fresh.Auth().Login(context.Background(), helper)
+	p.ok("Auth().Login with the userpass helper", err)
+	p.expect(hs != nil && hs.Auth != nil && fresh.Token() == hs.Auth.ClientToken, "Auth().Login did not adopt the token: %+v", hs)
+	_, err = fresh.Auth().Token().LookupSelf()
+	p.ok("LookupSelf after Auth().Login", err)
+	bad, err := userpass.NewUserpassAuth("alice", &userpass.Password{FromString: "nope"}, userpass.WithMountPath(mount))
+	p.ok("userpass.NewUserpassAuth (wrong password)", err)
+	_, err = p.clientWith("").Auth().Login(context.Background(), bad)
+	p.expectStatus("Auth().Login with a wrong password", err, 400, "invalid username or password")
+
 	_, err = anon.Logical().Write("auth/"+mount+"/login/alice", map[string]interface{}{"password": "wrong"})
 	p.expectStatus("login with a wrong password", err, 400, "invalid username or password")
 	_, err = anon.Logical().Write("auth/"+mount+"/login/nobody", map[string]interface{}{"password": "x"})
