@@ -4,9 +4,11 @@
  * hold even where neither Go nor hvac is installed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer } from "../src/server/app.js";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
-import { client } from "./support/http.js";
+import { InmemStorage } from "../src/storage/inmem.js";
+import { api, client } from "./support/http.js";
 
 let server: DevServer;
 let root: ReturnType<typeof client>;
@@ -80,5 +82,33 @@ describe("an auth mount's token_type decides the type of its logins' tokens", ()
     const res = await root.post("sys/auth/tt-bad", { type: "userpass", config: { token_type: "sometimes" } });
     expect(res.status).toBe(400);
     expect(res.json.errors[0]).toContain("token_type");
+  });
+});
+
+describe("sys/init with the Go client's InitRequest", () => {
+  it("initialises when the body carries Go's empty PGP fields, and still refuses real PGP keys", async () => {
+    const fresh = await startServer({
+      storage: new InmemStorage(),
+      storageType: "inmem",
+      listeners: [{ address: "127.0.0.1:0", tlsDisable: true }],
+      logger: silentLogger,
+    });
+    try {
+      const url = fresh.addresses[0] as string;
+      // Exactly what api.InitRequest{SecretShares: 3, SecretThreshold: 2} marshals to.
+      const goBody = {
+        secret_shares: 3, secret_threshold: 2, stored_shares: 0, pgp_keys: null,
+        recovery_shares: 0, recovery_threshold: 0, recovery_pgp_keys: null, root_token_pgp_key: "",
+      };
+      const withPgp = await api(url, "PUT", "sys/init", { body: { ...goBody, pgp_keys: ["a", "b", "c"] } });
+      expect(withPgp.status).toBe(400);
+      const res = await api(url, "PUT", "sys/init", { body: goBody });
+      expect(res.status).toBe(200);
+      expect(res.json.keys).toHaveLength(3);
+      expect(res.json.keys_base64).toHaveLength(3);
+      expect(typeof res.json.root_token).toBe("string");
+    } finally {
+      await fresh.close();
+    }
   });
 });

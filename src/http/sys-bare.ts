@@ -59,7 +59,9 @@ async function init(core: Core, data: Record<string, unknown>): Promise<HttpRepl
   if (await core.seal.initialized()) throw badRequest("Vault is already initialized");
   const shares = intField(data, "secret_shares", 5);
   const threshold = intField(data, "secret_threshold", 3);
-  if (data.pgp_keys !== undefined || data.root_token_pgp_key !== undefined) {
+  // The Go client's InitRequest always sends "pgp_keys": null and "root_token_pgp_key": "".
+  const given = (v: unknown): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== "");
+  if (given(data.pgp_keys) || given(data.root_token_pgp_key)) {
     throw badRequest("PGP-encrypted shares are not supported by this server");
   }
   const { keys, rootToken } = await core.initialize(shares, threshold);
