@@ -12,10 +12,19 @@ import {
   RESPONSE_WRAPPING_POLICY_TEXT,
   type Acl,
   type Policy,
+  type PolicyIdentity,
 } from "./policy/index.js";
 
 const PREFIX = "policy/";
-const ACL_CACHE_LIMIT = 1024;
+/** Policy sets with templated rules take one entry per identity, hence room for many. */
+const ACL_CACHE_LIMIT = 4096;
+
+/** A token's entity as ACL compilation sees it. */
+export interface AclIdentity {
+  /** Identifies `template`'s content: equal keys, equal ACLs. */
+  readonly cacheKey: string;
+  readonly template: PolicyIdentity;
+}
 
 interface StoredPolicy {
   name: string;
@@ -76,10 +85,16 @@ export class PolicyStore {
     this.invalidate(n);
   }
 
-  /** The compiled ACL for a token's policies; unknown names contribute nothing, as in Vault. */
-  async acl(policyNames: readonly string[]): Promise<Acl> {
+  /**
+   * The compiled ACL for a token's policies; unknown names contribute nothing, as in Vault.
+   * Templated rules are filled from `identity` (a token's entity): ACLs of policy sets
+   * without templates are shared by every token holding them; the others are cached per
+   * identity, under the identity's digest.
+   */
+  async acl(policyNames: readonly string[], identity?: AclIdentity): Promise<Acl> {
     const key = [...new Set(policyNames)].sort().join("\n");
-    const cached = this.acls.get(key);
+    const templatedKey = `${key}\u0000${identity?.cacheKey ?? ""}`;
+    const cached = this.acls.get(key) ?? this.acls.get(templatedKey);
     if (cached) return cached;
     const policies: Policy[] = [];
     if (policyNames.includes("root")) {
@@ -90,9 +105,10 @@ export class PolicyStore {
       const p = await this.policy(name);
       if (p) policies.push(p);
     }
-    const acl = compileAcl(policies);
+    const templated = policies.some((p) => p.rules.some((r) => r.templated));
+    const acl = compileAcl(policies, templated ? identity?.template : undefined);
     if (this.acls.size >= ACL_CACHE_LIMIT) this.acls.clear();
-    this.acls.set(key, acl);
+    this.acls.set(templated ? templatedKey : key, acl);
     return acl;
   }
 

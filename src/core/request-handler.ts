@@ -10,6 +10,7 @@ import { authBlock, issueToken } from "./token-issuer.js";
 import type { TokenEntry } from "./tokens/token-entry.js";
 import { ttlLeftSeconds } from "./tokens/token-entry.js";
 import { checkWrappingToken, isWrappable, requestedWrapTtlSeconds, WRAPPING_TOKEN_PATHS, wrapResponse } from "./wrapping/index.js";
+import { entityForLogin, resolveIdentity, type ResolvedIdentity } from "./identity/index.js";
 import { loginTokenType } from "./login-token-type.js";
 
 /** A request as the HTTP layer hands it over. `write` is a POST/PUT not yet split into create/update. */
@@ -85,10 +86,12 @@ async function pipeline(
   let entry = inb.clientToken ? await core.tokens.lookup(inb.clientToken, core.nowMs()) : undefined;
   // A token bound to CIDRs is no token at all from anywhere else.
   if (entry && entry.boundCidrs.length > 0 && !addressInCidrs(inb.connection.remoteAddress, entry.boundCidrs)) entry = undefined;
-  const caller = entry ? callerOf(inb.clientToken, entry) : ANONYMOUS;
+  // The token's entity adds its own and its groups' policies, read afresh (cached until an identity change).
+  const identity = entry && entry.entityId !== "" ? await resolveIdentity(core.identity, entry.entityId) : undefined;
+  const caller = entry ? callerOf(inb.clientToken, entry, identity) : ANONYMOUS;
   // With no device enabled there is nothing to record: skip building the entries.
   const auditing = core.audit.enabled;
-  const auditAuth = entry && auditing ? auditAuthOf(inb.clientToken, entry, core.nowMs()) : {};
+  const auditAuth = entry && auditing ? auditAuthOf(inb.clientToken, entry, core.nowMs(), identity) : {};
 
   const baseAudit = (operation: string): AuditRequestInput => ({
     auth: auditAuth,
@@ -121,6 +124,11 @@ async function pipeline(
     await auditRefusal(core, baseAudit(inb.operation === "write" ? "update" : inb.operation), "permission denied");
     throw permissionDenied();
   }
+  // As Vault's CheckToken: the tokens of a disabled or deleted entity are refused (not revoked).
+  if (!unauthenticated && entry && entry.entityId !== "" && (!identity || identity.disabled)) {
+    await auditRefusal(core, baseAudit(inb.operation === "write" ? "update" : inb.operation), "permission denied");
+    throw permissionDenied();
+  }
 
   const match = mounted?.runner.table.match(relativePath);
   let operation: Operation;
@@ -142,7 +150,7 @@ async function pipeline(
   const audit = baseAudit(operation);
 
   if (!unauthenticated && entry) {
-    const acl = await core.policies.acl(entry.policies);
+    const acl = identity ? await core.policies.acl(caller.policies, identity) : await core.policies.acl(entry.policies);
     const decision = acl.check({ path, operation, data: inb.data, ...(wrapTtlSeconds !== undefined ? { wrapTtlSeconds } : {}) });
     const needsSudo = mounted ? mounted.needsSudo(relativePath) : false;
     const allowed = decision.allowed && (!needsSudo || decision.sudo);
@@ -178,6 +186,7 @@ async function pipeline(
       if (!match) throw notFound("unsupported path");
       response = await mounted.runner.invoke(match, req);
       if (response?.authSpec) response = await completeLogin(core, mounted, path, response);
+      if (response?.auth) response = await withIdentityPolicies(core, response);
       if (wrapTtlSeconds && isWrappable(response)) {
         const maxTtlSeconds = mounted.info.maxLeaseTtlSeconds();
         response = await wrapResponse(core, response, { requestId, path, mountType: mounted.entry.type, ttlSeconds: wrapTtlSeconds, maxTtlSeconds });
@@ -264,6 +273,14 @@ async function completeLogin(core: Core, mounted: Mounted, path: string, resp: R
   if (spec.policies.some((p) => p.trim().toLowerCase() === "root")) {
     throw badRequest("auth methods cannot create root tokens");
   }
+  // As Vault: the alias the method reports finds its entity, or a new one is made for it.
+  let entityId = "";
+  if (spec.alias) {
+    const metadata = spec.alias.metadata;
+    const entity = await entityForLogin(core.identity, { mountAccessor: mounted.entry.accessor, name: spec.alias.name, ...(metadata ? { metadata } : {}) });
+    if (entity.disabled) throw permissionDenied();
+    entityId = entity.id;
+  }
   const issued = await issueToken(
     core.tokens,
     {
@@ -280,7 +297,7 @@ async function completeLogin(core: Core, mounted: Mounted, path: string, resp: R
       parent: undefined,
       path,
       authMount: mounted.info,
-      entityId: "",
+      entityId,
       internal: spec.internal ?? {},
       role: "",
       boundCidrs: spec.boundCidrs ?? [],
@@ -292,11 +309,39 @@ async function completeLogin(core: Core, mounted: Mounted, path: string, resp: R
   return { ...rest, auth: issued.auth, warnings: [...(resp.warnings ?? []), ...issued.warnings] };
 }
 
-export function callerOf(token: string, e: TokenEntry): Caller {
+/**
+ * A token that carries an entity (a login's, or a child of one) holds its entity's and
+ * groups' policies too: the `auth` block says which (`identity_policies`), as Vault's does.
+ */
+async function withIdentityPolicies(core: Core, resp: Response): Promise<Response> {
+  const auth = resp.auth;
+  const entityId = auth?.entity_id;
+  if (!auth || typeof entityId !== "string" || entityId === "") return resp;
+  const identity = await resolveIdentity(core.identity, entityId);
+  if (!identity || identity.policies.length === 0) return resp;
+  const tokenPolicies = Array.isArray(auth.token_policies) ? (auth.token_policies as string[]) : [];
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(auth)) {
+    out[k] = k === "policies" ? allPolicies(tokenPolicies, identity) : v;
+    if (k === "token_policies") out.identity_policies = [...identity.policies];
+  }
+  return { ...resp, auth: out };
+}
+
+/**
+ * The token's policies and its identity's, as one sorted set, lowercased as Vault's
+ * SanitizePolicies does (identity policies keep the case they were written in).
+ */
+function allPolicies(tokenPolicies: readonly string[], identity: ResolvedIdentity | undefined): readonly string[] {
+  if (!identity || identity.policies.length === 0) return tokenPolicies;
+  return [...new Set([...tokenPolicies, ...identity.policies.map((p) => p.toLowerCase())])].sort();
+}
+
+export function callerOf(token: string, e: TokenEntry, identity?: ResolvedIdentity): Caller {
   return {
     clientToken: token,
     accessor: e.accessor,
-    policies: e.policies,
+    policies: allPolicies(e.policies, identity),
     displayName: e.displayName,
     entityId: e.entityId,
     tokenType: e.type,
@@ -305,13 +350,14 @@ export function callerOf(token: string, e: TokenEntry): Caller {
   };
 }
 
-function auditAuthOf(token: string, e: TokenEntry, nowMs: number): AuditAuthInput {
+function auditAuthOf(token: string, e: TokenEntry, nowMs: number, identity: ResolvedIdentity | undefined): AuditAuthInput {
   return {
     clientToken: token,
     accessor: e.accessor,
     displayName: e.displayName,
-    policies: e.policies,
+    policies: allPolicies(e.policies, identity),
     tokenPolicies: e.policies,
+    ...(identity && identity.policies.length > 0 ? { identityPolicies: identity.policies } : {}),
     ...(e.meta ? { metadata: e.meta } : {}),
     entityId: e.entityId,
     tokenType: e.type,
@@ -330,6 +376,9 @@ function auditAuthOfBlock(auth: Record<string, unknown>): AuditAuthInput {
   if (accessor !== undefined) out.accessor = accessor;
   if (Array.isArray(auth.policies)) out.policies = auth.policies as string[];
   if (Array.isArray(auth.token_policies)) out.tokenPolicies = auth.token_policies as string[];
+  if (Array.isArray(auth.identity_policies)) out.identityPolicies = auth.identity_policies as string[];
+  const entityId = str("entity_id");
+  if (entityId) out.entityId = entityId;
   if (typeof auth.lease_duration === "number") out.tokenTtlSeconds = auth.lease_duration;
   const tt = str("token_type");
   if (tt !== undefined) out.tokenType = tt;

@@ -1,6 +1,7 @@
 import type { Core } from "../../core/core.js";
 import type { TokenEntry } from "../../core/tokens/token-entry.js";
 import { ttlLeftSeconds } from "../../core/tokens/token-entry.js";
+import { resolveIdentity } from "../../core/identity/index.js";
 import { badRequest, permissionDenied } from "../../framework/errors.js";
 import type { FieldSchemas } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
@@ -56,6 +57,18 @@ export function lookupData(e: TokenEntry, token: string, nowMs: number): Record<
   return Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/**
+ * A lookup of a token with an entity also shows the entity's and its groups' policies, as
+ * Vault's does (only when there are some).
+ */
+async function withIdentityPolicies(core: Core, e: TokenEntry, data: Record<string, unknown>): Promise<Record<string, unknown>> {
+  if (e.entityId === "") return data;
+  const identity = await resolveIdentity(core.identity, e.entityId);
+  if (!identity || identity.policies.length === 0) return data;
+  const out = { ...data, identity_policies: [...identity.policies], external_namespace_policies: {} };
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 const tokenField = { token: { type: "string" } } as const satisfies FieldSchemas;
 const accessorField = { accessor: { type: "string" } } as const satisfies FieldSchemas;
 
@@ -65,13 +78,13 @@ async function lookupToken(core: Core, req: Request, token: string): Promise<Res
   const own = req.caller.tokenHash !== "" && token.length <= 1024 && core.tokens.hashToken(token) === req.caller.tokenHash;
   const entry = own ? await callerEntryThisRequest(core, req) : await core.tokens.lookup(token, req.nowMs);
   if (!entry) throw permissionDenied("bad token");
-  return { data: lookupData(entry, token, req.nowMs) };
+  return { data: await withIdentityPolicies(core, entry, lookupData(entry, token, req.nowMs)) };
 }
 
 async function lookupSelf(core: Core, req: Request): Promise<Response> {
   const entry = await callerEntryThisRequest(core, req);
   if (!entry) throw permissionDenied("bad token");
-  return { data: lookupData(entry, req.caller.clientToken, req.nowMs) };
+  return { data: await withIdentityPolicies(core, entry, lookupData(entry, req.caller.clientToken, req.nowMs)) };
 }
 
 export function lookupPaths(core: Core): readonly PathDef[] {
@@ -102,7 +115,7 @@ export function lookupPaths(core: Core): readonly PathDef[] {
           const entry = await core.tokens.lookupAccessor(accessor, req.nowMs);
           if (!entry) throw badRequest("invalid accessor");
           // The token is never revealed through its accessor; hvac reads the empty `id`.
-          return { data: lookupData(entry, "", req.nowMs) };
+          return { data: await withIdentityPolicies(core, entry, lookupData(entry, "", req.nowMs)) };
         },
       },
       help: "Look up a token by its accessor.",
