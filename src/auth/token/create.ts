@@ -85,7 +85,7 @@ async function createToken(core: Core, req: Request, f: CreateFields, orphanPath
     if (!role.allowed_entity_aliases.includes(alias) && !listContainsGlob(role.allowed_entity_aliases, alias)) {
       throw badRequest("invalid 'entity_alias' value");
     }
-    warnings.push("entity_alias was accepted but ignored: this server has no identity store, so the token has no entity");
+    warnings.push("entity_alias was accepted but ignored: Mayfly does not yet tie role-created tokens to an entity alias, so the token has no entity");
   }
 
   let path = `auth/token/${req.relativePath}`;
