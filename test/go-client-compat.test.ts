@@ -2,7 +2,8 @@
  * HashiCorp's official Go client (github.com/hashicorp/vault/api) against Mayfly: builds
  * compat/go-client into a temp dir and runs it against a dev server started here, with a
  * throwaway PostgreSQL behind a database role so that the lease calls run too, and the
- * unseal key so that it can seal and unseal the server last. The probe checks every
+ * unseal key so that it can seal and unseal the server last, and a second, uninitialised
+ * server for the init/unseal/rekey/generate-root calls. The probe checks every
  * answer itself and exits non-zero naming the first failed check of each section.
  */
 import { spawnSync } from "node:child_process";
@@ -10,8 +11,10 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../src/server/app.js";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
+import { InmemStorage } from "../src/storage/inmem.js";
 import { REPO_ROOT, cleanEnv } from "./support/e2e.js";
 import { startLeasedRole, type LeasedRole } from "./support/leased-role.js";
 import { runProbeProcess } from "./support/probe-process.js";
@@ -34,6 +37,8 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
   let server: DevServer;
   let address: string;
   let leased: LeasedRole | undefined;
+  /** Uninitialised, for the probe's init/unseal/rekey/generate-root section. */
+  let fresh: RunningServer;
 
   beforeAll(async () => {
     buildDir = mkdtempSync(join(tmpdir(), "mayfly-go-client-"));
@@ -50,10 +55,17 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
     address = server.addresses[0] as string;
 
     leased = await startLeasedRole(address, ROOT_TOKEN);
+    fresh = await startServer({
+      storage: new InmemStorage(),
+      storageType: "inmem",
+      listeners: [{ address: "127.0.0.1:0", tlsDisable: true }],
+      logger: silentLogger,
+    });
   }, 660_000);
 
   afterAll(async () => {
     await server?.close();
+    await fresh?.close();
     await leased?.stop();
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
@@ -68,6 +80,7 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
         VAULT_TOKEN: ROOT_TOKEN,
         COMPAT_DB_CREDS_PATH: credsPath,
         COMPAT_UNSEAL_KEY: server.unsealKey,
+        COMPAT_UNINIT_ADDR: fresh.addresses[0],
       }),
       timeoutMs: 180_000,
     });
@@ -76,6 +89,7 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
     expect(result.code).toBe(0);
     if (credsPath !== undefined) expect(result.stdout).not.toContain("lease life cycle skipped");
     expect(result.stdout).not.toContain("seal/unseal skipped");
+    expect(result.stdout).not.toContain("init/unseal skipped");
   }, 240_000);
 });
 

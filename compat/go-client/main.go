@@ -102,6 +102,7 @@ func main() {
 		{"leases", checkLeases},
 		{"more", checkMore},
 		{"wrapping", checkWrapping},
+		{"init", checkInit},
 		// Last: a sealed server refuses everything else.
 		{"seal", checkSeal},
 	}
