@@ -4,7 +4,7 @@
 //   node bench/lib/issue-breakdown.mjs [--calls 400] [--concurrency 8] [--only pipeline|plugin|direct] [--audit on|off] [--stub-target yes]
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { mayflyRoot, makeTempDir, removeDir } from "./proc.mjs";
+import { mainThreadCpuMicros, mayflyRoot, makeTempDir, removeDir } from "./proc.mjs";
 import { alphanumeric, startPostgres } from "./postgres.mjs";
 import { argument, fmtInt } from "./stats.mjs";
 
@@ -42,6 +42,7 @@ if (argument("audit", "on") === "on") await call("write", "sys/audit/file", { ty
 async function measure(name, fn) {
   let next = 0;
   const before = process.cpuUsage();
+  const mainBefore = mainThreadCpuMicros(process.pid);
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < calls) {
@@ -51,7 +52,8 @@ async function measure(name, fn) {
   }));
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   const cpu = process.cpuUsage(before);
-  console.log(`  ${name.padEnd(34)} ${fmtInt((cpu.user + cpu.system) / calls)} µs cpu/op (user ${fmtInt(cpu.user / calls)})  ${fmtInt(calls / (wallMs / 1000))} ops/s`);
+  const mainUs = mainThreadCpuMicros(process.pid) - mainBefore;
+  console.log(`  ${name.padEnd(34)} ${fmtInt((cpu.user + cpu.system) / calls)} µs cpu/op (user ${fmtInt(cpu.user / calls)}, main thread ${fmtInt(mainUs / calls)})  ${fmtInt(calls / (wallMs / 1000))} ops/s`);
 }
 
 const direct = pgServer.pool(concurrency);
