@@ -85,30 +85,35 @@ describe("an auth mount's token_type decides the type of its logins' tokens", ()
   });
 });
 
-describe("sys/init with the Go client's InitRequest", () => {
-  it("initialises when the body carries Go's empty PGP fields, and still refuses real PGP keys", async () => {
-    const fresh = await startServer({
-      storage: new InmemStorage(),
-      storageType: "inmem",
-      listeners: [{ address: "127.0.0.1:0", tlsDisable: true }],
-      logger: silentLogger,
+describe("sys/init with the bodies real clients send", () => {
+  // Exactly what api.InitRequest{SecretShares: 3, SecretThreshold: 2} marshals to.
+  const goBody = {
+    secret_shares: 3, secret_threshold: 2, stored_shares: 0, pgp_keys: null,
+    recovery_shares: 0, recovery_threshold: 0, recovery_pgp_keys: null, root_token_pgp_key: "",
+  };
+  // hvac 0.11.2's sys.initialize(secret_shares=3, secret_threshold=2).
+  const hvacBody = { secret_shares: 3, secret_threshold: 2, root_token_pgp_key: null };
+
+  for (const [name, body] of [["Go", goBody], ["hvac", hvacBody]] as const) {
+    it(`initialises with ${name}'s empty PGP fields, and still refuses real PGP keys`, async () => {
+      const fresh = await startServer({
+        storage: new InmemStorage(),
+        storageType: "inmem",
+        listeners: [{ address: "127.0.0.1:0", tlsDisable: true }],
+        logger: silentLogger,
+      });
+      try {
+        const url = fresh.addresses[0] as string;
+        const withPgp = await api(url, "PUT", "sys/init", { body: { ...body, pgp_keys: ["a", "b", "c"] } });
+        expect(withPgp.status).toBe(400);
+        const res = await api(url, "PUT", "sys/init", { body });
+        expect(res.status).toBe(200);
+        expect(res.json.keys).toHaveLength(3);
+        expect(res.json.keys_base64).toHaveLength(3);
+        expect(typeof res.json.root_token).toBe("string");
+      } finally {
+        await fresh.close();
+      }
     });
-    try {
-      const url = fresh.addresses[0] as string;
-      // Exactly what api.InitRequest{SecretShares: 3, SecretThreshold: 2} marshals to.
-      const goBody = {
-        secret_shares: 3, secret_threshold: 2, stored_shares: 0, pgp_keys: null,
-        recovery_shares: 0, recovery_threshold: 0, recovery_pgp_keys: null, root_token_pgp_key: "",
-      };
-      const withPgp = await api(url, "PUT", "sys/init", { body: { ...goBody, pgp_keys: ["a", "b", "c"] } });
-      expect(withPgp.status).toBe(400);
-      const res = await api(url, "PUT", "sys/init", { body: goBody });
-      expect(res.status).toBe(200);
-      expect(res.json.keys).toHaveLength(3);
-      expect(res.json.keys_base64).toHaveLength(3);
-      expect(typeof res.json.root_token).toBe("string");
-    } finally {
-      await fresh.close();
-    }
-  });
+  }
 });

@@ -8,7 +8,8 @@ Written against hvac 0.11.2 (Debian's python3-hvac), whose API differs from hvac
 `create_or_update_user` takes `policies`).
 
 Optional: COMPAT_DB_CREDS_PATH (e.g. "database/creds/ro") names a role whose credentials
-carry a lease; client.sys lease calls then run on it. COMPAT_ONLY limits the sections run.
+carry a lease; client.sys lease calls then run on it. COMPAT_UNINIT_ADDR names a second,
+uninitialised server to initialise, unseal and seal. COMPAT_ONLY limits the sections run.
 """
 
 import json
@@ -452,6 +453,37 @@ def check_wrapping(p, root):
     p.expect(unwrapped["auth"]["accessor"] == created["wrap_info"]["wrapped_accessor"], "unwrapped token %r", unwrapped)
 
 
+def check_init(p, root):
+    addr = os.environ.get("COMPAT_UNINIT_ADDR", "")
+    if not addr:
+        print("hvac: init: COMPAT_UNINIT_ADDR not set, init/unseal skipped")
+        return
+    c = hvac.Client(url=addr, token="")
+    p.expect(c.sys.is_initialized() is False, "is_initialized on a fresh server")
+    # hvac reads sys/health without raising: the status code is the answer.
+    health = c.sys.read_health_status(method="GET")
+    p.expect(status_of(health) == 501 and health.json()["initialized"] is False, "health of an uninitialised server: %s", status_of(health))
+    health = c.sys.read_health_status(method="GET", uninit_code=299)
+    p.expect(status_of(health) == 299 and health.json()["initialized"] is False, "health with uninitcode=299: %s", status_of(health))
+    # hvac sends "root_token_pgp_key": null.
+    result = c.sys.initialize(secret_shares=3, secret_threshold=2)
+    p.expect(len(result["keys"]) == 3 and len(result["keys_base64"]) == 3 and result["root_token"], "initialize %r", result)
+    p.expect(c.sys.is_sealed() is True, "sealed after init")
+    status = c.sys.submit_unseal_key(result["keys"][0])
+    p.expect(status["sealed"] is True and status["progress"] == 1, "one share %r", status)
+    status = c.sys.submit_unseal_key(reset=True)
+    p.expect(status["progress"] == 0, "reset %r", status)
+    status = c.sys.submit_unseal_keys(result["keys_base64"][1:])
+    p.expect(status["sealed"] is False, "unseal with two shares %r", status)
+    c.token = result["root_token"]
+    p.expect(c.is_authenticated(), "root token after init")
+    resp = c.sys.seal()
+    p.expect(status_of(resp) == 204, "seal: %s", status_of(resp))
+    health = c.sys.read_health_status(method="GET")
+    p.expect(status_of(health) == 503 and health.json()["sealed"] is True, "health of a sealed server: %s", status_of(health))
+    p.expect(c.sys.is_sealed() is True, "is_sealed after seal")
+
+
 SECTIONS = [
     ("sys health and seal status", check_sys_health),
     ("sys mounts", check_sys_mounts),
@@ -467,6 +499,7 @@ SECTIONS = [
     ("errors", check_errors),
     ("leases", check_leases),
     ("wrapping", check_wrapping),
+    ("init", check_init),
 ]
 
 
