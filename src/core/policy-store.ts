@@ -93,8 +93,11 @@ export class PolicyStore {
    */
   async acl(policyNames: readonly string[], identity?: AclIdentity): Promise<Acl> {
     const key = [...new Set(policyNames)].sort().join("\n");
+    // Most sets have no templated rules: their ACL is found under the names alone.
+    const plain = this.acls.get(key);
+    if (plain) return plain;
     const templatedKey = `${key}\u0000${identity?.cacheKey ?? ""}`;
-    const cached = this.acls.get(key) ?? this.acls.get(templatedKey);
+    const cached = this.acls.get(templatedKey);
     if (cached) return cached;
     const policies: Policy[] = [];
     if (policyNames.includes("root")) {
