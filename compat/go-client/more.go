@@ -117,6 +117,15 @@ func checkMore(p *probe) {
 	p.ok("GET sys/mounts raw", err)
 	p.expect(resp.Header.Get("Content-Type") == "application/json", "sys/mounts content type %q", resp.Header.Get("Content-Type"))
 	resp.Body.Close()
+
+	// Older Go code sends the LIST verb itself through a raw request.
+	req = p.root.NewRequest("LIST", "/v1/secret/metadata/go-odd-"+p.suffix)
+	resp, err = p.root.RawRequestWithContext(ctx, req)
+	p.ok("raw LIST", err)
+	listed, err := vault.ParseSecret(resp.Body)
+	resp.Body.Close()
+	p.ok("ParseSecret of a raw LIST", err)
+	p.expect(listed != nil && sameSet(stringsOf(listed.Data["keys"]), []string{"a key/"}), "raw LIST keys %v", dataOf(listed))
 }
 
 // checkSeal seals the server and unseals it with COMPAT_UNSEAL_KEY, as operators' Go
