@@ -249,10 +249,10 @@ describe("logins and identity policies", () => {
     expect(self.json.data).not.toHaveProperty("identity_policies");
     const child = await root.post("auth/token/create", { policies: ["default"] });
     expect(child.json.auth.entity_id).toBe("");
-    // A child of alice's token (alice has no right on auth/token/create beyond default's, so root acts through her token's entity).
-    expect((await root.post(`identity/entity/id/${alice.entityId}`, { policies: ["shared"] })).status).toBe(204);
-    const sudoPolicy = `path "auth/token/create" { capabilities = ["update"] }`;
-    expect((await root.put("sys/policies/acl/mint", { policy: sudoPolicy })).status).toBe(204);
+    // Alice may create tokens only through a policy of her entity; the child inherits the entity.
+    expect((await client(base, alice.token).post("auth/token/create", { policies: ["own-path"] })).status).toBe(403);
+    const mintPolicy = `path "auth/token/create" { capabilities = ["update"] }`;
+    expect((await root.put("sys/policies/acl/mint", { policy: mintPolicy })).status).toBe(204);
     expect((await root.post(`identity/entity/id/${alice.entityId}`, { policies: ["shared", "mint"] })).status).toBe(204);
     const made = await client(base, alice.token).post("auth/token/create", { policies: ["own-path"] });
     expect(made.status, made.text).toBe(200);
