@@ -12,6 +12,7 @@ import { ttlLeftSeconds } from "./tokens/token-entry.js";
 import { checkWrappingToken, isWrappable, requestedWrapTtlSeconds, WRAPPING_TOKEN_PATHS, wrapResponse } from "./wrapping/index.js";
 import { entityForLogin, resolveIdentity, type ResolvedIdentity } from "./identity/index.js";
 import { loginTokenType } from "./login-token-type.js";
+import { serveHelp } from "./help-request.js";
 
 /** A request as the HTTP layer hands it over. `write` is a POST/PUT not yet split into create/update. */
 export interface InboundRequest {
@@ -22,6 +23,8 @@ export interface InboundRequest {
   clientToken: string;
   connection: ConnectionInfo;
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** `?help=1`: answer with the path's help instead of running it. */
+  help?: boolean;
 }
 
 export interface HandledResponse {
@@ -129,6 +132,8 @@ async function pipeline(
     await auditRefusal(core, baseAudit(inb.operation === "write" ? "update" : inb.operation), "permission denied");
     throw permissionDenied();
   }
+
+  if (inb.help) return serveHelp(core, { requestId, path, mounted, relativePath, unauthenticated, entry, audit: baseAudit("help") });
 
   const match = mounted?.runner.table.match(relativePath);
   let operation: Operation;

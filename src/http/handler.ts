@@ -54,6 +54,12 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
   const raw = method === "GET" || method === "HEAD" ? (req.resume(), Buffer.alloc(0)) : await readBody(req, limit);
   const data = method === "GET" || method === "HEAD" ? {} : parseBody(raw, req.headers["content-type"], method);
 
+  // Vault serves help for any method whenever `help` is non-empty, before anything else.
+  if (query.get("help")) {
+    const handled = await handleRequest(core, { ...inboundBase(req, path, {}), operation: "read", help: true });
+    return replyFor(handled.requestId, handled.response, handled.mountType);
+  }
+
   if (BARE_PATHS.has(path)) {
     const connection = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
     return handleBare(core, path, method, query, data, opts.storageType, connection);
@@ -90,10 +96,14 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
       throw unsupportedOperation();
   }
 
+  const handled = await handleRequest(core, { ...inboundBase(req, path, data), operation });
+  return replyFor(handled.requestId, handled.response, handled.mountType);
+}
+
+function inboundBase(req: IncomingMessage, path: string, data: Record<string, unknown>): Omit<InboundRequest, "operation"> {
   const socket = req.socket as Partial<TLSSocket> & { remoteAddress?: string; remotePort?: number };
   const peer = socket.encrypted && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate(false) : undefined;
-  const inbound: InboundRequest = {
-    operation,
+  return {
     path,
     data,
     clientToken: tokenFrom(req),
@@ -104,8 +114,6 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
     },
     headers: req.headers,
   };
-  const handled = await handleRequest(core, inbound);
-  return replyFor(handled.requestId, handled.response, handled.mountType);
 }
 
 function tokenFrom(req: IncomingMessage): string {
