@@ -66,13 +66,17 @@ describe.skipIf(PYTHON === undefined)("hvac (compat/hvac/probe.py)", () => {
         VAULT_TOKEN: ROOT_TOKEN,
         COMPAT_DB_CREDS_PATH: credsPath,
         COMPAT_UNINIT_ADDR: fresh.addresses[0],
+        ...leased?.probeEnv,
         PYTHONDONTWRITEBYTECODE: "1",
       }),
       timeoutMs: 180_000,
     });
     expect(result.stderr + result.stdout, `exit ${result.code}`).toMatch(/all \d+ checks passed/);
     expect(result.code).toBe(0);
-    if (credsPath !== undefined) expect(result.stdout).not.toContain("lease life cycle skipped");
+    if (credsPath !== undefined) {
+      expect(result.stdout).not.toContain("lease life cycle skipped");
+      expect(result.stdout).not.toContain("database engine skipped");
+    }
     expect(result.stdout).not.toContain("init/unseal skipped");
   }, 240_000);
 });

@@ -9,7 +9,9 @@ Written against hvac 0.11.2 (Debian's python3-hvac), whose API differs from hvac
 
 Optional: COMPAT_DB_CREDS_PATH (e.g. "database/creds/ro") names a role whose credentials
 carry a lease; client.sys lease calls then run on it. COMPAT_UNINIT_ADDR names a second,
-uninitialised server to initialise, unseal and seal. COMPAT_ONLY limits the sections run.
+uninitialised server to initialise, unseal and seal. COMPAT_PG_URL (templated), COMPAT_PG_USER,
+COMPAT_PG_PASSWORD and COMPAT_PG_STATIC_USER let client.secrets.database configure a
+database mount of its own. COMPAT_ONLY limits the sections run.
 """
 
 import json
@@ -484,6 +486,60 @@ def check_init(p, root):
     p.expect(c.sys.is_sealed() is True, "is_sealed after seal")
 
 
+def check_database(p, root):
+    url = os.environ.get("COMPAT_PG_URL", "")
+    if not url:
+        print("hvac: database: COMPAT_PG_URL not set, database engine skipped")
+        return
+    mount = "py-db-" + SUFFIX
+    db = root.secrets.database
+    root.sys.enable_secrets_engine("database", path=mount)
+    resp = db.configure(
+        "pg", "postgresql-database-plugin", allowed_roles=["dyn", "stat"], mount_point=mount,
+        connection_url=url, username=os.environ["COMPAT_PG_USER"], password=os.environ["COMPAT_PG_PASSWORD"],
+    )
+    p.expect(status_of(resp) in (200, 204), "database configure: %s", status_of(resp))
+    conn = db.read_connection("pg", mount_point=mount)["data"]
+    p.expect(conn["plugin_name"] == "postgresql-database-plugin" and conn["allowed_roles"] == ["dyn", "stat"], "read_connection %r", conn)
+    p.expect("password" not in conn["connection_details"], "read_connection shows the password")
+    p.expect(db.list_connections(mount_point=mount)["data"]["keys"] == ["pg"], "list_connections")
+
+    resp = db.create_role(
+        "dyn", "pg", ['CREATE ROLE "{{name}}" WITH LOGIN PASSWORD \'{{password}}\' VALID UNTIL \'{{expiration}}\';'],
+        default_ttl="1h", max_ttl="2h", mount_point=mount,
+    )
+    p.expect(status_of(resp) in (200, 204), "create_role: %s", status_of(resp))
+    role = db.read_role("dyn", mount_point=mount)["data"]
+    p.expect(role["db_name"] == "pg" and role["default_ttl"] == 3600 and role["max_ttl"] == 7200, "read_role %r", role)
+    p.expect(db.list_roles(mount_point=mount)["data"]["keys"] == ["dyn"], "list_roles")
+    creds = db.generate_credentials("dyn", mount_point=mount)
+    p.expect(creds["lease_id"].startswith(mount + "/creds/dyn/") and creds["lease_duration"] == 3600 and creds["data"]["username"], "generate_credentials %r", creds)
+    resp = root.sys.revoke_lease(creds["lease_id"])
+    p.expect(status_of(resp) == 204, "revoke the credentials: %s", status_of(resp))
+    e = p.raises("credentials of an unknown role", exceptions.InvalidRequest, db.generate_credentials, "nope", mount_point=mount)
+    p.expect(e.errors and "unknown role" in e.errors[0], "unknown role errors %r", e.errors)
+
+    static_user = os.environ.get("COMPAT_PG_STATIC_USER", "")
+    if static_user:
+        resp = db.create_static_role(
+            "stat", "pg", static_user, ['ALTER USER "{{name}}" WITH PASSWORD \'{{password}}\';'], rotation_period=3600, mount_point=mount,
+        )
+        p.expect(status_of(resp) in (200, 204), "create_static_role: %s", status_of(resp))
+        cred = db.get_static_credentials("stat", mount_point=mount)["data"]
+        p.expect(cred["username"] == static_user and cred["password"] and cred["rotation_period"] == 3600 and 0 < cred["ttl"] <= 3600, "static creds %r", cred)
+        p.expect(db.list_static_roles(mount_point=mount)["data"]["keys"] == ["stat"], "list_static_roles")
+        resp = db.delete_static_role("stat", mount_point=mount)
+        p.expect(status_of(resp) == 204, "delete_static_role: %s", status_of(resp))
+
+    resp = db.reset_connection("pg", mount_point=mount)
+    p.expect(status_of(resp) in (200, 204), "reset_connection: %s", status_of(resp))
+    resp = db.delete_role("dyn", mount_point=mount)
+    p.expect(status_of(resp) == 204, "delete_role: %s", status_of(resp))
+    resp = db.delete_connection("pg", mount_point=mount)
+    p.expect(status_of(resp) == 204, "delete_connection: %s", status_of(resp))
+    root.sys.disable_secrets_engine(mount)
+
+
 SECTIONS = [
     ("sys health and seal status", check_sys_health),
     ("sys mounts", check_sys_mounts),
@@ -498,6 +554,7 @@ SECTIONS = [
     ("userpass", check_userpass),
     ("errors", check_errors),
     ("leases", check_leases),
+    ("database", check_database),
     ("wrapping", check_wrapping),
     ("init", check_init),
 ]
