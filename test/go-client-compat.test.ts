@@ -81,13 +81,17 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
         COMPAT_DB_CREDS_PATH: credsPath,
         COMPAT_UNSEAL_KEY: server.unsealKey,
         COMPAT_UNINIT_ADDR: fresh.addresses[0],
+        ...leased?.probeEnv,
       }),
       timeoutMs: 180_000,
     });
     // The probe names the failed check on stderr; show it as the assertion's message.
     expect(result.stderr + result.stdout, `exit ${result.code}`).toMatch(/all \d+ checks passed/);
     expect(result.code).toBe(0);
-    if (credsPath !== undefined) expect(result.stdout).not.toContain("lease life cycle skipped");
+    if (credsPath !== undefined) {
+      expect(result.stdout).not.toContain("lease life cycle skipped");
+      expect(result.stdout).not.toContain("database engine skipped");
+    }
     expect(result.stdout).not.toContain("seal/unseal skipped");
     expect(result.stdout).not.toContain("init/unseal skipped");
   }, 240_000);

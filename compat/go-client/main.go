@@ -100,6 +100,7 @@ func main() {
 		{"userpass", checkUserpass},
 		{"errors", checkErrors},
 		{"leases", checkLeases},
+		{"database", checkDatabase},
 		{"more", checkMore},
 		{"wrapping", checkWrapping},
 		{"init", checkInit},
