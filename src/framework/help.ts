@@ -66,7 +66,7 @@ function descriptionOf(def: PathDef): string {
   const paragraphs = help === "" ? [] : help.split(/\n\s*\n/).map((p) => p.trim());
   const rest = paragraphs.slice(1);
   const ops = `Operations: ${operationsOf(def).join(", ")}.`;
-  return [...(rest.length > 0 ? rest : paragraphs), ops].join("\n\n");
+  return [...rest, ops].join("\n\n");
 }
 
 function indent(n: number, text: string): string {
@@ -107,9 +107,9 @@ export function renderBackendHelp(backend: Backend, ctx: HelpContext): string {
     "policies of your token.",
     "",
   ];
-  for (const def of backend.paths) {
-    for (const pattern of patternsOf(def)) lines.push(indent(4, pattern === "" ? "/" : pattern), indent(8, synopsisOf(def)), "");
-  }
+  const entries = backend.paths.flatMap((def) => patternsOf(def).map((pattern) => ({ pattern: pattern === "" ? "/" : pattern, def })));
+  entries.sort((a, b) => (a.pattern < b.pattern ? -1 : a.pattern > b.pattern ? 1 : 0));
+  for (const { pattern, def } of entries) lines.push(indent(4, pattern), indent(8, synopsisOf(def)), "");
   return lines.join("\n").trim();
 }
 
