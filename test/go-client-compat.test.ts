@@ -1,10 +1,10 @@
 /**
  * HashiCorp's official Go client (github.com/hashicorp/vault/api) against Mayfly: builds
- * compat/go-client into a temp dir and runs it against a dev server started here, with a
- * throwaway PostgreSQL behind a database role so that the lease calls run too, and the
- * unseal key so that it can seal and unseal the server last, and a second, uninitialised
- * server for the init/unseal/rekey/generate-root calls. The probe checks every
- * answer itself and exits non-zero naming the first failed check of each section.
+ * compat/go-client into a temp dir and runs it against servers started here: a dev server
+ * (its unseal key lets the probe seal and unseal it last), a throwaway PostgreSQL behind a
+ * database role (lease calls, a database mount of the probe's own), and an uninitialised
+ * server (init, unseal, rekey, generate-root). The probe checks every answer itself and
+ * exits non-zero naming the first failed check of each section.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
