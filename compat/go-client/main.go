@@ -94,6 +94,7 @@ func main() {
 		{"sys audit", checkAudit},
 		{"sys capabilities", checkCapabilities},
 		{"tokens", checkTokens},
+		{"default policy", checkDefaultPolicy},
 		{"logical", checkLogical},
 		{"kv v2", checkKVv2},
 		{"kv v1", checkKVv1},
