@@ -284,6 +284,20 @@ def check_kv_v2(p, root):
     cfg = kv.read_configuration()
     p.expect("max_versions" in cfg["data"] and "cas_required" in cfg["data"], "kv v2 config %r", cfg["data"])
 
+    # Mount-wide settings on a kv v2 mount of its own (hvac always sends all three).
+    own = "py-kv2cfg-" + SUFFIX
+    root.sys.enable_secrets_engine("kv", path=own, options={"version": "2"})
+    resp = kv.configure(max_versions=2, cas_required=True, delete_version_after="3h", mount_point=own)
+    p.expect(status_of(resp) == 204, "kv v2 configure: %s", status_of(resp))
+    cfg = kv.read_configuration(mount_point=own)["data"]
+    p.expect(cfg == {"max_versions": 2, "cas_required": True, "delete_version_after": "3h0m0s"}, "kv v2 config after configure %r", cfg)
+    p.raises("write without cas where the mount requires it", exceptions.InvalidRequest, kv.create_or_update_secret, "k", secret={"a": "1"}, mount_point=own)
+    for version in range(3):
+        kv.create_or_update_secret("k", secret={"n": str(version)}, cas=version, mount_point=own)
+    meta = kv.read_secret_metadata("k", mount_point=own)["data"]
+    p.expect(sorted(meta["versions"]) == ["2", "3"] and meta["oldest_version"] == 2, "max_versions trims: %r", meta)
+    root.sys.disable_secrets_engine(own)
+
     w = kv.create_or_update_secret(path, secret={"password": "one"})
     p.expect(w["data"]["version"] == 1 and w["data"]["deletion_time"] == "" and w["data"]["destroyed"] is False, "create %r", w["data"])
     w = kv.create_or_update_secret(path, secret={"password": "two", "user": "bob"}, cas=1)
