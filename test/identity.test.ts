@@ -318,6 +318,18 @@ describe("logins and identity policies", () => {
     expect((await bs.put(`secret/data/groups/${inner}/x`, { data: { v: 1 } })).status).toBe(403);
   });
 
+  it("sys/capabilities*, asked by the token or about it, see the identity's policies and filled templates", async () => {
+    const as = client(base, alice.token);
+    const caps = (r: { json: any }) => (r.json.data?.capabilities ?? r.json.capabilities) as string[];
+    expect(caps(await as.post("sys/capabilities-self", { paths: ["secret/data/alice/x"] }))).toEqual(["create", "read", "update"]);
+    expect(caps(await as.post("sys/capabilities-self", { paths: ["secret/data/bob/x"] }))).toEqual(["deny"]);
+    expect(caps(await root.post("sys/capabilities", { token: alice.token, paths: ["secret/data/alice/x"] }))).toEqual(["create", "read", "update"]);
+    const accessor = alice.auth.accessor as string;
+    expect(caps(await root.post("sys/capabilities-accessor", { accessor, paths: ["secret/data/alice/x"] }))).toEqual(["create", "read", "update"]);
+    // The KV preflight the CLI makes: a templated grant under secret/ counts as access to the mount.
+    expect((await as.get("sys/internal/ui/mounts/secret")).status).toBe(200);
+  });
+
   it("the audit log records the identity policies of the calling token", async () => {
     const file = join(dir, "audit.log");
     expect((await root.put("sys/audit/identity-test", { type: "file", options: { file_path: file } })).status).toBe(204);

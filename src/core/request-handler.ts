@@ -10,7 +10,7 @@ import { authBlock, issueToken } from "./token-issuer.js";
 import type { TokenEntry } from "./tokens/token-entry.js";
 import { ttlLeftSeconds } from "./tokens/token-entry.js";
 import { checkWrappingToken, isWrappable, requestedWrapTtlSeconds, WRAPPING_TOKEN_PATHS, wrapResponse } from "./wrapping/index.js";
-import { entityForLogin, resolveIdentity, type ResolvedIdentity } from "./identity/index.js";
+import { entityForLogin, resolveIdentity, tokenAndIdentityPolicies, type ResolvedIdentity } from "./identity/index.js";
 import { loginTokenType } from "./login-token-type.js";
 import { serveHelp } from "./help-request.js";
 
@@ -327,26 +327,17 @@ async function withIdentityPolicies(core: Core, resp: Response): Promise<Respons
   const tokenPolicies = Array.isArray(auth.token_policies) ? (auth.token_policies as string[]) : [];
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(auth)) {
-    out[k] = k === "policies" ? allPolicies(tokenPolicies, identity) : v;
+    out[k] = k === "policies" ? tokenAndIdentityPolicies(tokenPolicies, identity) : v;
     if (k === "token_policies") out.identity_policies = [...identity.policies];
   }
   return { ...resp, auth: out };
-}
-
-/**
- * The token's policies and its identity's, as one sorted set, lowercased as Vault's
- * SanitizePolicies does (identity policies keep the case they were written in).
- */
-function allPolicies(tokenPolicies: readonly string[], identity: ResolvedIdentity | undefined): readonly string[] {
-  if (!identity || identity.policies.length === 0) return tokenPolicies;
-  return [...new Set([...tokenPolicies, ...identity.policies.map((p) => p.toLowerCase())])].sort();
 }
 
 export function callerOf(token: string, e: TokenEntry, identity?: ResolvedIdentity): Caller {
   return {
     clientToken: token,
     accessor: e.accessor,
-    policies: allPolicies(e.policies, identity),
+    policies: tokenAndIdentityPolicies(e.policies, identity),
     displayName: e.displayName,
     entityId: e.entityId,
     tokenType: e.type,
@@ -360,7 +351,7 @@ function auditAuthOf(token: string, e: TokenEntry, nowMs: number, identity: Reso
     clientToken: token,
     accessor: e.accessor,
     displayName: e.displayName,
-    policies: allPolicies(e.policies, identity),
+    policies: tokenAndIdentityPolicies(e.policies, identity),
     tokenPolicies: e.policies,
     ...(identity && identity.policies.length > 0 ? { identityPolicies: identity.policies } : {}),
     ...(e.meta ? { metadata: e.meta } : {}),

@@ -1,4 +1,5 @@
 import type { Core } from "../core/core.js";
+import { tokenAcl } from "../core/identity/index.js";
 import { routePrefix } from "../core/router/mount-entry.js";
 import { permissionDenied } from "../framework/errors.js";
 import { definePath, type PathDef, type Request } from "../framework/types.js";
@@ -10,7 +11,7 @@ import { mountView } from "./mounts.js";
  */
 async function hasMountAccess(core: Core, req: Request, prefix: string): Promise<boolean> {
   if (!req.caller.tokenHash) return false;
-  const acl = await core.policies.acl(req.caller.policies);
+  const acl = await tokenAcl(core, req.caller.policies, req.caller.entityId);
   return acl.hasMountAccess(prefix);
 }
 

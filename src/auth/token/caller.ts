@@ -1,4 +1,5 @@
 import type { Core } from "../../core/core.js";
+import { tokenAcl } from "../../core/identity/index.js";
 import type { TokenEntry } from "../../core/tokens/token-entry.js";
 import type { Request } from "../../framework/types.js";
 
@@ -11,7 +12,7 @@ export async function callerHasSudo(core: Core, req: Request): Promise<boolean> 
   const policies = req.caller.policies;
   if (policies.includes("root")) return true;
   if (policies.length === 0) return false;
-  const acl = await core.policies.acl(policies);
+  const acl = await tokenAcl(core, policies, req.caller.entityId);
   return acl.check({ path: req.path, operation: req.operation, data: req.data }).sudo;
 }
 

@@ -15,6 +15,7 @@ import type { MountLookup } from "./types.js";
 export { IdentityStore } from "./store.js";
 export { entityForLogin } from "./entities.js";
 export { resolveIdentity } from "./resolve.js";
+export { tokenAcl, tokenAndIdentityPolicies } from "./token-acl.js";
 export type { ResolvedIdentity, EntityRecord, GroupRecord, AliasRecord, LoginAlias } from "./types.js";
 
 /** Aliases name their mount by accessor; reads show its type and path (`auth/userpass/`). */
