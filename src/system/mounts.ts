@@ -89,8 +89,10 @@ function parseLockout(raw: unknown): NonNullable<MountConfig["user_lockout_confi
   const out: NonNullable<MountConfig["user_lockout_config"]> = {};
   if (c.lockout_threshold !== undefined) out.lockout_threshold = coerceField("lockout_threshold", "int", c.lockout_threshold) as number;
   if (c.lockout_duration !== undefined) out.lockout_duration = coerceField("lockout_duration", "duration", c.lockout_duration) as number;
-  if (c.lockout_counter_reset !== undefined) {
-    out.lockout_counter_reset = coerceField("lockout_counter_reset", "duration", c.lockout_counter_reset) as number;
+  // The API docs name it lockout_counter_reset; Vault's api package (and so its CLI) sends lockout_counter_reset_duration.
+  const counterReset = c.lockout_counter_reset ?? c.lockout_counter_reset_duration;
+  if (counterReset !== undefined) {
+    out.lockout_counter_reset = coerceField("lockout_counter_reset", "duration", counterReset) as number;
   }
   const disable = c.lockout_disable ?? c.disable_lockout;
   if (disable !== undefined) out.lockout_disable = coerceField("lockout_disable", "bool", disable) as boolean;
