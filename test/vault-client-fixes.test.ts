@@ -117,3 +117,16 @@ describe("sys/init with the bodies real clients send", () => {
     });
   }
 });
+
+describe("token renewal without an increment, as the Go LifetimeWatcher and node-vault send it", () => {
+  it("grants the TTL of the latest renewal, not the creation TTL, as Vault's lease entry keeps it", async () => {
+    const created = await root.post("auth/token/create", { ttl: "1h", explicit_max_ttl: "10h" });
+    const token = created.json.auth.client_token as string;
+    const self = client(server.addresses[0] as string, token);
+    expect((await self.put("auth/token/renew-self", {})).json.auth.lease_duration).toBe(3600);
+    expect((await root.put("auth/token/renew", { token, increment: "2h" })).json.auth.lease_duration).toBe(7200);
+    expect((await self.put("auth/token/renew-self", {})).json.auth.lease_duration).toBe(7200);
+    expect((await self.put("auth/token/renew-self", { increment: 600 })).json.auth.lease_duration).toBe(600);
+    expect((await self.put("auth/token/renew-self", { increment: 0 })).json.auth.lease_duration).toBe(600);
+  });
+});

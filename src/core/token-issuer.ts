@@ -138,11 +138,22 @@ export function authBlock(token: string, e: TokenEntry, leaseDurationSeconds: nu
 }
 
 /**
+ * The TTL a token was last granted, at creation or at its latest renewal. Vault renews a
+ * token asked for no increment to this (its lease entry keeps the renewed TTL), so after
+ * a renewal by 2h the next renew-self without an increment grants 2h again, not the
+ * creation TTL.
+ */
+export function lastGrantedTtlSeconds(e: TokenEntry): number {
+  if (e.lastRenewalTimeMs > 0 && e.expireTimeMs > e.lastRenewalTimeMs) return Math.round((e.expireTimeMs - e.lastRenewalTimeMs) / 1000);
+  return e.creationTtlSeconds;
+}
+
+/**
  * New expiry for a renewal: periodic tokens get their period again, others the increment
- * (or their original TTL), never beyond their max.
+ * (or the TTL they were last granted), never beyond their max.
  */
 export function renewedTtlSeconds(e: TokenEntry, incrementSeconds: number, nowMs: number): { ttl: number; capped: boolean } {
-  let ttl = e.periodSeconds > 0 ? e.periodSeconds : incrementSeconds > 0 ? incrementSeconds : e.creationTtlSeconds;
+  let ttl = e.periodSeconds > 0 ? e.periodSeconds : incrementSeconds > 0 ? incrementSeconds : lastGrantedTtlSeconds(e);
   let capped = false;
   if (e.maxExpireTimeMs > 0) {
     const left = Math.max(0, Math.floor((e.maxExpireTimeMs - nowMs) / 1000));

@@ -1,6 +1,6 @@
 import type { Core } from "../../core/core.js";
 import { syntheticRequest } from "../../core/synthetic-request.js";
-import { authBlock, renewedTtlSeconds } from "../../core/token-issuer.js";
+import { authBlock, lastGrantedTtlSeconds, renewedTtlSeconds } from "../../core/token-issuer.js";
 import type { TokenEntry } from "../../core/tokens/token-entry.js";
 import { formatGoDuration } from "../../framework/duration.js";
 import { badRequest } from "../../framework/errors.js";
@@ -53,7 +53,7 @@ export async function renewToken(
   }
 
   if (entry.maxExpireTimeMs > 0 && entry.maxExpireTimeMs <= nowMs) throw badRequest("past the max TTL, cannot renew");
-  const wanted = basis.periodSeconds > 0 ? basis.periodSeconds : incrementSeconds > 0 ? incrementSeconds : basis.creationTtlSeconds;
+  const wanted = basis.periodSeconds > 0 ? basis.periodSeconds : incrementSeconds > 0 ? incrementSeconds : lastGrantedTtlSeconds(basis);
   const { ttl, capped } = renewedTtlSeconds(basis, incrementSeconds, nowMs);
   if (ttl <= 0) throw badRequest("past the max TTL, cannot renew");
   const warnings: string[] = [];
