@@ -100,6 +100,10 @@ func checkTokens(p *probe) {
 	renewed, err = child.Auth().Token().RenewTokenAsSelf(a.ClientToken, 600)
 	p.ok("Token().RenewTokenAsSelf", err)
 	p.expect(renewed.Auth != nil && renewed.Auth.LeaseDuration == 600, "RenewTokenAsSelf: %+v", renewed.Auth)
+	// Vault keeps the TTL of the latest renewal: increment 0 now grants 600, not 3600.
+	renewed, err = child.Auth().Token().RenewSelf(0)
+	p.ok("Token().RenewSelf(0) after renewals", err)
+	p.expect(renewed.Auth != nil && renewed.Auth.LeaseDuration == 600, "RenewSelf(0) after a renewal to 600: %+v", renewed.Auth)
 
 	checkLifetimeWatcher(p, created)
 
