@@ -98,7 +98,12 @@ describe("auth", () => {
     const auths = { "token/": { type: "token", accessor: "auth_token_1", description: "token based credentials" } };
     stub.on("GET", "sys/auth", { body: { data: auths } });
     expect((await run(["auth", "list"], addr)).stdout).toBe(
-      ["Path      Type     Accessor        Description", "----      ----     --------        -----------", "token/    token    auth_token_1    token based credentials", ""].join("\n"),
+      [
+        "Path      Type     Accessor        Description                Version",
+        "----      ----     --------        -----------                -------",
+        "token/    token    auth_token_1    token based credentials    n/a",
+        "",
+      ].join("\n"),
     );
     stub.on("DELETE", "sys/auth/userpass", { status: 204 });
     expect((await run(["auth", "disable", "userpass"], addr)).stdout).toBe("Success! Disabled the auth method (if it existed) at: userpass/\n");

@@ -116,9 +116,11 @@ function list(kind: "secrets" | "auth"): (ctx: Ctx) => Promise<number> {
     const paths = Object.keys(mounts).sort();
     const s = (v: unknown) => (v === undefined || v === null ? "" : goValue(v));
     if (!ctx.detailed) {
-      ctx.ui.output(tableOutput(["Path", "Type", "Accessor", "Description"], paths.map((p) => {
+      // Vault's auth list (not secrets list) shows the plugin version in its short form too.
+      const header = ["Path", "Type", "Accessor", "Description", ...(kind === "auth" ? ["Version"] : [])];
+      ctx.ui.output(tableOutput(header, paths.map((p) => {
         const m = mounts[p] as Mount;
-        return [p, s(m["type"]), s(m["accessor"]), s(m["description"])];
+        return [p, s(m["type"]), s(m["accessor"]), s(m["description"]), ...(kind === "auth" ? [s(m["plugin_version"])] : [])];
       })));
       return 0;
     }
@@ -126,7 +128,10 @@ function list(kind: "secrets" | "auth"): (ctx: Ctx) => Promise<number> {
       type === "system" || type === "cubbyhole" ? "" : typeof value === "number" && value !== 0 ? String(value) : "system";
     ctx.ui.output(
       tableOutput(
-        ["Path", "Plugin", "Accessor", "Default TTL", "Max TTL", ...(kind === "secrets" ? ["Force No Cache"] : ["Token Type"]), "Replication", "Seal Wrap", ...(kind === "secrets" ? ["External Entropy Access"] : []), "Options", "Description", "UUID"],
+        [
+          "Path", "Plugin", "Accessor", "Default TTL", "Max TTL", kind === "secrets" ? "Force No Cache" : "Token Type", "Replication", "Seal Wrap",
+          "External Entropy Access", "Options", "Description", "UUID", "Version", "Running Version", "Running SHA256", "Deprecation Status",
+        ],
         paths.map((p) => {
           const m = mounts[p] as Mount;
           const c = m.config ?? {};
@@ -139,10 +144,14 @@ function list(kind: "secrets" | "auth"): (ctx: Ctx) => Promise<number> {
             kind === "secrets" ? String(c["force_no_cache"] === true) : s(c["token_type"]),
             m["local"] === true ? "local" : "replicated",
             String(m["seal_wrap"] === true),
-            ...(kind === "secrets" ? [String(m["external_entropy_access"] === true)] : []),
+            String(m["external_entropy_access"] === true),
             goValue(m.options ?? {}),
             s(m["description"]),
             s(m["uuid"]),
+            s(m["plugin_version"]),
+            s(m["running_plugin_version"]),
+            s(m["running_sha256"]),
+            s(m["deprecation_status"]),
           ];
         }),
       ),
@@ -165,13 +174,7 @@ function tune(kind: "secrets" | "auth"): (ctx: Ctx) => Promise<number> {
     const bad = ctx.expectArgs(1, 1);
     if (bad !== undefined) return bad;
     const mountPath = ensureTrailingSlash(sanitizePath(ctx.args[0] as string));
-    const f = ctx.flags;
-    const body: Record<string, unknown> = {};
-    if (f.isSet("default-lease-ttl")) body["default_lease_ttl"] = f.num("default-lease-ttl") < 0 ? "system" : formatGoDuration(f.num("default-lease-ttl"));
-    if (f.isSet("max-lease-ttl")) body["max_lease_ttl"] = f.num("max-lease-ttl") < 0 ? "system" : formatGoDuration(f.num("max-lease-ttl"));
-    if (f.isSet("description")) body["description"] = f.str("description");
-    const opts = options(ctx);
-    if (opts) body["options"] = opts;
+    const body = tuneBody(ctx, kind);
     const client = await ctx.client();
     try {
       await client.request("POST", `${kind === "secrets" ? "sys/mounts" : "sys/auth"}/${sanitizePath(mountPath)}/tune`, { body });
@@ -183,12 +186,73 @@ function tune(kind: "secrets" | "auth"): (ctx: Ctx) => Promise<number> {
   };
 }
 
-const tuneFlags: FlagSpec[] = [
+/** ttlToAPI: 0 leaves the TTL alone, a negative one resets it to the system's. */
+function ttlToApi(seconds: number): string | undefined {
+  if (seconds === 0) return undefined;
+  return seconds < 0 ? "system" : formatGoDuration(seconds);
+}
+
+/** The tune body as Vault's CLI builds it: only what the user asked to change. */
+function tuneBody(ctx: Ctx, kind: "secrets" | "auth"): Record<string, unknown> {
+  const f = ctx.flags;
+  const body: Record<string, unknown> = {};
+  for (const [flag, key] of [["default-lease-ttl", "default_lease_ttl"], ["max-lease-ttl", "max_lease_ttl"]] as const) {
+    const ttl = ttlToApi(f.num(flag));
+    if (f.isSet(flag) && ttl !== undefined) body[key] = ttl;
+  }
+  if (f.isSet("description")) body["description"] = f.str("description");
+  const opts = options(ctx);
+  if (opts) body["options"] = opts;
+  const lists = [
+    ["audit-non-hmac-request-keys", "audit_non_hmac_request_keys"],
+    ["audit-non-hmac-response-keys", "audit_non_hmac_response_keys"],
+    ["passthrough-request-headers", "passthrough_request_headers"],
+    ["allowed-response-headers", "allowed_response_headers"],
+    ...(kind === "secrets" ? ([["allowed-managed-keys", "allowed_managed_keys"]] as const) : []),
+  ] as const;
+  for (const [flag, key] of lists) if (f.isSet(flag)) body[key] = f.strings(flag);
+  const strings = [
+    ["listing-visibility", "listing_visibility"],
+    ["plugin-version", "plugin_version"],
+    ...(kind === "auth" ? ([["token-type", "token_type"]] as const) : []),
+  ] as const;
+  for (const [flag, key] of strings) if (f.isSet(flag) && f.str(flag) !== "") body[key] = f.str(flag);
+  if (kind === "auth") {
+    const lockout: Record<string, unknown> = {};
+    if (f.isSet("user-lockout-threshold")) lockout["lockout_threshold"] = String(f.num("user-lockout-threshold"));
+    if (f.isSet("user-lockout-duration") && f.num("user-lockout-duration") > 0) lockout["lockout_duration"] = formatGoDuration(f.num("user-lockout-duration"));
+    const resetSeconds = f.num("user-lockout-counter-reset-duration");
+    if (f.isSet("user-lockout-counter-reset-duration") && resetSeconds > 0) lockout["lockout_counter_reset_duration"] = formatGoDuration(resetSeconds);
+    if (f.isSet("user-lockout-disable")) lockout["lockout_disable"] = f.bool("user-lockout-disable");
+    if (Object.keys(lockout).length > 0) body["user_lockout_config"] = lockout;
+  }
+  return body;
+}
+
+const listFlag = (name: string, usage: string): FlagSpec => ({ name, kind: "strings", usage: `${usage} May be repeated.` });
+
+const tuneFlags = (kind: "secrets" | "auth"): FlagSpec[] => [
+  listFlag("audit-non-hmac-request-keys", "A request data key audit devices write in clear."),
+  listFlag("audit-non-hmac-response-keys", "A response data key audit devices write in clear."),
+  listFlag("passthrough-request-headers", "A request header passed on to the plugin."),
+  listFlag("allowed-response-headers", "A response header the plugin may set."),
+  ...(kind === "secrets" ? [listFlag("allowed-managed-keys", "A managed key the mount may use.")] : []),
   { name: "default-lease-ttl", kind: "duration", usage: 'New default lease TTL; "-1" resets it to the system default.' },
   { name: "max-lease-ttl", kind: "duration", usage: 'New maximum lease TTL; "-1" resets it to the system default.' },
   { name: "description", kind: "string", usage: "New description of the mount." },
+  { name: "listing-visibility", kind: "string", usage: 'Whether the UI mount listing shows the mount ("unauth" or "hidden").' },
   { name: "options", kind: "map", usage: "A key=value option passed to the backend; may be repeated." },
+  { name: "plugin-version", kind: "string", usage: "Plugin version to run (Mayfly's plugins are built in)." },
   { name: "version", kind: "int", default: 0, usage: "Upgrade a kv mount to this version." },
+  ...(kind === "auth"
+    ? ([
+        { name: "token-type", kind: "string", usage: 'Type of the tokens logins issue: "service", "batch", "default-service" or "default-batch".' },
+        { name: "user-lockout-threshold", kind: "int", usage: "Failed logins after which a user is locked out." },
+        { name: "user-lockout-duration", kind: "duration", usage: "How long a locked-out user stays locked out." },
+        { name: "user-lockout-counter-reset-duration", kind: "duration", usage: "After how long without failures the failure count resets." },
+        { name: "user-lockout-disable", kind: "bool", usage: "Turn user lockout off for this mount." },
+      ] as const)
+    : []),
 ];
 
 export const secretsEnableCommand: Command = {
@@ -242,7 +306,7 @@ Usage: mayfly secrets tune [options] PATH
   Tunes the configuration of the secrets engine at PATH.
 
       $ mayfly secrets tune -default-lease-ttl=72h database/`,
-  flags: tuneFlags,
+  flags: tuneFlags("secrets"),
   run: tune("secrets"),
 };
 
@@ -295,6 +359,6 @@ Usage: mayfly auth tune [options] PATH
   Tunes the configuration of the auth method at PATH.
 
       $ mayfly auth tune -max-lease-ttl=24h userpass/`,
-  flags: tuneFlags,
+  flags: tuneFlags("auth"),
   run: tune("auth"),
 };
