@@ -18,7 +18,8 @@ import {
   kvPutCommand,
   kvUndeleteCommand,
 } from "./commands/kv.js";
-import { kvMetadataDeleteCommand, kvMetadataGetCommand, kvMetadataPutCommand } from "./commands/kv-metadata.js";
+import { kvMetadataDeleteCommand, kvMetadataGetCommand, kvMetadataPatchCommand, kvMetadataPutCommand } from "./commands/kv-metadata.js";
+import { kvEnableVersioningCommand, kvRollbackCommand } from "./commands/kv-rollback.js";
 import {
   tokenCapabilitiesCommand,
   tokenCreateCommand,
@@ -52,6 +53,8 @@ import { operatorGenerateRootCommand } from "./commands/operator-generate-root.j
 import { loginCommand } from "./commands/login.js";
 import { printTokenCommand, runServer, versionCommand } from "./commands/misc.js";
 import { unwrapCommand } from "./commands/unwrap.js";
+import { pathHelpCommand } from "./commands/path-help.js";
+import { authMoveCommand, secretsMoveCommand } from "./commands/mounts-move.js";
 
 export type { CliIo } from "./io.js";
 
@@ -71,6 +74,9 @@ export const commands: readonly Command[] = [
   kvMetadataGetCommand,
   kvMetadataPutCommand,
   kvMetadataDeleteCommand,
+  kvMetadataPatchCommand,
+  kvRollbackCommand,
+  kvEnableVersioningCommand,
   tokenCreateCommand,
   tokenLookupCommand,
   tokenRenewCommand,
@@ -80,10 +86,12 @@ export const commands: readonly Command[] = [
   secretsDisableCommand,
   secretsListCommand,
   secretsTuneCommand,
+  secretsMoveCommand,
   authEnableCommand,
   authDisableCommand,
   authListCommand,
   authTuneCommand,
+  authMoveCommand,
   auditEnableCommand,
   auditDisableCommand,
   auditListCommand,
@@ -105,6 +113,7 @@ export const commands: readonly Command[] = [
   operatorGenerateRootCommand,
   loginCommand,
   unwrapCommand,
+  pathHelpCommand,
   printTokenCommand,
   versionCommand,
 ];
@@ -150,13 +159,15 @@ function groupHelp(group: string): string {
     direct.set(next, groups[sub] ?? (c.path === sub ? c.synopsis : ""));
   }
   const names = [...direct.keys()].sort();
+  // As mitchellh/cli aligns them: the longest name plus four spaces (never narrower than before).
+  const width = Math.max(14, ...names.map((n) => n.length + 4));
   return [
     `Usage: mayfly ${group} <subcommand> [options] [args]`,
     "",
     `  ${groups[group] ?? ""}`,
     "",
     "Subcommands:",
-    ...names.map((n) => `    ${n.padEnd(14)}${direct.get(n) ?? ""}`),
+    ...names.map((n) => `    ${n.padEnd(width)}${direct.get(n) ?? ""}`),
   ].join("\n");
 }
 
