@@ -61,7 +61,7 @@ describe("list -detailed", () => {
 
 describe("tune flags", () => {
   it("auth tune sends only the flags given, lockout settings in user_lockout_config", async () => {
-    stub.on("POST", "sys/auth/userpass/tune", { status: 204 });
+    stub.on("POST", "sys/mounts/auth/userpass/tune", { status: 204 });
     const r = await run(
       [
         "auth", "tune", "-token-type=batch", "-listing-visibility=unauth", "-audit-non-hmac-request-keys=username",

@@ -177,7 +177,8 @@ function tune(kind: "secrets" | "auth"): (ctx: Ctx) => Promise<number> {
     const body = tuneBody(ctx, kind);
     const client = await ctx.client();
     try {
-      await client.request("POST", `${kind === "secrets" ? "sys/mounts" : "sys/auth"}/${sanitizePath(mountPath)}/tune`, { body });
+      // Vault's CLI tunes auth methods through sys/mounts/auth/<path>/tune, so policies name that path.
+      await client.request("POST", `${kind === "secrets" ? "sys/mounts" : "sys/mounts/auth"}/${sanitizePath(mountPath)}/tune`, { body });
     } catch (err) {
       return ctx.fail(kind === "secrets" ? "Error tuning secrets engine " + mountPath : "Error tuning auth method " + mountPath, err);
     }
