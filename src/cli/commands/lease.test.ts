@@ -77,4 +77,11 @@ describe("lease renew and lookup", () => {
     expect(r.stdout).toContain("ttl             59m59s");
     expect(r.stdout).toContain("last_renewal    <nil>");
   });
+
+  it("says \"Missing ID!\" without a lease id, as Vault's CLI does", async () => {
+    stub.requests.length = 0;
+    expect(await run(["lease", "lookup"], addr)).toMatchObject({ code: 1, stdout: "", stderr: "Missing ID!\n" });
+    expect(await run(["lease", "lookup", "a", "b"], addr)).toMatchObject({ code: 1, stderr: "Too many arguments (expected 1, got 2)\n" });
+    expect(stub.requests).toHaveLength(0);
+  });
 });

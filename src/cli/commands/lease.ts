@@ -41,6 +41,10 @@ Usage: mayfly lease lookup [options] ID
 
       $ mayfly lease lookup database/creds/readonly/2f6a614c-4aa2-7b19-24b9-ad944a8d4de6`,
   async run(ctx) {
+    if (ctx.args.length === 0) {
+      ctx.ui.error("Missing ID!");
+      return 1;
+    }
     const bad = ctx.expectArgs(1, 1);
     if (bad !== undefined) return bad;
     const leaseId = (ctx.args[0] as string).trim();
