@@ -57,7 +57,7 @@ async function json<T = any>(args: readonly string[], call: Call = {}): Promise<
 
 const COMMAND_WORDS = new Set([
   "kv", "metadata", "get", "put", "list", "delete", "patch", "read", "write", "secrets", "auth",
-  "policy", "token", "lookup", "create", "renew", "audit", "operator", "status",
+  "policy", "token", "lookup", "create", "renew", "audit", "operator", "status", "path-help",
 ]);
 
 /** `-format=json` goes after the command words, before other flags and arguments, as people type it. */
@@ -305,8 +305,40 @@ describe("secrets and auth mounts", () => {
 
   it("auth list shows the token method", async () => {
     const table = await ok(["auth", "list"]);
-    expect(table).toMatch(/^token\/\s+token\s+auth_token_[0-9a-f]+\s+token based credentials$/m);
+    // The last column is the plugin version, empty (n/a) for built-in methods.
+    expect(table).toMatch(/^token\/\s+token\s+auth_token_[0-9a-f]+\s+token based credentials\s+n\/a$/m);
     expect((await json(["auth", "list"]))["token/"].type).toBe("token");
+  });
+});
+
+describe("path-help and secrets move", () => {
+  it("path-help prints a path's help and -format=json its OpenAPI; an unknown path exits 2", async () => {
+    const help = await ok(["path-help", "secret/data/app/db"]);
+    expect(help.split("\n").slice(0, 2)).toEqual(["Request:        data/app/db", "Matching Route: data/*path"]);
+    expect(help).toMatch(/^ {4}data \(map\)$/m);
+    const doc = await json(["path-help", "sys/mounts"]);
+    expect(Object.keys(doc.paths)).toEqual(["/mounts"]);
+    const missing = await mayfly(["path-help", "no-such-mount/x"]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("Error retrieving help:");
+    const denied = await mayfly(["path-help", "sys/mounts"], { token: "not-a-token" });
+    expect(denied.code).toBe(2);
+  });
+
+  it("secrets move moves the engine with its data; a second move from the old path exits 2", async () => {
+    await ok(["secrets", "enable", "-version=2", "-path=moving", "kv"]);
+    await ok(["kv", "put", "moving/app", "k=v"]);
+    const moved = await ok(["secrets", "move", "moving", "moved"]);
+    expect(moved).toMatch(/^Started moving secrets engine moving\/ to moved\/, with migration ID \S+\n/);
+    expect(moved).toMatch(/^Success! Finished moving secrets engine moving\/ to moved\/, with migration ID \S+$/m);
+    expect(await ok(["kv", "get", "-field=k", "moved/app"])).toBe("v");
+    const mounts = await json(["secrets", "list"]);
+    expect(mounts["moving/"]).toBeUndefined();
+    expect(mounts["moved/"].options).toEqual({ version: "2" });
+    const again = await mayfly(["secrets", "move", "moving", "elsewhere"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("Error moving secrets engine moving/ to elsewhere/:");
+    await ok(["secrets", "disable", "moved"]);
   });
 });
 
