@@ -1,4 +1,7 @@
 /** `GET /v1/<path>?help=1` against a dev server: Vault's help shape, built from the path declarations. */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
@@ -136,6 +139,22 @@ describe("help requests", () => {
     const outside = await root.get("nowhere/x?help=1");
     expect(outside.status).toBe(404);
     expect(outside.json.errors[0]).toContain("no handler for route");
+  });
+
+  it("is audited as operation help, request and response", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mayfly-help-audit-"));
+    const file = join(dir, "audit.log");
+    try {
+      expect((await root.put("sys/audit/helpfile", { type: "file", options: { file_path: file } })).status).toBe(204);
+      expect((await root.get("secret/data/audited?help=1")).status).toBe(200);
+      expect((await root.delete("sys/audit/helpfile")).status).toBe(204);
+      const entries = readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const help = entries.filter((e) => e.request?.operation === "help" && e.request?.path === "secret/data/audited");
+      expect(help.map((e) => e.type)).toEqual(["request", "response"]);
+      expect(help[1].response.data.help).toMatch(/^hmac-sha256:/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("uses up a token's uses like any request", async () => {
