@@ -132,6 +132,17 @@ describe("help requests", () => {
     expect((await root.get("sys/audit?help=1")).status).toBe(200);
   });
 
+  it("answers for the wrapping paths without a wrapping token, and for a login path without any token", async () => {
+    const unwrap = await root.get("sys/wrapping/unwrap?help=1");
+    expect(unwrap.status).toBe(200);
+    expect(unwrap.json.help).toContain("Matching Route: wrapping/unwrap");
+    expect((await root.post("sys/auth/userpass", { type: "userpass" })).status).toBe(204);
+    const login = await anonymous.get("auth/userpass/login/bob?help=1");
+    expect(login.status).toBe(200);
+    expect(login.json.help).toContain("Request:        login/bob");
+    expect(login.json.openapi.paths["/login/{username}"]["x-vault-unauthenticated"]).toBe(true);
+  });
+
   it("answers 404 unsupported path inside a mount, and no handler outside any mount", async () => {
     const inside = await root.get("database/no-such-thing/x?help=1");
     expect(inside.status).toBe(404);

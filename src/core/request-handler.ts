@@ -115,7 +115,7 @@ async function pipeline(
     ...(mounted?.entry.config.audit_non_hmac_request_keys ? { nonHmacRequestKeys: mounted.entry.config.audit_non_hmac_request_keys } : {}),
   });
 
-  if (WRAPPING_TOKEN_PATHS.has(path)) {
+  if (WRAPPING_TOKEN_PATHS.has(path) && !inb.help) {
     await checkWrappingToken(core, inb.data, inb.clientToken).catch(async (err: unknown) => {
       await auditRefusal(core, baseAudit("update"), errorText(err));
       throw err;
