@@ -28,7 +28,7 @@ import { directObjectGrants, isTransientPostgresError, rewritesObjectAcl, scramS
 
 export { isTransientPostgresError };
 import { parsePostgresConnectionString, type PostgresTarget } from "./postgres-url.js";
-import { containsEndKeyword, likePrefixPattern, parseStatementList, postgresDialect, renderStatement } from "./statements.js";
+import { containsEndKeyword, likePrefixPattern, parseStatementList, postgresDialect, StatementTemplates } from "./statements.js";
 
 const DEFAULT_USERNAME_TEMPLATE =
   '{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (random 20) (unix_time) | truncate 63 }}';
@@ -59,6 +59,11 @@ export class PostgresPlugin implements DatabasePlugin {
   private pool: pg.Pool | undefined;
   private adminPassword: string | undefined;
   private readonly aclLane = new SerialLane();
+  // A statement containing END (a DO block, a function body) runs whole, as Vault's plugin does.
+  private readonly templates = new StatementTemplates(postgresDialect, (statement) =>
+    containsEndKeyword(statement) ? [statement.trim()] : parseStatementList(statement, postgresDialect),
+  );
+  private readonly aclRewriteCache = new Map<string, boolean>();
   private maxConnections = 4;
   /** Revocations share messages when connections are scarce (see coalesce.ts). */
   private readonly revocations = new StatementCoalescer(
@@ -264,19 +269,23 @@ export class PostgresPlugin implements DatabasePlugin {
    * block or function body, runs whole) and fills in the values per query.
    */
   private queriesFor(statements: readonly string[], values: Record<string, string>): Batch {
-    const queries: string[] = [];
-    for (const statement of statements) {
-      const parts = containsEndKeyword(statement) ? [statement.trim()] : parseStatementList(statement, postgresDialect);
-      for (const part of parts) {
-        if (part === "") continue;
-        try {
-          queries.push(renderStatement(part, values, postgresDialect));
-        } catch (e) {
-          throw new DatabasePluginError(`failed to render statement: ${(e as Error).message}`);
-        }
-      }
+    let queries: string[];
+    try {
+      queries = this.templates.render(statements, values);
+    } catch (e) {
+      throw new DatabasePluginError(`failed to render statement: ${(e as Error).message}`);
     }
-    return { queries, rewritesAcl: statements.some(rewritesObjectAcl) };
+    return { queries, rewritesAcl: statements.some((s) => this.aclRewrites(s)) };
+  }
+
+  private aclRewrites(statement: string): boolean {
+    let rewrites = this.aclRewriteCache.get(statement);
+    if (rewrites === undefined) {
+      rewrites = rewritesObjectAcl(statement);
+      if (this.aclRewriteCache.size >= 512) this.aclRewriteCache.clear();
+      this.aclRewriteCache.set(statement, rewrites);
+    }
+    return rewrites;
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   postgresDialect,
   renderStatement,
   splitQueries,
+  StatementTemplates,
 } from "./statements.js";
 
 const pgCreate = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';
@@ -104,5 +105,36 @@ describe("which PostgreSQL statements rewrite object ACLs", async () => {
     expect(rewritesObjectAcl(`CREATE ROLE "{{name}}" LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}'`)).toBe(false);
     expect(rewritesObjectAcl(`GRANT "on" TO "{{name}}"`)).toBe(false);
     expect(directObjectGrants([`REVOKE SELECT ON t FROM "{{name}}"`, `GRANT SELECT ON t TO x`])).toEqual([`GRANT SELECT ON t TO x`]);
+  });
+});
+
+describe("StatementTemplates", () => {
+  const templates = new StatementTemplates(postgresDialect, (s) => parseStatementList(s, postgresDialect));
+  const statement = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}'; GRANT ro TO "{{name}}";`;
+
+  it("renders what renderStatement renders, call after call, with each call's values", () => {
+    for (const values of [
+      { name: "v-a", password: "it's;{{name}}" },
+      { name: 'v-"b', password: "p2" },
+    ]) {
+      const expected = parseStatementList(statement, postgresDialect).map((q) => renderStatement(q, values, postgresDialect));
+      expect(templates.render([statement], values)).toEqual(expected);
+    }
+    expect(templates.render([statement], { name: "v-c", password: "x'y" })).toEqual([
+      `CREATE ROLE "v-c" WITH LOGIN PASSWORD 'x''y'`,
+      `GRANT ro TO "v-c"`,
+    ]);
+  });
+
+  it("uses the plugin's split, once per statement text", () => {
+    let splits = 0;
+    const counting = new StatementTemplates(postgresDialect, (s) => {
+      splits++;
+      return [s.trim()];
+    });
+    const body = "DO $$ BEGIN PERFORM 1; END $$";
+    expect(counting.render([body], {})).toEqual([body]);
+    expect(counting.render([body], {})).toEqual([body]);
+    expect(splits).toBe(1);
   });
 });

@@ -213,12 +213,16 @@ export function containsEndKeyword(statement: string): boolean {
  * a password.
  */
 export function renderStatement(template: string, values: Readonly<Record<string, string>>, dialect: SqlDialect): string {
+  return renderPieces(scanSql(template, dialect), values, dialect);
+}
+
+function renderPieces(pieces: readonly Piece[], values: Readonly<Record<string, string>>, dialect: SqlDialect): string {
   const fill = (text: string, escape: (v: string) => string): string =>
     text.replace(/\{\{([A-Za-z_]+)\}\}/g, (whole, key: string) => {
       const value = values[key];
       return value === undefined ? whole : escape(value);
     });
-  return scanSql(template, dialect)
+  return pieces
     .map((p) => {
       if (p.kind === "code") return fill(p.text, (v) => v);
       if (p.kind === "comment") return p.text;
@@ -230,4 +234,40 @@ export function renderStatement(template: string, values: Readonly<Record<string
 /** Escapes LIKE wildcards with "!" so a literal prefix matches only itself. */
 export function likePrefixPattern(prefix: string): string {
   return `${prefix.replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+/**
+ * A role's statements split into queries and cut into pieces once, then filled per call:
+ * the same few statement texts are rendered for every credential issued and revoked, and
+ * scanning them each time cost more than the filling.
+ */
+export class StatementTemplates {
+  private static readonly MAX_ENTRIES = 512;
+  private readonly compiled = new Map<string, readonly Piece[][]>();
+
+  constructor(
+    private readonly dialect: SqlDialect,
+    /** How one configured statement becomes queries (the plugin's reading of it). */
+    private readonly split: (statement: string) => string[],
+  ) {}
+
+  render(statements: readonly string[], values: Readonly<Record<string, string>>): string[] {
+    const queries: string[] = [];
+    for (const statement of statements) {
+      for (const pieces of this.compile(statement)) queries.push(renderPieces(pieces, values, this.dialect));
+    }
+    return queries;
+  }
+
+  private compile(statement: string): readonly Piece[][] {
+    let parts = this.compiled.get(statement);
+    if (parts === undefined) {
+      parts = this.split(statement)
+        .filter((part) => part !== "")
+        .map((part) => scanSql(part, this.dialect));
+      if (this.compiled.size >= StatementTemplates.MAX_ENTRIES) this.compiled.clear();
+      this.compiled.set(statement, parts);
+    }
+    return parts;
+  }
 }
