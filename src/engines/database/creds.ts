@@ -17,7 +17,25 @@ export const EXPIRATION_BUFFER_MS = 5_000;
 
 export const CREDS_SECRET_TYPE = "creds";
 
-const credsFields = { name: { type: "string", required: true } } as const;
+const credsFields = { name: { type: "string", required: true, description: "Name of the dynamic role to issue from." } } as const;
+
+const CREDS_HELP = `Issue a new database user and password from a dynamic role, under a lease.
+
+Each read makes a new user on the role's connection and returns its username and
+password. The connection's allowed_roles must admit the role. The username comes from the
+connection's username_template (or the plugin's default), the password from the role's
+credential_config password_policy, else the connection's password_policy, else the
+default generator (20 letters, digits and "-").
+
+The lease's TTL is the role's default_ttl (else the mount's default lease TTL); renewals
+run the renew statements and cannot pass the role's max_ttl counted from issue (nor the
+mount's max TTL). When the lease ends or is revoked, the role's revocation statements
+remove the user. The database is told an expiry five seconds after the lease's end, so
+the user never lapses before its lease.
+
+Mayfly records the username before it creates the user and forgets it only once the
+database confirmed the drop: a crash in between leaves a record that lease recovery or
+orphans/<connection> can act on.`;
 
 export function credsPaths(engine: DatabaseEngine): PathDef[] {
   return [
@@ -25,6 +43,7 @@ export function credsPaths(engine: DatabaseEngine): PathDef[] {
       pattern: "creds/:name",
       fields: credsFields,
       operations: { read: (req, f) => createCreds(engine, req, f) },
+      help: CREDS_HELP,
     }),
   ];
 }

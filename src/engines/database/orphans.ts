@@ -21,11 +21,30 @@ import { getConfig, getStaticRole, keys, type UsernameIndexEntry } from "./store
 export const EXPIRED_GRACE_MS = 60_000;
 
 const orphanFields = {
-  name: { type: "string", required: true },
+  name: { type: "string", required: true, description: "Name of the connection to sweep." },
   /** Overrides the prefix derived from the username template. */
-  prefix: { type: "string" },
-  drop: { type: "bool", default: false },
+  prefix: {
+    type: "string",
+    description: "Start of the usernames to look at, taken literally. Default: what every name the connection's username_template renders starts with; needed when the template starts with a variable.",
+  },
+  drop: { type: "bool", default: false, description: "On a write: drop the orphans found, with the plugin's default revocation (default false: report only)." },
 } as const;
+
+const ORPHANS_HELP = `Find, and on request drop, users this mount made that no live lease accounts for.
+
+This path is Mayfly's own; Vault has no such path. The sweep lists the users on the connection whose names start with the prefix and
+reports each one that is an orphan, with its reason:
+  no_lease      Mayfly has no record of it: made outside Mayfly, or left by a
+                restored database backup
+  lease_ended   its lease ended more than a minute ago and the user is still there
+  lease_forced  its lease was dropped by sys/leases/revoke-force
+The connection's own username and the static roles' users are never reported.
+
+A read reports. A write with drop=true drops the orphans (checking each again first) and
+adds dropped and, if any drop failed, errors to the answer. The answer holds prefix,
+orphans (the names) and details (username and reason of each). Two mounts that share a
+database and a username prefix see each other's users as orphans: give each its own
+username_template.`;
 
 export interface Orphan {
   username: string;
@@ -41,6 +60,7 @@ export function orphanPaths(engine: DatabaseEngine): PathDef[] {
         read: (req, f) => sweepHandler(engine, req, f, false),
         update: (req, f) => sweepHandler(engine, req, f, f.values.drop),
       },
+      help: ORPHANS_HELP,
     }),
   ];
 }

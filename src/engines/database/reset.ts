@@ -4,7 +4,13 @@ import { definePath, type PathDef, type Request, type Response } from "../../fra
 import type { DatabaseEngine } from "./engine.js";
 import { requireConfig } from "./store.js";
 
-const resetFields = { name: { type: "string", required: true } } as const;
+const resetFields = { name: { type: "string", required: true, description: "Name of the connection." } } as const;
+
+const RESET_HELP = `Close a connection's pool and open a new one from the stored configuration.
+
+Waits for statements in flight, then connects again at once, so a connection that no
+longer works is reported to the caller. Useful after a change on the database side, such
+as a restarted or failed-over server whose old connections are broken.`;
 
 export function resetPaths(engine: DatabaseEngine): PathDef[] {
   return [
@@ -12,6 +18,7 @@ export function resetPaths(engine: DatabaseEngine): PathDef[] {
       pattern: "reset/:name",
       fields: resetFields,
       operations: { update: (req, f) => resetConnection(engine, req, f) },
+      help: RESET_HELP,
     }),
   ];
 }

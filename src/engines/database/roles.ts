@@ -4,21 +4,47 @@ import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import { putJson } from "../../storage/storage.js";
 import type { DatabaseEngine } from "./engine.js";
+import { DYNAMIC_STATEMENT_FIELDS, STATEMENTS_HELP } from "./help-text.js";
 import { directTableGrants, tableGrantWarning } from "./hygiene.js";
 import { getConfig, getRole, getStaticRole, keys, listKeys, type RoleEntry } from "./store.js";
 
 export const roleFields = {
-  name: { type: "string", required: true },
-  db_name: { type: "string" },
-  creation_statements: { type: "strings" },
-  revocation_statements: { type: "strings" },
-  rollback_statements: { type: "strings" },
-  renew_statements: { type: "strings" },
-  default_ttl: { type: "duration" },
-  max_ttl: { type: "duration" },
-  credential_type: { type: "string", default: "password" },
-  credential_config: { type: "string-map" },
+  name: { type: "string", required: true, description: "Name of the role; creds/<name> issues credentials from it. Dynamic and static roles share one set of names." },
+  db_name: { type: "string", description: "The connection (config/<db_name>) the role's users are made on; required. Its allowed_roles must admit this role." },
+  creation_statements: { type: "strings", description: DYNAMIC_STATEMENT_FIELDS.creation },
+  revocation_statements: { type: "strings", description: DYNAMIC_STATEMENT_FIELDS.revocation },
+  rollback_statements: { type: "strings", description: DYNAMIC_STATEMENT_FIELDS.rollback },
+  renew_statements: { type: "strings", description: DYNAMIC_STATEMENT_FIELDS.renew },
+  default_ttl: { type: "duration", description: "Lease TTL of issued credentials; 0 (the default) uses the mount's default lease TTL." },
+  max_ttl: {
+    type: "duration",
+    description: "Longest life of issued credentials, counted from issue, which renewals cannot pass; 0 (the default) leaves only the mount's max TTL. A renewal applies the role's max_ttl as it is at that time.",
+  },
+  credential_type: {
+    type: "string",
+    default: "password",
+    description: "Kind of credential issued: only password (the default). Vault's rsa_private_key and client_certificate are refused.",
+  },
+  credential_config: {
+    type: "string-map",
+    description: "Settings of the credential type, as an object or k=v pairs. For password the only key is password_policy: the password policy for this role's users, used instead of the connection's.",
+  },
 } as const;
+
+const ROLE_HELP = `Manage dynamic roles: how creds/<name> makes database users, and for how long.
+
+A write that creates the role needs db_name; a write to an existing role changes only
+what it sends. Roles and static roles share their names: a write for a name that a static
+role holds is refused.
+
+${STATEMENTS_HELP}
+
+A write whose PostgreSQL creation statements grant privileges on tables or other objects
+directly to the user succeeds with a warning: every live user then adds to each object's
+access list. Grant a group role instead (GRANT "readers" TO "{{name}}").
+
+Deleting a role does not end the leases issued from it: when they end, their users are
+removed with the revocation statements the role had when they were issued.`;
 
 /** Vault's credential types; Mayfly's plugins issue passwords only. */
 const KNOWN_CREDENTIAL_TYPES = ["password", "rsa_private_key", "client_certificate"];
@@ -28,6 +54,7 @@ export function rolePaths(engine: DatabaseEngine): PathDef[] {
     definePath({
       pattern: "roles/",
       operations: { list: async (req) => listKeys(req.storage, keys.rolePrefix) },
+      help: "List the names of the dynamic roles.\n\nAn engine with no role answers 404.",
     }),
     definePath({
       pattern: "roles/:name",
@@ -39,6 +66,7 @@ export function rolePaths(engine: DatabaseEngine): PathDef[] {
         update: (req, f) => writeRole(engine, req, f),
         delete: deleteRole,
       },
+      help: ROLE_HELP,
     }),
   ];
 }

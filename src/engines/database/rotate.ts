@@ -26,22 +26,44 @@ import {
 /** Vault retries a failed static rotation after 10 seconds. */
 export const STATIC_RETRY_MS = 10_000;
 
-const nameFields = { name: { type: "string", required: true } } as const;
+const rootFields = { name: { type: "string", required: true, description: "Name of the connection." } } as const;
+const roleFields = { name: { type: "string", required: true, description: "Name of the static role." } } as const;
+
+const ROTATE_ROOT_HELP = `Give the connection's own user a new password that only Mayfly knows.
+
+Mayfly generates a password (the connection's password_policy, else the default
+generator), sets it with the connection's root_rotation_statements (or the plugin's
+default), stores it in the connection's configuration and reopens the pool with it. The
+connection must have username and password set; put {{username}} and {{password}} in
+connection_url so the new password is used. After this, nobody can read the password from
+Mayfly: keep another way into the database.
+
+The new password is written to a write-ahead entry first. If the database took it but
+Mayfly stopped before storing it, the next attempt reuses it, and a connection whose
+stored password the database refuses is opened with it instead. Mayfly also serves this
+at config/<name>/rotate-root.`;
+
+const ROTATE_ROLE_HELP = `Rotate a static role's password now.
+
+The next scheduled rotation counts from this one. If the database refuses the change, the
+answer is an error and Mayfly keeps retrying in the background every 10 seconds; the
+stored password changes only once the database took the new one.`;
 
 export function rotatePaths(engine: DatabaseEngine): PathDef[] {
-  const rotateRootOp = { update: (req: Request, f: Fields<typeof nameFields>) => rotateRootHandler(engine, req, f) };
+  const rotateRootOp = { update: (req: Request, f: Fields<typeof rootFields>) => rotateRootHandler(engine, req, f) };
   return [
-    definePath({ pattern: "rotate-root/:name", fields: nameFields, operations: rotateRootOp }),
-    definePath({ pattern: "config/:name/rotate-root", fields: nameFields, operations: rotateRootOp }),
+    definePath({ pattern: "rotate-root/:name", fields: rootFields, operations: rotateRootOp, help: ROTATE_ROOT_HELP }),
+    definePath({ pattern: "config/:name/rotate-root", fields: rootFields, operations: rotateRootOp, help: ROTATE_ROOT_HELP }),
     definePath({
       pattern: "rotate-role/:name",
-      fields: nameFields,
+      fields: roleFields,
       operations: { update: (req, f) => rotateRoleHandler(engine, req, f) },
+      help: ROTATE_ROLE_HELP,
     }),
   ];
 }
 
-async function rotateRootHandler(engine: DatabaseEngine, req: Request, f: Fields<typeof nameFields>): Promise<Response | undefined> {
+async function rotateRootHandler(engine: DatabaseEngine, req: Request, f: Fields<typeof rootFields>): Promise<Response | undefined> {
   await rotateRootCredentials(engine, req.storage, f.values.name, req.nowMs);
   return undefined;
 }
@@ -77,7 +99,7 @@ export async function rotateRootCredentials(engine: DatabaseEngine, storage: Sto
   });
 }
 
-async function rotateRoleHandler(engine: DatabaseEngine, req: Request, f: Fields<typeof nameFields>): Promise<Response | undefined> {
+async function rotateRoleHandler(engine: DatabaseEngine, req: Request, f: Fields<typeof roleFields>): Promise<Response | undefined> {
   const name = f.values.name;
   await engine.staticRoleLocks.run(name, async () => {
     const role = await getStaticRole(req.storage, name);

@@ -7,6 +7,7 @@ import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import { CronError, parseCron } from "./cron.js";
 import type { DatabaseEngine } from "./engine.js";
+import { PASSWORD_STATEMENTS_FIELD, STATEMENTS_HELP } from "./help-text.js";
 import { credentialTtlSeconds, nextRotationMs, setStaticAccount } from "./rotate.js";
 import { validateCredentialConfig } from "./roles.js";
 import {
@@ -26,25 +27,69 @@ export const MIN_ROTATION_PERIOD_SECONDS = 5;
 export const MIN_ROTATION_WINDOW_SECONDS = 3600;
 
 export const staticRoleFields = {
-  name: { type: "string", required: true },
-  db_name: { type: "string" },
-  username: { type: "string" },
-  rotation_period: { type: "duration" },
-  rotation_schedule: { type: "string" },
-  rotation_window: { type: "duration" },
-  rotation_statements: { type: "strings" },
-  credential_type: { type: "string", default: "password" },
-  credential_config: { type: "string-map" },
-  skip_import_rotation: { type: "bool" },
+  name: { type: "string", required: true, description: "Name of the static role; static-creds/<name> reads its password. Dynamic and static roles share one set of names." },
+  db_name: { type: "string", description: "The connection the user lives on; required. Its allowed_roles must admit this role." },
+  username: {
+    type: "string",
+    description: "The existing database user whose password the role manages. Required on create; cannot be changed afterwards (an update may leave it out).",
+  },
+  rotation_period: {
+    type: "duration",
+    description: `Rotate the password this long after the previous rotation (at least ${MIN_ROTATION_PERIOD_SECONDS}s). A create needs this or rotation_schedule, not both; an update that sets one drops the other.`,
+  },
+  rotation_schedule: {
+    type: "string",
+    description: 'Rotate at the times of a five-field cron expression (minute hour day-of-month month day-of-week, with *, ?, lists, ranges, steps and JAN-DEC / SUN-SAT names), evaluated in UTC; e.g. "0 3 * * SUN".',
+  },
+  rotation_window: {
+    type: "duration",
+    description: `With rotation_schedule only: how long after a scheduled time a rotation may still start (at least ${MIN_ROTATION_WINDOW_SECONDS / 3600}h). A rotation that could not happen inside its window waits for the next scheduled time. Unset: no limit.`,
+  },
+  rotation_statements: { type: "strings", description: PASSWORD_STATEMENTS_FIELD },
+  credential_type: { type: "string", default: "password", description: "Kind of credential: only password (the default) for static roles." },
+  credential_config: {
+    type: "string-map",
+    description: "Settings of the credential type, as an object or k=v pairs. For password the only key is password_policy: the password policy for this role's passwords, used instead of the connection's.",
+  },
+  skip_import_rotation: {
+    type: "bool",
+    description: "On create only: keep the user's current password until the first scheduled rotation instead of rotating it at once. Defaults to the connection's skip_static_role_import_rotation. Mayfly never learns the current password, so static-creds returns an empty one until then.",
+  },
 } as const;
 
-const nameFields = { name: { type: "string", required: true } } as const;
+const nameFields = { name: { type: "string", required: true, description: "Name of the static role." } } as const;
+
+const STATIC_ROLE_HELP = `Manage static roles: existing database users whose passwords Mayfly rotates.
+
+Each static role rotates on a period (rotation_period) or on a cron schedule
+(rotation_schedule). Creating one rotates the user's password at once (unless
+skip_import_rotation), so that from then on only Mayfly knows it; the create fails, and
+stores nothing, if that rotation fails. The connection's allowed_roles must admit the
+role. A write to an existing role changes only what it sends, and a new period or
+schedule counts from the last rotation.
+
+Mayfly rotates each role when it is due and retries a failed rotation every 10 seconds.
+Each rotation writes the new password to a write-ahead entry before it changes the
+database, so an interrupted rotation is finished, with the same password, by the next
+attempt. A read returns db_name, username, rotation_statements, credential_type,
+last_vault_rotation and rotation_period, or rotation_schedule (and rotation_window).
+Deleting the role stops the rotations and leaves the user and its password as they are.
+
+${STATEMENTS_HELP}`;
+
+const STATIC_CREDS_HELP = `Read the current username and password of a static role.
+
+The answer holds username, password, last_vault_rotation, ttl (seconds until the next
+rotation) and rotation_period, or rotation_schedule (and rotation_window). There is no
+lease: the password stays valid until the next rotation (see rotate-role/<name>). The
+connection's allowed_roles must admit the role.`;
 
 export function staticRolePaths(engine: DatabaseEngine): PathDef[] {
   return [
     definePath({
       pattern: "static-roles/",
       operations: { list: async (req) => listKeys(req.storage, keys.staticRolePrefix) },
+      help: "List the names of the static roles.\n\nAn engine with no static role answers 404.",
     }),
     definePath({
       pattern: "static-roles/:name",
@@ -56,11 +101,13 @@ export function staticRolePaths(engine: DatabaseEngine): PathDef[] {
         update: (req, f) => writeStaticRole(engine, req, f),
         delete: (req, f) => deleteStaticRole(engine, req, f),
       },
+      help: STATIC_ROLE_HELP,
     }),
     definePath({
       pattern: "static-creds/:name",
       fields: nameFields,
       operations: { read: readStaticCreds },
+      help: STATIC_CREDS_HELP,
     }),
   ];
 }
