@@ -25,4 +25,14 @@ export class BackendRegistry {
   auth(type: string): BackendFactory | undefined {
     return this.auths.get(type);
   }
+
+  /** The registered secrets engine types, for the plugin catalog. */
+  secretTypes(): string[] {
+    return [...this.secrets.keys()];
+  }
+
+  /** The registered auth method types, for the plugin catalog. */
+  authTypes(): string[] {
+    return [...this.auths.keys()];
+  }
 }

@@ -7,23 +7,43 @@ import { badRequest, isMayflyError, MayflyError, unsupportedOperation } from "..
 import { parseGoBool } from "../framework/fields.js";
 import type { Logger } from "../framework/types.js";
 import { parseBody, readBody, DEFAULT_MAX_BODY_BYTES } from "./body.js";
+import { decideCors, type CorsPolicy } from "./cors.js";
 import { envelope, errorReply, replyFor, type HttpReply } from "./envelope.js";
 import { isListRequest } from "./front.js";
+import type { InFlightRequests } from "./in-flight.js";
 import { BARE_PATHS, handleBare } from "./sys-bare.js";
 
 export interface HttpHandlerOptions {
   maxBodyBytes?: number;
   storageType: string;
   logger: Logger;
+  /** sys/config/cors, enforced before anything else (absent: CORS off). */
+  cors?: { current(): CorsPolicy };
+  /** Records each request while it is served, for sys/in-flight-req. */
+  inFlight?: InFlightRequests;
 }
 
 /** Translates HTTP to the core's requests and back; the only place that writes status codes. */
 export function createHttpHandler(core: Core, opts: HttpHandlerOptions) {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const cors = opts.cors ? decideCors(req.method ?? "GET", req.headers, opts.cors.current()) : undefined;
+    if (cors?.kind === "answer") {
+      req.resume();
+      send(res, cors.reply, cors.headers);
+      return;
+    }
+    const extraHeaders = cors?.kind === "serve" ? cors.headers : undefined;
+    const finished = opts.inFlight?.start(req);
     serve(core, opts, limit, req)
-      .then((reply) => send(res, reply))
-      .catch((err: unknown) => send(res, replyForError(err, opts.logger)));
+      .then((reply) => {
+        finished?.();
+        send(res, reply, extraHeaders);
+      })
+      .catch((err: unknown) => {
+        finished?.();
+        send(res, replyForError(err, opts.logger), extraHeaders);
+      });
   };
 }
 
@@ -140,25 +160,27 @@ export function replyForError(err: unknown, logger: Logger): HttpReply {
   return errorReply(500, [`internal error (request id ${requestId})`]);
 }
 
-function send(res: ServerResponse, reply: HttpReply): void {
+function send(res: ServerResponse, reply: HttpReply, extraHeaders?: readonly string[]): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   // A flat list is the cheapest form of headers for writeHead.
   if (reply.body === undefined) {
-    res.writeHead(reply.status, ["Cache-Control", "no-store"]);
+    res.writeHead(reply.status, extraHeaders ? ["Cache-Control", "no-store", ...extraHeaders] : ["Cache-Control", "no-store"]);
     res.end();
     return;
   }
-  res.writeHead(reply.status, [
+  const headers = [
     "Cache-Control",
     "no-store",
     "Content-Type",
     reply.contentType ?? "application/json",
     "Content-Length",
     String(Buffer.byteLength(reply.body)),
-  ]);
+  ];
+  if (extraHeaders) headers.push(...extraHeaders);
+  res.writeHead(reply.status, headers);
   res.end(reply.body);
 }
 

@@ -3,17 +3,52 @@ import type { Logger } from "../framework/types.js";
 
 export type LogLevel = "trace" | "debug" | "info" | "warn" | "error";
 
+/** Changes a logger's verbosity while the server runs (`sys/loggers`). */
+export interface LogLevelControl {
+  /** The level the server started with (config file, flag or environment). */
+  readonly configuredLevel: LogLevel;
+  level(): LogLevel;
+  setLevel(level: LogLevel): void;
+}
+
+const controls = new WeakMap<Logger, LogLevelControl>();
+
 /**
  * Structured JSON logs on stderr. Callers pass only the fields they name, typed as plain
  * scalars, so a request body or a token cannot slip into a line by accident.
  */
 export function createLogger(level: LogLevel = "info", destination: NodeJS.WritableStream = process.stderr): Logger {
   const base = pino({ level, base: { service: "mayfly" }, timestamp: pino.stdTimeFunctions.isoTime }, destination as pino.DestinationStream);
-  return {
+  const logger: Logger = {
     debug: (msg, fields) => base.debug(fields ?? {}, msg),
     info: (msg, fields) => base.info(fields ?? {}, msg),
     warn: (msg, fields) => base.warn(fields ?? {}, msg),
     error: (msg, fields) => base.error(fields ?? {}, msg),
+  };
+  controls.set(logger, {
+    configuredLevel: level,
+    level: () => parseLogLevel(base.level),
+    setLevel: (next) => {
+      base.level = next;
+    },
+  });
+  return logger;
+}
+
+/** The level control of a logger made by `createLogger`; undefined for any other logger. */
+export function logLevelControl(logger: Logger): LogLevelControl | undefined {
+  return controls.get(logger);
+}
+
+/** A control that only remembers its level, for loggers that cannot change theirs (tests). */
+export function detachedLevelControl(configuredLevel: LogLevel = "info"): LogLevelControl {
+  let current = configuredLevel;
+  return {
+    configuredLevel,
+    level: () => current,
+    setLevel: (next) => {
+      current = next;
+    },
   };
 }
 

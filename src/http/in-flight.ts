@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+
+/** One request being served, as `sys/in-flight-req` reports it (Vault's field names). */
+export interface InFlightRequestInfo {
+  readonly start_time: string;
+  readonly client_remote_address: string;
+  readonly request_path: string;
+  readonly request_method: string;
+  /** Vault's activity-log client id; Mayfly keeps no activity log, so always "". */
+  readonly client_id: string;
+}
+
+interface Live {
+  readonly req: IncomingMessage;
+  readonly startMs: number;
+  /** Made on the first snapshot that shows the request, so serving one costs no UUID. */
+  id?: string;
+}
+
+/**
+ * The requests the HTTP layer is serving right now. Tracking is a set insert and delete
+ * per request; everything `sys/in-flight-req` shows is derived only when it is asked for.
+ */
+export class InFlightRequests {
+  private readonly live = new Set<Live>();
+
+  constructor(private readonly nowMs: () => number = Date.now) {}
+
+  /** Records `req` until the returned function is called. */
+  start(req: IncomingMessage): () => void {
+    const entry: Live = { req, startMs: this.nowMs() };
+    this.live.add(entry);
+    return () => {
+      this.live.delete(entry);
+    };
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  snapshot(): Record<string, InFlightRequestInfo> {
+    const out: Record<string, InFlightRequestInfo> = {};
+    for (const e of this.live) {
+      e.id ??= randomUUID();
+      const url = e.req.url ?? "/";
+      const q = url.indexOf("?");
+      out[e.id] = {
+        start_time: new Date(e.startMs).toISOString(),
+        client_remote_address: remoteAddress(e.req),
+        request_path: q === -1 ? url : url.slice(0, q),
+        request_method: e.req.method ?? "",
+        client_id: "",
+      };
+    }
+    return out;
+  }
+}
+
+/** `host:port` as Go prints a net.Addr: IPv6 hosts in brackets. */
+function remoteAddress(req: IncomingMessage): string {
+  const host = req.socket.remoteAddress ?? "";
+  const port = req.socket.remotePort ?? 0;
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
