@@ -21,11 +21,12 @@ export interface PassthroughScope {
    * (Vault's "refresh_interval"); the cubbyhole reports none.
    */
   refreshSeconds?(data: Readonly<Record<string, unknown>>, req: Request): number;
+  /** Help of the mount's root, of any key under it, and what `path` names: each scope words its own. */
+  readonly help: { readonly root: string; readonly key: string; readonly path: string };
 }
 
-const fields = { path: { type: "string" } } as const;
-
 export function passthroughPaths(scope: PassthroughScope): PathDef[] {
+  const fields = { path: { type: "string", description: scope.help.path } } as const satisfies FieldSchemas;
   const keyOf = (req: Request): string => req.relativePath;
 
   const read = async (req: Request): Promise<Response | undefined> => {
@@ -76,7 +77,7 @@ export function passthroughPaths(scope: PassthroughScope): PathDef[] {
   const operations = { read, create: write, update: write, delete: remove, list };
   return [
     // The root: only a listing means anything there, the rest answer as Vault does.
-    definePath({ pattern: "/", fields, operations, existenceCheck: exists, takesArbitraryInput: true }),
-    definePath({ pattern: "*path", fields, operations, existenceCheck: exists, takesArbitraryInput: true }),
+    definePath({ pattern: "/", fields, operations, existenceCheck: exists, takesArbitraryInput: true, help: scope.help.root }),
+    definePath({ pattern: "*path", fields, operations, existenceCheck: exists, takesArbitraryInput: true, help: scope.help.key }),
   ];
 }

@@ -32,12 +32,22 @@ const groupRoots = definePath({
   fields: anyInput,
   operations: everyOperation,
   takesArbitraryInput: true,
+  help: `Not served without a secret's location after it, as in data/<path>.
+
+Every request answers 404 with a warning that points at the versioned paths or at the kv
+command. To list the secrets of the store, list metadata/.`,
 });
+
+const CATCH_ALL_HELP = `Not served: a versioned store keeps its secrets under data/ and metadata/.
+
+Every request outside the versioned paths (data/<path>, metadata/<path>, delete/<path>,
+undelete/<path>, destroy/<path>, subkeys/<path> and config) answers 404 with a warning
+that points at them or at the kv command, which uses them.`;
 
 /** Whatever no other declaration matched: Vault's 404 with a pointer to the v2 API. */
 const catchAll = [
-  definePath({ pattern: "/", fields: anyInput, operations: everyOperation, takesArbitraryInput: true }),
-  definePath({ pattern: "*rest", fields: anyInput, operations: everyOperation, takesArbitraryInput: true }),
+  definePath({ pattern: "/", fields: anyInput, operations: everyOperation, takesArbitraryInput: true, help: CATCH_ALL_HELP }),
+  definePath({ pattern: "*rest", fields: anyInput, operations: everyOperation, takesArbitraryInput: true, help: CATCH_ALL_HELP }),
 ];
 
 export async function createKvV2Backend(ctx: BackendContext): Promise<Backend> {

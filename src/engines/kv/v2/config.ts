@@ -9,11 +9,14 @@ export function configPath(store: KvStore): PathDef {
   return definePath({
     pattern: "config",
     fields: {
-      max_versions: { type: "int", description: "Versions to keep per key; 0 = 10." },
-      cas_required: { type: "bool", description: "Require the cas option on every write." },
+      max_versions: {
+        type: "int",
+        description: "Versions to keep per key; older ones are removed as new ones are written. 0 (the default) keeps 10. A key's own max_versions may raise it.",
+      },
+      cas_required: { type: "bool", description: "Refuse every data write and patch that does not carry the cas option (default false)." },
       delete_version_after: {
         type: "duration",
-        description: "Delete versions this long after they are written; 0 clears, a negative value disables it on every key.",
+        description: "Soft-delete each version this long after it is written; a key's own setting applies when shorter. 0 clears the setting; a negative value turns the feature off for every key.",
       },
     },
     operations: {
@@ -41,6 +44,10 @@ export function configPath(store: KvStore): PathDef {
         return undefined;
       },
     },
-    help: "Settings that apply to every key of this versioned key/value store.",
+    help: `Read and change the settings that apply to every key of this versioned store.
+
+A write changes only the settings it sends. Each key may also carry its own settings in
+metadata/<path>: a key's max_versions counts when it is larger, its delete_version_after
+when it is shorter, and cas is required when either the mount or the key requires it.`,
   });
 }

@@ -10,9 +10,33 @@ import type { KvStore } from "./store.js";
 const fields = {
   path: { type: "string", description: "Location of the secret." },
   version: { type: "int", description: "On read, the version to return; the latest when 0 or absent." },
-  options: { type: "map", description: 'Write options; "cas" makes the write conditional on the current version.' },
+  options: {
+    type: "map",
+    description: 'Write options. "cas": the write or patch succeeds only if this equals the current version (0: only if the key does not exist yet).',
+  },
   data: { type: "map", description: "The secret's key/value pairs." },
 } as const;
+
+const DATA_HELP = `Write, patch, read and delete versions of a secret in the versioned key/value store.
+
+A write stores data as a new version and answers with that version's metadata (version,
+created_time, deletion_time, destroyed, custom_metadata). A patch (the PATCH method, as
+kv patch sends it) merges data into the current version as a JSON merge patch, in which a
+null removes a key, and stores the result as a new version; the key must exist and its
+current version must not be deleted.
+
+Check-and-set: with options.cas, a write or patch succeeds only if cas equals the key's
+current version, 0 meaning the key must not exist yet. When config or the key's metadata
+sets cas_required, a write without cas is refused.
+
+A read returns data and metadata of the latest version, or of the one given by version.
+A deleted or destroyed version answers 404 with its metadata and no data.
+
+A delete soft-deletes the latest version: undelete/<path> brings it back. delete/<path>
+takes other versions, destroy/<path> removes data for good, and a delete of
+metadata/<path> removes the key with every version. A key keeps its newest max_versions
+versions (10 unless config or its metadata says otherwise). Nothing is listed here: list
+metadata/ instead.`;
 
 type DataFields = Fields<typeof fields>;
 
@@ -97,7 +121,7 @@ export function dataPath(store: KvStore): PathDef {
       list: async (req) => invalidPath(req),
     },
     existenceCheck: exists,
-    help: "Write, patch, read and delete versions of a secret in the versioned key/value store.",
+    help: DATA_HELP,
   });
 }
 

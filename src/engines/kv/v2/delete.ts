@@ -8,7 +8,7 @@ import { requireVersions, versionsField } from "./versions-field.js";
 export function deletePath(store: KvStore): PathDef {
   return definePath({
     pattern: ["delete/*path", "delete/"],
-    fields: { path: { type: "string" }, versions: versionsField },
+    fields: { path: { type: "string", description: "Location of the secret." }, versions: versionsField },
     operations: {
       update: async (req, f) => {
         const key = keyIn(req, "delete");
@@ -27,6 +27,10 @@ export function deletePath(store: KvStore): PathDef {
         return undefined;
       },
     },
-    help: "Mark versions of a secret deleted: reads of them answer 404 until they are undeleted.",
+    help: `Mark versions of a secret deleted: reads of them answer 404 until they are undeleted.
+
+The data stays in storage: undelete/<path> restores it, destroy/<path> removes it for good.
+Versions that are unknown, already deleted or destroyed are left as they are, and a key
+that does not exist is no error.`,
   });
 }

@@ -8,7 +8,7 @@ import { requireVersions, versionsField } from "./versions-field.js";
 export function destroyPath(store: KvStore): PathDef {
   return definePath({
     pattern: ["destroy/*path", "destroy/"],
-    fields: { path: { type: "string" }, versions: versionsField },
+    fields: { path: { type: "string", description: "Location of the secret." }, versions: versionsField },
     operations: {
       update: async (req, f) => {
         const key = keyIn(req, "destroy");
@@ -29,6 +29,10 @@ export function destroyPath(store: KvStore): PathDef {
         return undefined;
       },
     },
-    help: "Permanently remove the data of versions of a secret; their metadata stays, marked destroyed.",
+    help: `Permanently remove the data of versions of a secret; their metadata stays, marked destroyed.
+
+A destroyed version reads as 404 with destroyed set in its metadata and cannot be
+undeleted; unknown versions are skipped. To remove a key with all its versions and its
+metadata, delete metadata/<path>.`,
   });
 }

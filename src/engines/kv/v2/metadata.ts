@@ -10,10 +10,19 @@ import type { KvStore } from "./store.js";
 
 const fields = {
   path: { type: "string", description: "Location of the secret." },
-  max_versions: { type: "int", description: "Versions to keep; 0 = the mount's setting." },
-  cas_required: { type: "bool", description: "Require the cas option on every write of this key." },
-  delete_version_after: { type: "duration", description: "Delete each version this long after it is written; 0 = the mount's setting." },
-  custom_metadata: { type: "map", description: "Version-independent key/value strings describing the secret." },
+  max_versions: {
+    type: "int",
+    description: "Versions of this key to keep; the larger of this and the mount's max_versions applies, 10 when both are 0.",
+  },
+  cas_required: { type: "bool", description: "Refuse writes and patches of this key's data that do not carry the cas option." },
+  delete_version_after: {
+    type: "duration",
+    description: "Soft-delete each version this long after it is written; the shorter of this and the mount's setting applies. 0 leaves it to the mount; negative values are refused.",
+  },
+  custom_metadata: {
+    type: "map",
+    description: "Strings describing the secret, kept apart from its versions: at most 64 keys, keys up to 128 bytes, values up to 512, printable characters only. A write replaces the whole map; a patch merges into it, a null removing a key.",
+  },
 } as const;
 
 type MetadataFields = Fields<typeof fields>;
@@ -88,7 +97,19 @@ export function metadataPath(store: KvStore): PathDef {
     fields,
     operations: { read, create: write, update: write, patch, delete: remove, list },
     existenceCheck: exists,
-    help: "Read and change a secret's settings and version history, list secrets, or remove a secret with all its versions.",
+    help: `Manage a secret's settings and version history, or remove it with every version.
+
+A read returns the key's settings (max_versions, cas_required, delete_version_after,
+custom_metadata), created_time, updated_time, current_version, oldest_version and each
+kept version with its created_time, deletion_time and destroyed flag.
+
+A write sets the settings it sends, custom_metadata replaced whole, and creates the key's
+metadata if the key has none yet. A patch changes only what it sends, merges
+custom_metadata, and needs the key to exist.
+
+A listing returns the keys and folders (ending in "/") under the path; this is how kv
+list lists a versioned store. A delete removes the key, its metadata and the data of every
+version, for good.`,
   });
 }
 

@@ -12,9 +12,9 @@ export function subkeysPath(store: KvStore): PathDef {
   return definePath({
     pattern: ["subkeys/*path", "subkeys/"],
     fields: {
-      path: { type: "string" },
+      path: { type: "string", description: "Location of the secret." },
       version: { type: "int", description: "The version to describe; the latest when 0 or absent." },
-      depth: { type: "int", description: "Deepest nesting level to show; 0 = no limit." },
+      depth: { type: "int", description: `Deepest nesting level to show; 0 (the default) shows up to ${MAX_DEPTH} levels.` },
     },
     operations: {
       read: async (req, f) => {
@@ -35,7 +35,11 @@ export function subkeysPath(store: KvStore): PathDef {
         }
       },
     },
-    help: "Read the keys of a secret's version without any of its values.",
+    help: `Read the keys of a secret's version without any of its values.
+
+The answer's subkeys has the version's structure with every value replaced by null,
+nested objects followed down to depth levels; metadata is the version's, as a data read
+gives it. A deleted or destroyed version answers 404 with its metadata.`,
   });
 }
 

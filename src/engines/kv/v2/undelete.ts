@@ -8,7 +8,7 @@ import { requireVersions, versionsField } from "./versions-field.js";
 export function undeletePath(store: KvStore): PathDef {
   return definePath({
     pattern: ["undelete/*path", "undelete/"],
-    fields: { path: { type: "string" }, versions: versionsField },
+    fields: { path: { type: "string", description: "Location of the secret." }, versions: versionsField },
     operations: {
       update: async (req, f) => {
         const key = keyIn(req, "undelete");
@@ -28,6 +28,9 @@ export function undeletePath(store: KvStore): PathDef {
         return undefined;
       },
     },
-    help: "Restore soft-deleted versions of a secret.",
+    help: `Restore soft-deleted versions of a secret.
+
+Destroyed versions cannot come back, and unknown versions are skipped. A restored
+version's delete_version_after countdown starts again from the undelete.`,
   });
 }
