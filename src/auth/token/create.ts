@@ -9,26 +9,66 @@ import { effectiveRoleTtls, isValidRoleName, readRole, rolePolicyLimits, type To
 
 const createFields = {
   id: { type: "string", description: "The token itself; needs root or sudo." },
-  policies: { type: "comma-strings" },
-  meta: { type: "string-map" },
+  policies: {
+    type: "comma-strings",
+    description: "Policies of the token, a list or a comma-separated string. Without a role: empty inherits the caller's policies; otherwise they must be among the caller's unless the caller has root or sudo. With a role, the role's policy lists decide.",
+  },
+  meta: { type: "string-map", description: "String key/value pairs kept with the token and shown by its lookups." },
   /** Vault declares `metadata` but reads `meta`; both are accepted here. */
-  metadata: { type: "string-map" },
-  no_parent: { type: "bool" },
-  no_default_policy: { type: "bool" },
-  renewable: { type: "bool", default: true },
-  ttl: { type: "duration" },
+  metadata: { type: "string-map", description: "Another name for meta, used when meta is not sent." },
+  no_parent: {
+    type: "bool",
+    description: "Make the token an orphan: revoking the caller does not revoke it. Needs root or sudo; create-orphan needs neither. With a role, the role's orphan setting decides.",
+  },
+  no_default_policy: { type: "bool", description: "Leave out the default policy the token would otherwise get." },
+  renewable: {
+    type: "bool",
+    default: true,
+    description: "Whether the token may be renewed (default true). A role with renewable=false forces false; batch tokens are never renewable.",
+  },
+  ttl: {
+    type: "duration",
+    description: "Initial TTL; 0 (the default) uses the token mount's default lease TTL. Capped by explicit_max_ttl and the mount's max TTL. A root token asked for with no TTL, period or max never expires (its parent must not expire either).",
+  },
   /** Vault's pre-`ttl` spelling. */
-  lease: { type: "duration" },
-  explicit_max_ttl: { type: "duration" },
-  period: { type: "duration" },
-  display_name: { type: "string" },
-  num_uses: { type: "int" },
-  type: { type: "string" },
-  entity_alias: { type: "string" },
-  role_name: { type: "string" },
+  lease: { type: "duration", description: "Older name for ttl, used when ttl is not sent." },
+  explicit_max_ttl: {
+    type: "duration",
+    description: "A hard limit on the token's life, counted from creation, that renewals cannot pass; 0 leaves the mount's max TTL. With a role that sets one too, the smaller applies.",
+  },
+  period: {
+    type: "duration",
+    description: "Make a periodic token: every renewal grants this period again, with no max TTL unless explicit_max_ttl is set. Needs root or sudo; a role's token_period does not. With both, the smaller applies.",
+  },
+  display_name: {
+    type: "string",
+    description: 'A name to show for the token, stored as "token-<display_name>" with characters other than letters, digits and "-" turned into "-".',
+  },
+  num_uses: {
+    type: "int",
+    description: "Requests the token may make before it is revoked; 0 (the default) is unlimited. A role's token_num_uses applies when lower. A use-limited token cannot create tokens.",
+  },
+  type: {
+    type: "string",
+    description: "service (the default) or batch. A batch token is not renewable and takes no explicit_max_ttl, num_uses or period; it cannot be root. A role with token_type service or batch decides; default-batch makes batch the default.",
+  },
+  entity_alias: {
+    type: "string",
+    description: "With a role only: an entity alias name from the role's allowed_entity_aliases. Mayfly checks it, then answers with a warning: it does not yet tie the token to an entity.",
+  },
+  role_name: { type: "string", description: "The token role to create against, from the path create/<role_name>." },
   /** A CLI query flag Vault's schema also lists. */
-  format: { type: "string" },
+  format: { type: "string", description: "Accepted and ignored: output formats are the CLI's business." },
 } as const satisfies FieldSchemas;
+
+const CREATE_NOTES = `The new token is a child of the caller: revoking the caller revokes it too, unless it
+is an orphan. A caller that is a batch token, or has limited uses, cannot create tokens.
+Without root or sudo, the caller cannot choose the token's id, cannot make it periodic or
+(through no_parent) an orphan, and, unless a role decides the policies, can give it only
+policies the caller holds itself. Policies that do not exist are accepted, with a warning.
+
+The answer's auth block holds client_token, accessor, policies, lease_duration (the TTL),
+renewable, orphan, token_type and num_uses.`;
 
 type CreateFields = Fields<typeof createFields>;
 
@@ -201,7 +241,12 @@ export function createPaths(core: Core): readonly PathDef[] {
       pattern: "create-orphan",
       fields: createFields,
       operations: { update: (req, f) => createToken(core, req, f, true, undefined) },
-      help: "Create a token without a parent.",
+      help: `Create a token without a parent.
+
+Works as create does, except that the token is an orphan: revoking the caller leaves it
+alive. This path needs only the ACL capability on create-orphan, not sudo.
+
+${CREATE_NOTES}`,
     }),
     definePath({
       pattern: "create/:role_name",
@@ -214,13 +259,23 @@ export function createPaths(core: Core): readonly PathDef[] {
           return createToken(core, req, f, false, role);
         },
       },
-      help: "Create a token against a token role.",
+      help: `Create a token against a token role.
+
+The role (roles/<role_name>) limits and shapes the token: its allowed and disallowed
+policies decide which policies the token may have (empty policies means the role's
+allowed policies), and its orphan, renewable, token_type, token_period,
+token_explicit_max_ttl, token_num_uses, token_bound_cidrs and path_suffix settings apply.
+A role that lists policies may grant ones the caller does not hold.
+
+${CREATE_NOTES}`,
     }),
     definePath({
       pattern: "create",
       fields: createFields,
       operations: { update: (req, f) => createToken(core, req, f, false, undefined) },
-      help: "Create a token, a child of the caller's unless no_parent is set.",
+      help: `Create a token, a child of the caller's unless no_parent is set.
+
+${CREATE_NOTES}`,
     }),
   ];
 }

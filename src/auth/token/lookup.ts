@@ -69,8 +69,14 @@ async function withIdentityPolicies(core: Core, e: TokenEntry, data: Record<stri
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const tokenField = { token: { type: "string" } } as const satisfies FieldSchemas;
-const accessorField = { accessor: { type: "string" } } as const satisfies FieldSchemas;
+const tokenField = { token: { type: "string", description: "The token to look up; the caller's own when empty." } } as const satisfies FieldSchemas;
+const selfField = { token: { type: "string", description: "Ignored: the calling token is looked up." } } as const satisfies FieldSchemas;
+const accessorField = { accessor: { type: "string", description: "Accessor of the token to look up." } } as const satisfies FieldSchemas;
+
+const LOOKUP_ANSWER = `The answer holds the token's accessor, policies, ttl (seconds left), creation_time,
+creation_ttl, expire_time, explicit_max_ttl, num_uses, meta, display_name, orphan, path,
+type, entity_id and renewable, and when they apply period, role, bound_cidrs,
+last_renewal_time and, for a token with an entity, identity_policies.`;
 
 async function lookupToken(core: Core, req: Request, token: string): Promise<Response> {
   if (token === "") throw badRequest("missing token ID");
@@ -97,13 +103,17 @@ export function lookupPaths(core: Core): readonly PathDef[] {
         read: (req, f) => byToken(req, f.values.token),
         update: (req, f) => byToken(req, f.values.token),
       },
-      help: "Look up a token (the caller's when none is given).",
+      help: `Look up a token (the caller's when none is given).
+
+${LOOKUP_ANSWER} A token that does not exist or has expired answers 403 (bad token).`,
     }),
     definePath({
       pattern: "lookup-self",
-      fields: tokenField,
+      fields: selfField,
       operations: { read: (req) => lookupSelf(core, req), update: (req) => lookupSelf(core, req) },
-      help: "Look up the calling token.",
+      help: `Look up the calling token.
+
+${LOOKUP_ANSWER} The default policy allows it.`,
     }),
     definePath({
       pattern: "lookup-accessor",
@@ -118,7 +128,10 @@ export function lookupPaths(core: Core): readonly PathDef[] {
           return { data: await withIdentityPolicies(core, entry, lookupData(entry, "", req.nowMs)) };
         },
       },
-      help: "Look up a token by its accessor.",
+      help: `Look up a token by its accessor.
+
+${LOOKUP_ANSWER} Its id is empty: an accessor never reveals the token. An unknown accessor
+answers 400.`,
     }),
   ];
 }

@@ -42,12 +42,20 @@ export function maintenancePaths(core: Core, tidy: TidyRunner): readonly PathDef
           return { data: { keys } };
         },
       },
-      help: "List the accessors of all tokens (needs sudo).",
+      help: `List the accessors of all tokens (needs sudo).
+
+Use them with lookup-accessor, renew-accessor and revoke-accessor. A store with no token
+answers 404.`,
     }),
     definePath({
       pattern: "tidy",
       operations: { update: () => Promise.resolve(tidy.start()) },
-      help: "Remove index entries left behind by revoked tokens.",
+      help: `Finish token revocations that a crash interrupted.
+
+Children whose parent is gone, or was marked revoked but is still stored, are revoked
+with their subtrees, and the stale entries of the parent index go. The tidy runs in the
+background, one at a time: the answer is 202 with a warning, and the number of tokens
+revoked goes to the server log.`,
     }),
   ];
 }

@@ -10,15 +10,32 @@ import { callerEntry } from "./caller.js";
 import { hasLease } from "./lookup.js";
 import { effectiveRoleTtls, readRole } from "./role-model.js";
 
+const incrementField = {
+  type: "duration",
+  default: 0,
+  description: "TTL to ask for, counted from now; 0 (the default) asks for the TTL the token was last granted. A periodic token gets its period instead, and no token passes its max TTL.",
+} as const;
+
 const renewFields = {
-  token: { type: "string" },
-  increment: { type: "duration", default: 0 },
+  token: { type: "string", description: "The token to renew." },
+  increment: incrementField,
+} as const satisfies FieldSchemas;
+
+const renewSelfFields = {
+  token: { type: "string", description: "Ignored: the calling token is renewed." },
+  increment: incrementField,
 } as const satisfies FieldSchemas;
 
 const renewAccessorFields = {
-  accessor: { type: "string" },
-  increment: { type: "duration", default: 0 },
+  accessor: { type: "string", description: "Accessor of the token to renew." },
+  increment: incrementField,
 } as const satisfies FieldSchemas;
+
+const RENEW_NOTES = `A token issued by an auth method is renewed only if that method agrees (userpass refuses
+for a deleted user or changed policies). A token made from a token role gets the role's
+period as it is now; if the role is gone, the renewal is refused. Batch tokens, tokens
+created not renewable and tokens that never expire cannot be renewed. The answer's auth
+block carries the new lease_duration; a TTL cut short by the max TTL comes with a warning.`;
 
 /**
  * Vault's ExpirationManager.RenewToken for one token: the issuing auth method may refuse,
@@ -70,7 +87,7 @@ export function renewPaths(core: Core): readonly PathDef[] {
   return [
     definePath({
       pattern: "renew-self",
-      fields: renewFields,
+      fields: renewSelfFields,
       operations: {
         update: async (req, f) => {
           const entry = await callerEntry(core, req);
@@ -78,7 +95,9 @@ export function renewPaths(core: Core): readonly PathDef[] {
           return renewToken(core, req, entry, req.caller.clientToken, f.values.increment);
         },
       },
-      help: "Renew the calling token.",
+      help: `Renew the calling token.
+
+${RENEW_NOTES} The default policy allows it.`,
     }),
     definePath({
       pattern: "renew-accessor",
@@ -92,7 +111,9 @@ export function renewPaths(core: Core): readonly PathDef[] {
           return renewToken(core, req, entry, "", f.values.increment);
         },
       },
-      help: "Renew a token by its accessor.",
+      help: `Renew a token by its accessor.
+
+${RENEW_NOTES} The answer's client_token is empty: an accessor never reveals the token.`,
     }),
     definePath({
       pattern: "renew",
@@ -106,7 +127,9 @@ export function renewPaths(core: Core): readonly PathDef[] {
           return renewToken(core, req, entry, token, f.values.increment);
         },
       },
-      help: "Renew a token.",
+      help: `Renew a token.
+
+${RENEW_NOTES}`,
     }),
   ];
 }

@@ -4,8 +4,12 @@ import type { FieldSchemas } from "../../framework/fields.js";
 import { definePath, type PathDef } from "../../framework/types.js";
 import { callerHasSudo } from "./caller.js";
 
-const tokenField = { token: { type: "string" } } as const satisfies FieldSchemas;
-const accessorField = { accessor: { type: "string" } } as const satisfies FieldSchemas;
+const tokenField = { token: { type: "string", description: "The token to revoke." } } as const satisfies FieldSchemas;
+const accessorField = { accessor: { type: "string", description: "Accessor of the token to revoke." } } as const satisfies FieldSchemas;
+
+const REVOKE_NOTES = `Every descendant of the token goes with it, children first, each with its leases (so
+the secrets engines undo what they issued) and its cubbyhole. Batch tokens cannot be
+revoked: they end when they expire.`;
 
 /**
  * Revocation as Vault's token store does it: the whole subtree goes (children first, each
@@ -24,7 +28,9 @@ export function revokePaths(core: Core): readonly PathDef[] {
           return undefined;
         },
       },
-      help: "Revoke the calling token and its children.",
+      help: `Revoke the calling token and its children.
+
+${REVOKE_NOTES} The default policy allows it.`,
     }),
     definePath({
       pattern: "revoke-orphan",
@@ -41,7 +47,11 @@ export function revokePaths(core: Core): readonly PathDef[] {
           return undefined;
         },
       },
-      help: "Revoke a token, leaving its children alive as orphans.",
+      help: `Revoke a token, leaving its children alive as orphans.
+
+The token's leases and cubbyhole go; its children stay, now without a parent. Needs root
+or sudo on this path (checked by the handler: without it, 400). An unknown token answers
+400, and batch tokens cannot be revoked.`,
     }),
     definePath({
       pattern: "revoke-accessor",
@@ -57,7 +67,9 @@ export function revokePaths(core: Core): readonly PathDef[] {
           return undefined;
         },
       },
-      help: "Revoke a token and its children by the token's accessor.",
+      help: `Revoke a token and its children by the token's accessor.
+
+${REVOKE_NOTES} An unknown accessor succeeds with a warning.`,
     }),
     definePath({
       pattern: "revoke",
@@ -73,7 +85,10 @@ export function revokePaths(core: Core): readonly PathDef[] {
           return undefined;
         },
       },
-      help: "Revoke a token and its children.",
+      help: `Revoke a token and its children.
+
+${REVOKE_NOTES} Revoking a token that does not exist succeeds quietly, so a retried revoke
+is harmless.`,
     }),
   ];
 }

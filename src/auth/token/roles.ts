@@ -13,25 +13,70 @@ import {
 } from "./role-model.js";
 
 const roleFields = {
-  role_name: { type: "string", required: true },
-  allowed_policies: { type: "comma-strings" },
-  disallowed_policies: { type: "comma-strings" },
-  allowed_policies_glob: { type: "comma-strings" },
-  disallowed_policies_glob: { type: "comma-strings" },
-  orphan: { type: "bool" },
-  renewable: { type: "bool", default: true },
-  path_suffix: { type: "string" },
+  role_name: {
+    type: "string",
+    required: true,
+    description: 'Name of the role (letters, digits, "_", "-" and "."); create/<role_name> creates tokens against it.',
+  },
+  allowed_policies: {
+    type: "comma-strings",
+    description: "Policies tokens of this role may have. A create that names none gets all of them, plus default unless token_no_default_policy is set or the role disallows default.",
+  },
+  disallowed_policies: {
+    type: "comma-strings",
+    description: "Policies tokens of this role may never have: a create that would give one is refused. When the role allows no policies explicitly, a create that names none gets the caller's policies.",
+  },
+  allowed_policies_glob: {
+    type: "comma-strings",
+    description: "Like allowed_policies, with globs in which * matches anything; a glob only permits a policy that the create names, it never grants one.",
+  },
+  disallowed_policies_glob: { type: "comma-strings", description: "Like disallowed_policies, with globs in which * matches anything." },
+  orphan: {
+    type: "bool",
+    description: "Make the tokens of this role orphans, which outlive the token that created them (default false); no sudo is needed.",
+  },
+  renewable: { type: "bool", default: true, description: "Whether tokens of this role may be renewed (default true)." },
+  path_suffix: {
+    type: "string",
+    description: 'Added to the path of the role\'s tokens (auth/token/create/<role>/<suffix>), which lookups show, to tell sets of tokens apart; letters, digits, "_", "-" and "." only.',
+  },
   period: { type: "duration", description: "Deprecated: use token_period." },
   explicit_max_ttl: { type: "duration", description: "Deprecated: use token_explicit_max_ttl." },
   bound_cidrs: { type: "comma-strings", description: "Deprecated: use token_bound_cidrs." },
-  allowed_entity_aliases: { type: "comma-strings" },
-  token_bound_cidrs: { type: "comma-strings" },
-  token_explicit_max_ttl: { type: "duration" },
-  token_period: { type: "duration" },
-  token_type: { type: "string" },
-  token_no_default_policy: { type: "bool" },
-  token_num_uses: { type: "int" },
+  allowed_entity_aliases: {
+    type: "comma-strings",
+    description: "Entity alias names a create against this role may pass as entity_alias (globs allowed). Mayfly checks them, but does not yet tie tokens to an entity.",
+  },
+  token_bound_cidrs: { type: "comma-strings", description: "Addresses or CIDR blocks the role's tokens may be used from." },
+  token_explicit_max_ttl: {
+    type: "duration",
+    description: "A hard limit on the life of the role's tokens that renewals cannot pass; when a create asks for one too, the smaller applies. 0: none.",
+  },
+  token_period: {
+    type: "duration",
+    description: "Make the role's tokens periodic (no sudo needed): each renewal grants the role's period as it is at that time, with no max TTL unless an explicit one is set.",
+  },
+  token_type: {
+    type: "string",
+    description: "default-service (the default: service unless the create asks for batch), default-batch (batch unless it asks for service), service or batch. batch needs orphan=true and renewable=false, and no period or explicit max TTL.",
+  },
+  token_no_default_policy: { type: "bool", description: "Do not add the default policy to the role's tokens." },
+  token_num_uses: {
+    type: "int",
+    description: "Requests each of the role's tokens may make; 0 is unlimited. A create that asks for more, or for unlimited, gets this.",
+  },
 } as const satisfies FieldSchemas;
+
+const ROLE_HELP = `Create, read, update and delete token roles.
+
+A token role shapes the tokens made through create/<role_name>: which policies they may
+have, their type, TTLs, period, number of uses and the addresses they may be used from.
+A write to an existing role changes only what it sends.
+
+period, explicit_max_ttl and bound_cidrs are older names of token_period,
+token_explicit_max_ttl and token_bound_cidrs: a read returns the spelling that was written,
+and when both are sent the token_ one wins, with a warning. Deleting a role leaves its
+tokens alive, but they can no longer be renewed.`;
 
 type RoleFields = Fields<typeof roleFields>;
 
@@ -101,13 +146,13 @@ export const rolePaths: readonly PathDef[] = [
   definePath({
     pattern: "roles/",
     operations: { list: listRolesHandler },
-    help: "List the token roles.",
+    help: "List the token roles.\n\nA store with no role answers 404.",
   }),
   definePath({
     pattern: "roles/:role_name",
     fields: roleFields,
     operations: { read: readRoleHandler, create: writeRoleHandler, update: writeRoleHandler, delete: deleteRoleHandler },
     existenceCheck: async (req, f) => (await readRole(req.storage, f.values.role_name)) !== undefined,
-    help: "Create, read, update and delete token roles.",
+    help: ROLE_HELP,
   }),
 ];
