@@ -131,5 +131,11 @@ export const lockoutConfigPath: PathDef = definePath({
       return undefined;
     },
   },
-  help: "User lockout settings for this mount (Vault keeps them in sys/auth/<path>/tune user_lockout_config).",
+  help: `Read and set the user lockout settings of this mount.
+
+This path is Mayfly's own: Vault keeps these settings only in sys/auth/<path>/tune
+(user_lockout_config). What the tune sets wins; what it leaves unset comes from here,
+then from the defaults (5 failures, locked for 15m, count restarting after 15m quiet,
+lockout on). A write changes only what it sends, and 0 means the default. A read shows
+this path's settings with the defaults filled in, not the tune's.`,
 });

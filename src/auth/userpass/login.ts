@@ -85,7 +85,17 @@ export function loginPaths(deps: UserpassDeps): PathDef[] {
       pattern: "login/:username",
       fields: loginFields,
       operations: { update: (req, f) => login(deps, req, f.values.username, f.values.password) },
-      help: "Log in with a username and password.",
+      help: `Log in with a username and password.
+
+Needs no token. The answer's auth block carries a new token shaped by the user's token_
+settings, with the lowercased username as its display name and in its metadata.
+
+A wrong password and an unknown user both answer 400 (invalid username or password),
+and take the same time. After lockout_threshold wrong passwords in a row (see
+config/lockout), every login of that user answers 403 until lockout_duration has passed;
+a successful login clears the count. With token_bound_cidrs set, a login from another
+address answers 403. The token's renewals fail once the user is deleted or its policies
+have changed.`,
     }),
   ];
 }

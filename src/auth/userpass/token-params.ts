@@ -11,12 +11,19 @@ import { parseCidrs } from "../token/role-model.js";
 export const tokenFieldSchemas = {
   token_bound_cidrs: { type: "comma-strings", description: "CIDR blocks or addresses the issued token may be used from." },
   token_explicit_max_ttl: { type: "duration", description: "A hard limit on the issued token's life that renewals cannot pass." },
-  token_max_ttl: { type: "duration", description: "The maximum lifetime of the issued token." },
+  token_max_ttl: { type: "duration", description: "The longest the issued token may live, renewals included; 0 leaves the mount's max TTL." },
   token_no_default_policy: { type: "bool", description: "Do not add the 'default' policy to issued tokens." },
-  token_period: { type: "duration", description: "Issue periodic tokens renewable by this period with no max." },
+  token_period: {
+    type: "duration",
+    description: "Issue periodic tokens: each renewal grants this period again, with no max TTL unless token_explicit_max_ttl is set.",
+  },
   token_policies: { type: "comma-strings", description: "Policies attached to issued tokens." },
-  token_type: { type: "string", default: "default-service", description: "The type of token to issue: service or batch." },
-  token_ttl: { type: "duration", description: "The initial TTL of issued tokens." },
+  token_type: {
+    type: "string",
+    default: "default-service",
+    description: "The type of token to issue: service, batch, or default (when unset), which leaves it to the mount's default token type (service unless tuned). A mount tuned to service or batch overrides it.",
+  },
+  token_ttl: { type: "duration", description: "The initial TTL of issued tokens; 0 uses the mount's default lease TTL. Cannot exceed token_max_ttl." },
   token_num_uses: { type: "int", description: "Uses an issued token allows; 0 is unlimited." },
 } as const satisfies FieldSchemas;
 

@@ -12,7 +12,7 @@ import { deleteUser, emptyLegacyFields, isValidUsername, listUsers, normalizeUse
 const deprecated = (name: string) => `Use "${name}" instead. If both are given, only "${name}" is used.`;
 
 const userFields = {
-  username: { type: "string", required: true, description: "Username; stored lowercased." },
+  username: { type: "string", required: true, description: 'Name of the user (letters, digits, "_", "-" and "."); stored lowercased.' },
   password: { type: "string", description: "Password for this user; stored only as a scrypt hash." },
   policies: { type: "comma-strings", description: deprecated("token_policies") },
   ttl: { type: "duration", description: deprecated("token_ttl") },
@@ -22,12 +22,12 @@ const userFields = {
 } as const satisfies FieldSchemas;
 
 const passwordFields = {
-  username: { type: "string", required: true },
+  username: { type: "string", required: true, description: "Name of the user whose password changes." },
   password: { type: "string", description: "The new password." },
 } as const satisfies FieldSchemas;
 
 const policiesFields = {
-  username: { type: "string", required: true },
+  username: { type: "string", required: true, description: "Name of the user whose policies change." },
   policies: { type: "comma-strings", description: deprecated("token_policies") },
   token_policies: { type: "comma-strings", description: "Policies attached to the user's tokens." },
 } as const satisfies FieldSchemas;
@@ -66,7 +66,7 @@ export function userPaths(deps: UserpassDeps): PathDef[] {
           return { data: { keys } };
         },
       },
-      help: "List the users of this mount.",
+      help: "List the users of this mount.\n\nA mount with no user answers 404.",
     }),
     definePath({
       pattern: "users/:username/password",
@@ -79,7 +79,10 @@ export function userPaths(deps: UserpassDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Reset a user's password.",
+      help: `Reset a user's password.
+
+The new password replaces the old one at once; tokens issued before stay valid. An
+unknown user answers 400.`,
     }),
     definePath({
       pattern: "users/:username/policies",
@@ -100,7 +103,11 @@ export function userPaths(deps: UserpassDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Replace the policies of a user's tokens.",
+      help: `Replace the policies of a user's tokens.
+
+Logins from now on get the new policies. Tokens issued before keep theirs, but can no
+longer be renewed, since their policies no longer match the user's. An unknown user
+answers 400.`,
     }),
     definePath({
       pattern: "users/:username",
@@ -158,7 +165,16 @@ export function userPaths(deps: UserpassDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Create, read, update and delete users. Deleting a user does not revoke the tokens it logged in for; their next renewal fails.",
+      help: `Create, read, update and delete users.
+
+A write that creates a user needs password; a write to an existing user changes only what
+it sends. Passwords are stored as scrypt hashes and never returned. The token_ fields shape
+the tokens that login/<username> issues.
+
+A read returns the token_ settings, and the deprecated policies, ttl, max_ttl and
+bound_cidrs only when they were written under those names; when both spellings are sent,
+the token_ one is used. Deleting a user does not revoke the tokens it logged in for; their
+next renewal fails.`,
     }),
   ];
 }
