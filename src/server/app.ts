@@ -8,8 +8,12 @@ import { BackendRegistry } from "../core/registry.js";
 import type { Logger } from "../framework/types.js";
 import { createFront } from "../http/front.js";
 import { createHttpHandler } from "../http/handler.js";
+import { InFlightRequests } from "../http/in-flight.js";
 import type { Storage } from "../storage/storage.js";
-import { registerBuiltins } from "./registry.js";
+import { createSysExtras } from "../system/extras.js";
+import type { ServerConfig } from "./config.js";
+import { sanitizedConfigState } from "./config-state.js";
+import { databasePluginNames, registerBuiltins } from "./registry.js";
 
 export interface ListenerSpec {
   /** host:port; port 0 picks a free one. */
@@ -40,6 +44,8 @@ export interface ServerOptions {
   nowMs?: () => number;
   expiration?: Partial<ExpirationOptions>;
   maxRequestBytes?: number;
+  /** The configuration files the server started from, for sys/config/state and sys/ha-status. */
+  serverConfig?: ServerConfig;
 }
 
 export interface RunningServer {
@@ -61,7 +67,24 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
     ...(opts.expiration ? { expiration: opts.expiration } : {}),
   });
-  registerBuiltins(registry, core);
+  const addresses: string[] = [];
+  const inFlight = new InFlightRequests();
+  const extras = createSysExtras(core, {
+    registry,
+    databasePlugins: databasePluginNames,
+    inFlight,
+    configState: () =>
+      sanitizedConfigState({
+        storageType: opts.storageType,
+        listeners: opts.listeners,
+        defaultLeaseTtlSeconds: core.defaultLeaseTtlSeconds,
+        maxLeaseTtlSeconds: core.maxLeaseTtlSeconds,
+        ...(opts.serverConfig ? { file: opts.serverConfig } : {}),
+      }),
+    apiAddress: () => opts.serverConfig?.apiAddr || addresses[0] || "",
+    clusterAddress: () => opts.serverConfig?.clusterAddr ?? "",
+  });
+  registerBuiltins(registry, core, extras);
   core.metrics.attach({
     sealed: () => core.sealed,
     tokenCount: () => core.tokens.count(),
@@ -70,7 +93,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const httpServers: http.Server[] = [];
   const fronts: net.Server[] = [];
-  const addresses: string[] = [];
   try {
     for (const l of opts.listeners) {
       // One HTTP server per listener, so each keeps its own body and duration limits.
@@ -78,6 +100,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const handler = createHttpHandler(core, {
         storageType: opts.storageType,
         logger: opts.logger,
+        cors: extras.cors,
+        inFlight,
         ...(limit ? { maxBodyBytes: limit } : {}),
       });
       const durationMs = (l.maxRequestDurationSeconds ?? 120) * 1000;

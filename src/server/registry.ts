@@ -6,11 +6,15 @@ import { createUserpassBackend } from "../auth/userpass/index.js";
 import { createKvBackend } from "../engines/kv/index.js";
 import { createCubbyholeBackend } from "../engines/cubbyhole/index.js";
 import { createDatabaseBackend } from "../engines/database/index.js";
+import type { SysExtras } from "../system/extras.js";
+
+/** The database engine's plugins, for the plugin catalog. */
+export { pluginNames as databasePluginNames } from "../engines/database/plugin.js";
 
 /** Every built-in engine and auth method, by mount type. */
-export function registerBuiltins(registry: BackendRegistry, core: Core): void {
+export function registerBuiltins(registry: BackendRegistry, core: Core, extras?: SysExtras): void {
   registry
-    .registerSecret("system", createSystemBackend(core))
+    .registerSecret("system", createSystemBackend(core, extras))
     .registerSecret("kv", createKvBackend)
     .registerSecret("cubbyhole", createCubbyholeBackend)
     .registerSecret("database", createDatabaseBackend)

@@ -97,6 +97,7 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
         logger,
         defaultLeaseTtlSeconds: config.defaultLeaseTtlSeconds,
         maxLeaseTtlSeconds: config.maxLeaseTtlSeconds,
+        serverConfig: config,
         ...(config.leaseRecoveryGraceSeconds ? { expiration: { recoveryGraceMs: config.leaseRecoveryGraceSeconds * 1000 } } : {}),
       });
       process.stdout.write(`Mayfly server started; listening on ${server.addresses.join(", ")}\n`);

@@ -9,7 +9,7 @@ import { mountView } from "./mounts.js";
  * Whether the caller may touch anything under a mount; Vault's CLI asks this endpoint to
  * tell KV v1 from v2 before `kv get`, so a token limited to `secret/data/x` must pass.
  */
-async function hasMountAccess(core: Core, req: Request, prefix: string): Promise<boolean> {
+export async function hasMountAccess(core: Core, req: Request, prefix: string): Promise<boolean> {
   if (!req.caller.tokenHash) return false;
   const acl = await tokenAcl(core, req.caller.policies, req.caller.entityId);
   return acl.hasMountAccess(prefix);

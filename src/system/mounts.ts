@@ -8,7 +8,7 @@ import { definePath, type PathDef, type Response } from "../framework/types.js";
 import { remountPaths } from "./remount.js";
 
 /** Versions shown for built-in plugins, in Vault's `v<semver>+builtin` form. */
-const RUNNING_VERSION = "v0.1.0+builtin.mayfly";
+export const RUNNING_VERSION = "v0.1.0+builtin.mayfly";
 
 /** One mount as `sys/mounts` and `sys/auth` list it. */
 export function mountView(core: Core, m: Mounted): Record<string, unknown> {

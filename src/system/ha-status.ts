@@ -1,0 +1,92 @@
+import { hostname } from "node:os";
+import type { Core } from "../core/core.js";
+import { definePath, type PathDef } from "../framework/types.js";
+import { SERVER_VERSION } from "../http/envelope.js";
+import { PrefixedStorage, getJson, putJson, type Storage } from "../storage/storage.js";
+import type { SysExtras } from "./extras.js";
+
+/**
+ * `sys/ha-status` and `sys/version-history`. Mayfly runs as one node with no HA storage,
+ * so the node list is this node, active, as Vault answers when it has no peers.
+ */
+export function haStatusPaths(extras: SysExtras, core: Core): PathDef[] {
+  return [
+    definePath({
+      pattern: "ha-status",
+      help: "Check the HA status of the cluster: the active node and the peers it has heard from.",
+      operations: {
+        read: async () => ({
+          data: {
+            nodes: [
+              {
+                hostname: hostname(),
+                api_address: extras.apiAddress(),
+                cluster_address: extras.clusterAddress(),
+                active_node: true,
+                last_echo: null,
+                echo_duration_ms: 0,
+                clock_skew_ms: 0,
+                replication_primary_canary_age_ms: 0,
+                version: SERVER_VERSION,
+              },
+            ],
+          },
+          injectDataAtTop: true,
+        }),
+      },
+    }),
+    definePath({
+      pattern: "version-history/",
+      help: "The versions this server has run, oldest first, with when each was first unsealed.",
+      operations: {
+        list: async () => {
+          const entries = await readVersionHistory(versionStorage(core));
+          const keys = entries.map((e) => e.version);
+          const keyInfo: Record<string, unknown> = {};
+          entries.forEach((e, i) => {
+            keyInfo[e.version] = {
+              timestamp_installed: new Date(e.timestampInstalledMs).toISOString().replace(/\.\d{3}Z$/, "Z"),
+              build_date: e.buildDate,
+              previous_version: i > 0 ? (entries[i - 1]?.version ?? null) : null,
+            };
+          });
+          return { data: { keys, key_info: keyInfo } };
+        },
+      },
+    }),
+  ];
+}
+
+interface VersionEntry {
+  version: string;
+  timestampInstalledMs: number;
+  buildDate: string;
+}
+
+function versionStorage(core: Core): Storage {
+  return new PrefixedStorage(core.barrier, "sys/version-history/");
+}
+
+async function readVersionHistory(storage: Storage): Promise<VersionEntry[]> {
+  const out: VersionEntry[] = [];
+  for (const key of await storage.list("")) {
+    const e = await getJson<VersionEntry>(storage, key);
+    if (e) out.push(e);
+  }
+  return out.sort((a, b) => a.timestampInstalledMs - b.timestampInstalledMs);
+}
+
+/** As Vault: the first unseal under a version records it, once. */
+export function recordVersionOnUnseal(core: Core): void {
+  core.seal.onUnsealed(async () => {
+    try {
+      const storage = versionStorage(core);
+      if (await storage.get(SERVER_VERSION)) return;
+      const entry: VersionEntry = { version: SERVER_VERSION, timestampInstalledMs: core.nowMs(), buildDate: "" };
+      await putJson(storage, SERVER_VERSION, entry);
+    } catch (err) {
+      // Losing a history entry must never keep the server sealed.
+      core.logger.warn("could not record the version history", { error: err instanceof Error ? err.message : String(err) });
+    }
+  });
+}
