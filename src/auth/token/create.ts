@@ -61,11 +61,11 @@ const createFields = {
   format: { type: "string", description: "Accepted and ignored: output formats are the CLI's business." },
 } as const satisfies FieldSchemas;
 
-const CREATE_NOTES = `The new token is a child of the caller: revoking the caller revokes it too, unless it
-is an orphan. A caller that is a batch token, or has limited uses, cannot create tokens.
-Without root or sudo, the caller cannot choose the token's id, cannot make it periodic or
-(through no_parent) an orphan, and, unless a role decides the policies, can give it only
-policies the caller holds itself. Policies that do not exist are accepted, with a warning.
+const CREATE_NOTES = `A caller that is a batch token, or has limited uses, cannot create tokens. Without root
+or sudo, the caller cannot choose the token's id, cannot make it periodic or (through
+no_parent) an orphan, and, unless a role decides the policies, can give it only policies
+it holds itself. A chosen id may not contain "."; a batch token's value is always
+generated. Policies that do not exist are accepted, with a warning.
 
 The answer's auth block holds client_token, accessor, policies, lease_duration (the TTL),
 renewable, orphan, token_type and num_uses.`;
@@ -265,7 +265,8 @@ The role (roles/<role_name>) limits and shapes the token: its allowed and disall
 policies decide which policies the token may have (empty policies means the role's
 allowed policies), and its orphan, renewable, token_type, token_period,
 token_explicit_max_ttl, token_num_uses, token_bound_cidrs and path_suffix settings apply.
-A role that lists policies may grant ones the caller does not hold.
+A role that lists policies may grant ones the caller does not hold. The token is a child
+of the caller unless the role's orphan is set.
 
 ${CREATE_NOTES}`,
     }),
@@ -274,6 +275,9 @@ ${CREATE_NOTES}`,
       fields: createFields,
       operations: { update: (req, f) => createToken(core, req, f, false, undefined) },
       help: `Create a token, a child of the caller's unless no_parent is set.
+
+Revoking a token revokes its children too; an orphan has no parent and outlives the
+caller.
 
 ${CREATE_NOTES}`,
     }),

@@ -105,7 +105,9 @@ export function lookupPaths(core: Core): readonly PathDef[] {
       },
       help: `Look up a token (the caller's when none is given).
 
-${LOOKUP_ANSWER} A token that does not exist or has expired answers 403 (bad token).`,
+${LOOKUP_ANSWER}
+
+A token that does not exist or has expired answers 403 (bad token).`,
     }),
     definePath({
       pattern: "lookup-self",
@@ -113,7 +115,9 @@ ${LOOKUP_ANSWER} A token that does not exist or has expired answers 403 (bad tok
       operations: { read: (req) => lookupSelf(core, req), update: (req) => lookupSelf(core, req) },
       help: `Look up the calling token.
 
-${LOOKUP_ANSWER} The default policy allows it.`,
+${LOOKUP_ANSWER}
+
+The default policy allows it.`,
     }),
     definePath({
       pattern: "lookup-accessor",
@@ -130,8 +134,9 @@ ${LOOKUP_ANSWER} The default policy allows it.`,
       },
       help: `Look up a token by its accessor.
 
-${LOOKUP_ANSWER} Its id is empty: an accessor never reveals the token. An unknown accessor
-answers 400.`,
+${LOOKUP_ANSWER}
+
+Its id is empty: an accessor never reveals the token. An unknown accessor answers 400.`,
     }),
   ];
 }

@@ -97,7 +97,9 @@ export function renewPaths(core: Core): readonly PathDef[] {
       },
       help: `Renew the calling token.
 
-${RENEW_NOTES} The default policy allows it.`,
+${RENEW_NOTES}
+
+The default policy allows it.`,
     }),
     definePath({
       pattern: "renew-accessor",
@@ -113,7 +115,9 @@ ${RENEW_NOTES} The default policy allows it.`,
       },
       help: `Renew a token by its accessor.
 
-${RENEW_NOTES} The answer's client_token is empty: an accessor never reveals the token.`,
+${RENEW_NOTES}
+
+The answer's client_token is empty: an accessor never reveals the token.`,
     }),
     definePath({
       pattern: "renew",

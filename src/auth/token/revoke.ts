@@ -30,7 +30,9 @@ export function revokePaths(core: Core): readonly PathDef[] {
       },
       help: `Revoke the calling token and its children.
 
-${REVOKE_NOTES} The default policy allows it.`,
+${REVOKE_NOTES}
+
+The default policy allows it.`,
     }),
     definePath({
       pattern: "revoke-orphan",
@@ -69,7 +71,9 @@ or sudo on this path (checked by the handler: without it, 400). An unknown token
       },
       help: `Revoke a token and its children by the token's accessor.
 
-${REVOKE_NOTES} An unknown accessor succeeds with a warning.`,
+${REVOKE_NOTES}
+
+An unknown accessor succeeds with a warning.`,
     }),
     definePath({
       pattern: "revoke",
@@ -87,8 +91,9 @@ ${REVOKE_NOTES} An unknown accessor succeeds with a warning.`,
       },
       help: `Revoke a token and its children.
 
-${REVOKE_NOTES} Revoking a token that does not exist succeeds quietly, so a retried revoke
-is harmless.`,
+${REVOKE_NOTES}
+
+Revoking a token that does not exist succeeds quietly, so a retried revoke is harmless.`,
     }),
   ];
 }

@@ -9,7 +9,7 @@ import { definePath, type PathDef, type Request, type Response } from "../../fra
 import { putJson } from "../../storage/storage.js";
 import { DEFAULT_MAX_OPEN_CONNECTIONS, optionalString } from "./connections.js";
 import type { DatabaseEngine } from "./engine.js";
-import { PASSWORD_STATEMENTS_FIELD } from "./help-text.js";
+import { passwordStatementsField } from "./help-text.js";
 import { pluginNames } from "./plugin.js";
 import { getConfig, keys, listKeys, type DbConfigEntry } from "./store.js";
 
@@ -34,7 +34,7 @@ export const configFields = {
   },
   root_rotation_statements: {
     type: "strings",
-    description: `Statements rotate-root runs to change the password of the connection's username. ${PASSWORD_STATEMENTS_FIELD}`,
+    description: passwordStatementsField("Statements that rotate-root runs to set a new password for the connection's username"),
   },
   /** Accepted as an alias of root_rotation_statements (the seeds' walkthrough uses it). */
   rotation_statements: { type: "strings", description: "Another name for root_rotation_statements, used when that is not sent." },

@@ -34,8 +34,11 @@ export const DYNAMIC_STATEMENT_FIELDS = {
     "Empty: PostgreSQL sets VALID UNTIL to the new expiration. MySQL and Redis users do not expire, so renewal only extends the lease.",
 } as const;
 
-/** The password-setting statements of static roles and root rotation. */
-export const PASSWORD_STATEMENTS_FIELD =
-  "Statements that set the password; {{name}} (or {{username}}) and {{password}} are filled in. " +
-  "Empty uses the plugin's default: ALTER ROLE ... WITH PASSWORD on PostgreSQL, ALTER USER ... IDENTIFIED BY on MySQL. " +
-  "Redis ignores statements and resets the ACL user's password.";
+/** The password-setting statements of static roles and root rotation; `purpose` says whose. */
+export function passwordStatementsField(purpose: string): string {
+  return (
+    `${purpose}; {{name}} (or {{username}}) and {{password}} are filled in. ` +
+    "Empty uses the plugin's default: ALTER ROLE ... WITH PASSWORD on PostgreSQL, ALTER USER ... IDENTIFIED BY on MySQL. " +
+    "Redis ignores statements and resets the ACL user's password."
+  );
+}

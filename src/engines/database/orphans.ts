@@ -32,8 +32,8 @@ const orphanFields = {
 
 const ORPHANS_HELP = `Find, and on request drop, users this mount made that no live lease accounts for.
 
-This path is Mayfly's own; Vault has no such path. The sweep lists the users on the connection whose names start with the prefix and
-reports each one that is an orphan, with its reason:
+This path is Mayfly's own; Vault has no such path. The sweep lists the users on the
+connection whose names start with the prefix and reports each orphan with its reason:
   no_lease      Mayfly has no record of it: made outside Mayfly, or left by a
                 restored database backup
   lease_ended   its lease ended more than a minute ago and the user is still there

@@ -34,8 +34,8 @@ const ROTATE_ROOT_HELP = `Give the connection's own user a new password that onl
 Mayfly generates a password (the connection's password_policy, else the default
 generator), sets it with the connection's root_rotation_statements (or the plugin's
 default), stores it in the connection's configuration and reopens the pool with it. The
-connection must have username and password set; put {{username}} and {{password}} in
-connection_url so the new password is used. After this, nobody can read the password from
+connection must have username and password set, and for the SQL plugins connection_url
+must use {{username}} and {{password}} so that the new password is the one used. After this, nobody can read the password from
 Mayfly: keep another way into the database.
 
 The new password is written to a write-ahead entry first. If the database took it but
@@ -45,9 +45,10 @@ at config/<name>/rotate-root.`;
 
 const ROTATE_ROLE_HELP = `Rotate a static role's password now.
 
-The next scheduled rotation counts from this one. If the database refuses the change, the
-answer is an error and Mayfly keeps retrying in the background every 10 seconds; the
-stored password changes only once the database took the new one.`;
+A rotation_period counts again from this rotation; a rotation_schedule keeps its times.
+If the database refuses the change, the answer is an error and Mayfly keeps retrying in
+the background every 10 seconds; the stored password changes only once the database took
+the new one.`;
 
 export function rotatePaths(engine: DatabaseEngine): PathDef[] {
   const rotateRootOp = { update: (req: Request, f: Fields<typeof rootFields>) => rotateRootHandler(engine, req, f) };

@@ -7,7 +7,7 @@ import type { Fields } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
 import { CronError, parseCron } from "./cron.js";
 import type { DatabaseEngine } from "./engine.js";
-import { PASSWORD_STATEMENTS_FIELD, STATEMENTS_HELP } from "./help-text.js";
+import { passwordStatementsField, STATEMENTS_HELP } from "./help-text.js";
 import { credentialTtlSeconds, nextRotationMs, setStaticAccount } from "./rotate.js";
 import { validateCredentialConfig } from "./roles.js";
 import {
@@ -45,7 +45,7 @@ export const staticRoleFields = {
     type: "duration",
     description: `With rotation_schedule only: how long after a scheduled time a rotation may still start (at least ${MIN_ROTATION_WINDOW_SECONDS / 3600}h). A rotation that could not happen inside its window waits for the next scheduled time. Unset: no limit.`,
   },
-  rotation_statements: { type: "strings", description: PASSWORD_STATEMENTS_FIELD },
+  rotation_statements: { type: "strings", description: passwordStatementsField("Statements that set the user's new password at each rotation") },
   credential_type: { type: "string", default: "password", description: "Kind of credential: only password (the default) for static roles." },
   credential_config: {
     type: "string-map",
