@@ -67,7 +67,10 @@ export const configFields = {
     type: "bool",
     description: "Put username and password into connection_url as they are instead of URL-escaping them (default false). The MySQL plugin never escapes the password.",
   },
-  max_open_connections: { type: "int", description: "Connections the pool may hold open at once (default 4)." },
+  max_open_connections: {
+    type: "int",
+    description: "PostgreSQL and MySQL: connections the pool may hold open at once (default 4). Redis uses one connection.",
+  },
   max_idle_connections: {
     type: "int",
     description: "MySQL: idle connections the pool keeps; 0 (the default) keeps up to max_open_connections. Other plugins ignore it.",
