@@ -55,6 +55,7 @@ import { printTokenCommand, runServer, versionCommand } from "./commands/misc.js
 import { unwrapCommand } from "./commands/unwrap.js";
 import { pathHelpCommand } from "./commands/path-help.js";
 import { authMoveCommand, secretsMoveCommand } from "./commands/mounts-move.js";
+import { pluginInfoCommand, pluginListCommand } from "./commands/plugin.js";
 
 export type { CliIo } from "./io.js";
 
@@ -114,6 +115,8 @@ export const commands: readonly Command[] = [
   loginCommand,
   unwrapCommand,
   pathHelpCommand,
+  pluginListCommand,
+  pluginInfoCommand,
   printTokenCommand,
   versionCommand,
 ];
@@ -128,6 +131,7 @@ const groups: Record<string, string> = {
   policy: "Interact with policies",
   lease: "Interact with leases",
   operator: "Perform operator-specific tasks",
+  plugin: "Interact with Mayfly plugins and catalog",
   print: "Prints runtime configurations",
 };
 
