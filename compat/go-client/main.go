@@ -103,6 +103,7 @@ func main() {
 		{"leases", checkLeases},
 		{"database", checkDatabase},
 		{"more", checkMore},
+		{"sys extra", checkSysExtra},
 		{"wrapping", checkWrapping},
 		{"init", checkInit},
 		// Last: a sealed server refuses everything else.
