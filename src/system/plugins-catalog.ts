@@ -90,7 +90,11 @@ export function pluginCatalogPaths(extras: SysExtras): PathDef[] {
     }),
     definePath({
       pattern: "plugins/catalog/:type/*name",
-      fields: { type: { type: "string", required: true }, name: { type: "string", required: true }, ...registerFields },
+      fields: {
+        type: { type: "string", required: true, description: 'The plugin type: "auth", "database" or "secret".' },
+        name: { type: "string", required: true, description: "The plugin's name in the catalog." },
+        ...registerFields,
+      },
       help: "Reads a plugin of the catalog by type and name. Registering (and deregistering) external plugins is not supported.",
       operations: {
         read: async (_req, f) => {
@@ -115,7 +119,10 @@ export function pluginCatalogPaths(extras: SysExtras): PathDef[] {
       // One declaration for both uses of `plugins/catalog/<x>`: LIST names a type; the
       // other operations are Vault's deprecated untyped paths, where <x> names a plugin.
       pattern: "plugins/catalog/:type/",
-      fields: { type: { type: "string", required: true }, ...registerFields },
+      fields: {
+        type: { type: "string", required: true, description: 'The plugin type to list ("auth", "database" or "secret"); a plugin name on the deprecated untyped paths.' },
+        ...registerFields,
+      },
       help: "Lists the plugins of one type (auth, database or secret).",
       operations: {
         list: async (_req, f) => {
