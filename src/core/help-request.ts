@@ -5,7 +5,6 @@
  * root token, since no policy grants sudo for help. The request uses the token like any
  * other and is audited as operation "help".
  */
-import { readFileSync } from "node:fs";
 import { MayflyError, isMayflyError, notFound, permissionDenied } from "../framework/errors.js";
 import { helpFor } from "../framework/help.js";
 import type { Response } from "../framework/types.js";
@@ -13,6 +12,7 @@ import type { AuditRequestInput } from "./audit/index.js";
 import type { Core } from "./core.js";
 import type { Mounted } from "./mounts.js";
 import type { TokenEntry } from "./tokens/token-entry.js";
+import { mayflyVersion } from "../framework/version.js";
 
 export interface HelpRequest {
   readonly requestId: string;
@@ -32,19 +32,6 @@ export interface HelpResult {
   mountType: string;
 }
 
-let cachedVersion: string | undefined;
-
-/** The package version; src/core and dist/core both sit two levels below package.json. */
-function mayflyVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-    cachedVersion = pkg.version ?? "";
-  } catch {
-    cachedVersion = "";
-  }
-  return cachedVersion;
-}
 
 export async function serveHelp(core: Core, h: HelpRequest): Promise<HelpResult> {
   const auditing = core.audit.enabled;

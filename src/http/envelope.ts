@@ -1,10 +1,11 @@
 import { envelope } from "../core/response-envelope.js";
 import type { Response } from "../framework/types.js";
+import { mayflyVersion } from "../framework/version.js";
 
 export { envelope };
 
 /** Reported by sys/health and sys/seal-status; a Vault API level with our build after `+`. */
-export const SERVER_VERSION = "1.15.0+mayfly.0.1.0";
+export const SERVER_VERSION = `1.15.0+mayfly.${mayflyVersion() || "0.0.0"}`;
 
 export interface HttpReply {
   status: number;

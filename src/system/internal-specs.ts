@@ -4,27 +4,14 @@
  * endpoint needs no token, and what it shows follows the caller: with a token, the mounts
  * its policies reach (root: all); without one, only mounts tuned `listing_visibility=unauth`.
  */
-import { readFileSync } from "node:fs";
 import type { Core } from "../core/core.js";
 import type { Mounted } from "../core/mounts.js";
 import { routePrefix } from "../core/router/mount-entry.js";
 import { openApiDocument } from "../framework/help.js";
 import { definePath, type PathDef, type Request } from "../framework/types.js";
 import { hasMountAccess } from "./internal-ui.js";
+import { mayflyVersion } from "../framework/version.js";
 
-let cachedVersion: string | undefined;
-
-/** The package version; src/system and dist/system both sit two levels below package.json. */
-function mayflyVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-    cachedVersion = pkg.version ?? "";
-  } catch {
-    cachedVersion = "";
-  }
-  return cachedVersion;
-}
 
 /** Vault tags the built-in mounts' operations by what they are. */
 function tagOf(m: Mounted): string {

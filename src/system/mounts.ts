@@ -6,9 +6,10 @@ import { badRequest, MayflyError } from "../framework/errors.js";
 import { coerceField } from "../framework/fields.js";
 import { definePath, type PathDef, type Response } from "../framework/types.js";
 import { remountPaths } from "./remount.js";
+import { mayflyVersion } from "../framework/version.js";
 
 /** Versions shown for built-in plugins, in Vault's `v<semver>+builtin` form. */
-export const RUNNING_VERSION = "v0.1.0+builtin.mayfly";
+export const RUNNING_VERSION = `v${mayflyVersion() || "0.0.0"}+builtin.mayfly`;
 
 /** One mount as `sys/mounts` and `sys/auth` list it. */
 export function mountView(core: Core, m: Mounted): Record<string, unknown> {

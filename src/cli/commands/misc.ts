@@ -1,6 +1,6 @@
 /** print token, version, server. */
-import { readFileSync } from "node:fs";
 import type { Command } from "../command.js";
+import { mayflyVersion } from "../../framework/version.js";
 
 export const printTokenCommand: Command = {
   path: "print token",
@@ -20,15 +20,6 @@ Usage: mayfly print token [options]
   },
 };
 
-/** The package version; src/cli and dist/cli both sit two levels below package.json. */
-export function mayflyVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version?: string };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
 
 export const versionCommand: Command = {
   path: "version",
@@ -39,7 +30,7 @@ Usage: mayfly version
 
   Prints the version of this Mayfly binary.`,
   async run(ctx) {
-    ctx.ui.output(`Mayfly v${mayflyVersion()}`);
+    ctx.ui.output(`Mayfly v${mayflyVersion() || "unknown"}`);
     return 0;
   },
 };
