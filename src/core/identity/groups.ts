@@ -27,6 +27,23 @@ export type GroupTarget = { by: "id"; id: string } | { by: "name"; name: string 
  * Vault's handleGroupUpdateCommon. Returns the group and whether it was created (the API
  * answers the new group's id and name, and 204 for an update).
  */
+/** A group as first written: no members, policies, metadata or alias yet. */
+function newGroup(name: string, type: GroupType, nowMs: number): GroupRecord {
+  return {
+    id: randomUUID(),
+    name,
+    type,
+    policies: null,
+    metadata: null,
+    memberEntityIds: null,
+    parentGroupIds: null,
+    alias: null,
+    modifyIndex: 0,
+    creationTimeMs: nowMs,
+    lastUpdateTimeMs: nowMs,
+  };
+}
+
 export function writeGroup(store: IdentityStore, target: GroupTarget, input: GroupInput): Promise<{ group: GroupRecord; created: boolean }> {
   return store.change(async () => {
     let prev: GroupRecord | undefined;
@@ -39,19 +56,7 @@ export function writeGroup(store: IdentityStore, target: GroupTarget, input: Gro
     const nowMs = store.nowMs();
     const next: GroupRecord = prev
       ? { ...structuredClone(prev), lastUpdateTimeMs: nowMs }
-      : {
-          id: randomUUID(),
-          name: "",
-          type: "internal",
-          policies: null,
-          metadata: null,
-          memberEntityIds: null,
-          parentGroupIds: null,
-          alias: null,
-          modifyIndex: 0,
-          creationTimeMs: nowMs,
-          lastUpdateTimeMs: nowMs,
-        };
+      : newGroup("", "internal", nowMs);
     if (input.policies) next.policies = groupPolicies(input.policies);
     if (containsRoot(next.policies ?? [])) throw badRequest("policies cannot contain root");
     if (input.type !== undefined && input.type !== "") {
@@ -186,19 +191,7 @@ export function writeGroupAlias(store: IdentityStore, mounts: MountLookup, input
     }
     const group: GroupRecord = target
       ? { ...structuredClone(target), lastUpdateTimeMs: nowMs }
-      : {
-          id: randomUUID(),
-          name: await generateName("group", (n) => store.groupByName(n)),
-          type: "external",
-          policies: null,
-          metadata: null,
-          memberEntityIds: null,
-          parentGroupIds: null,
-          alias: null,
-          modifyIndex: 0,
-          creationTimeMs: nowMs,
-          lastUpdateTimeMs: nowMs,
-        };
+      : newGroup(await generateName("group", (n) => store.groupByName(n)), "external", nowMs);
     group.alias = { ...alias, canonicalId: group.id };
     group.modifyIndex++;
     lists.push(store.groupOps(target, group));
