@@ -3,7 +3,7 @@
  * SIGKILL and started again on the same files, a small HTTP client that survives the
  * server vanishing under it, and a read-only look at the lease records in the server's
  * storage (the API never returns a lease's internal data, such as the username it covers);
- * and the seeded generator and report of the crash trials.
+ * and the seeded generator and report of the crash trials (run by ./crash-trial.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, readFileSync, writeFileSync } from "node:fs";
@@ -329,7 +329,7 @@ export interface Trial {
   answered: number;
   cut: number;
   failedAnswers: number;
-  /** Found right after the kill, in storage and on PostgreSQL. */
+  /** Found right after the kill, in storage and on the target. */
   pendingWithUser: number;
   pendingWithoutUser: number;
   activeUnseen: number;
@@ -348,7 +348,7 @@ export interface Trial {
 }
 
 /** The distribution of where the kills landed, and what recovery found, as a table. */
-export function trialReport(trials: readonly Trial[], seed: number, maxKillDelayMs: number): string {
+export function trialReport(trials: readonly Trial[], seed: number, maxKillDelayMs: number, targetLabel: string): string {
   const sum = (f: (t: Trial) => number, ts: readonly Trial[] = trials) => ts.reduce((n, t) => n + f(t), 0);
   const lines = [`crash safety: ${trials.length} trials, seed ${seed}`];
   lines.push("kill delay   trials  sent  answered  in-flight@kill  pending+user  pending-user  active-unseen");
@@ -369,7 +369,7 @@ export function trialReport(trials: readonly Trial[], seed: number, maxKillDelay
       `with a live lease whose answer was cut off: ${trials.filter((t) => t.activeUnseen > 0).length}`,
     `intents recovered (log): ${sum((t) => t.recoveredInLog)}; still unsettled when unseal returned: ${sum((t) => t.unsettledAtUnseal)}; ` +
       `recovery done within max ${Math.max(...trials.map((t) => t.recoveryMs))} ms of unseal; unseal max ${Math.max(...trials.map((t) => t.unsealMs))} ms`,
-    `engine sessions still open on PostgreSQL right after a kill: max ${Math.max(...trials.map((t) => t.lingeringSessions))}; ` +
+    `engine sessions still open on ${targetLabel} right after a kill: max ${Math.max(...trials.map((t) => t.lingeringSessions))}; ` +
       `restart to answering: min ${Math.min(...trials.map((t) => t.restartMs))} ms`,
     `orphans: ${sum((t) => t.orphans)}; sweep orphans: ${sum((t) => t.sweepOrphans)}; ghost leases: ${sum((t) => t.ghosts)}; ` +
       `answers lost: ${sum((t) => t.lostAnswers)}; users without intent at kill: ${sum((t) => t.usersWithoutIntent)}`,
