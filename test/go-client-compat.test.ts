@@ -11,13 +11,8 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/server/app.js";
-import { startDevServer, type DevServer } from "../src/server/dev.js";
-import { silentLogger } from "../src/server/logger.js";
-import { InmemStorage } from "../src/storage/inmem.js";
 import { REPO_ROOT, cleanEnv } from "./support/e2e.js";
-import { startLeasedRole, type LeasedRole } from "./support/leased-role.js";
-import { runProbeProcess } from "./support/probe-process.js";
+import { runProbeProcess, startProbeTargets, type ProbeTargets } from "./support/probe-process.js";
 
 /** `go` from PATH, else the usual install location; undefined when neither runs. */
 function findGo(): string | undefined {
@@ -34,11 +29,7 @@ const ROOT_TOKEN = "go-compat-root";
 describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
   let buildDir: string;
   let binary: string;
-  let server: DevServer;
-  let address: string;
-  let leased: LeasedRole | undefined;
-  /** Uninitialised, for the probe's init/unseal/rekey/generate-root section. */
-  let fresh: RunningServer;
+  let targets: ProbeTargets;
 
   beforeAll(async () => {
     buildDir = mkdtempSync(join(tmpdir(), "mayfly-go-client-"));
@@ -51,38 +42,20 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
     });
     if (build.code !== 0 || !existsSync(binary)) throw new Error(`go build failed:\n${build.stdout}\n${build.stderr}`);
 
-    server = await startDevServer({ logger: silentLogger, listenAddress: "127.0.0.1:0", rootTokenId: ROOT_TOKEN });
-    address = server.addresses[0] as string;
-
-    leased = await startLeasedRole(address, ROOT_TOKEN);
-    fresh = await startServer({
-      storage: new InmemStorage(),
-      storageType: "inmem",
-      listeners: [{ address: "127.0.0.1:0", tlsDisable: true }],
-      logger: silentLogger,
-    });
+    targets = await startProbeTargets(ROOT_TOKEN);
   }, 660_000);
 
   afterAll(async () => {
-    await server?.close();
-    await fresh?.close();
-    await leased?.stop();
+    await targets?.stop();
     if (buildDir) rmSync(buildDir, { recursive: true, force: true });
   });
 
   it("passes every check of the probe", async () => {
-    const credsPath = leased?.credsPath;
-    if (credsPath === undefined) console.warn(`go-client: lease life cycle not exercised, PostgreSQL did not start: ${leased?.skipReason}`);
+    const credsPath = targets.leased?.credsPath;
+    if (credsPath === undefined) console.warn(`go-client: lease life cycle not exercised, PostgreSQL did not start: ${targets.leased?.skipReason}`);
     const result = await runProbeProcess(binary, [], {
       cwd: buildDir,
-      env: cleanEnv({
-        VAULT_ADDR: address,
-        VAULT_TOKEN: ROOT_TOKEN,
-        COMPAT_DB_CREDS_PATH: credsPath,
-        COMPAT_UNSEAL_KEY: server.unsealKey,
-        COMPAT_UNINIT_ADDR: fresh.addresses[0],
-        ...leased?.probeEnv,
-      }),
+      env: cleanEnv(targets.env()),
       timeoutMs: 180_000,
     });
     // The probe names the failed check on stderr; show it as the assertion's message.

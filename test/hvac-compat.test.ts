@@ -8,13 +8,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../src/server/app.js";
-import { startDevServer, type DevServer } from "../src/server/dev.js";
-import { silentLogger } from "../src/server/logger.js";
-import { InmemStorage } from "../src/storage/inmem.js";
 import { REPO_ROOT, cleanEnv } from "./support/e2e.js";
-import { startLeasedRole, type LeasedRole } from "./support/leased-role.js";
-import { runProbeProcess } from "./support/probe-process.js";
+import { runProbeProcess, startProbeTargets, type ProbeTargets } from "./support/probe-process.js";
 
 /**
  * A python3 that can import hvac. Debian installs python3-hvac for its own interpreter,
@@ -32,41 +27,23 @@ const PROBE = join(REPO_ROOT, "compat", "hvac", "probe.py");
 const ROOT_TOKEN = "hvac-compat-root";
 
 describe.skipIf(PYTHON === undefined)("hvac (compat/hvac/probe.py)", () => {
-  let server: DevServer;
-  let address: string;
-  let leased: LeasedRole | undefined;
-  /** Uninitialised, for the probe's init/unseal section. */
-  let fresh: RunningServer;
+  let targets: ProbeTargets;
 
   beforeAll(async () => {
-    server = await startDevServer({ logger: silentLogger, listenAddress: "127.0.0.1:0", rootTokenId: ROOT_TOKEN });
-    address = server.addresses[0] as string;
-    leased = await startLeasedRole(address, ROOT_TOKEN);
-    fresh = await startServer({
-      storage: new InmemStorage(),
-      storageType: "inmem",
-      listeners: [{ address: "127.0.0.1:0", tlsDisable: true }],
-      logger: silentLogger,
-    });
+    targets = await startProbeTargets(ROOT_TOKEN);
   }, 120_000);
 
   afterAll(async () => {
-    await server?.close();
-    await fresh?.close();
-    await leased?.stop();
+    await targets?.stop();
   });
 
   it("passes every check of the probe", async () => {
-    const credsPath = leased?.credsPath;
-    if (credsPath === undefined) console.warn(`hvac: lease life cycle not exercised, PostgreSQL did not start: ${leased?.skipReason}`);
+    const credsPath = targets.leased?.credsPath;
+    if (credsPath === undefined) console.warn(`hvac: lease life cycle not exercised, PostgreSQL did not start: ${targets.leased?.skipReason}`);
     const result = await runProbeProcess(PYTHON as string, [PROBE], {
       cwd: REPO_ROOT,
       env: cleanEnv({
-        VAULT_ADDR: address,
-        VAULT_TOKEN: ROOT_TOKEN,
-        COMPAT_DB_CREDS_PATH: credsPath,
-        COMPAT_UNINIT_ADDR: fresh.addresses[0],
-        ...leased?.probeEnv,
+        ...targets.env(),
         PYTHONDONTWRITEBYTECODE: "1",
       }),
       timeoutMs: 180_000,
