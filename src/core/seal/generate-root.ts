@@ -57,7 +57,7 @@ export class RootGenerationManager {
   }
 
   status(): Promise<GenerateRootStatus> {
-    return this.serialise(async () => this.statusOf(await this.ready()));
+    return this.serialise(async () => this.statusOf(await this.seal.unsealedConfig()));
   }
 
   /**
@@ -73,7 +73,7 @@ export class RootGenerationManager {
       } else if (otp.length !== ROOT_TOKEN_OTP_LENGTH) {
         throw badRequest("OTP string is wrong length");
       }
-      const current = await this.ready();
+      const current = await this.seal.unsealedConfig();
       if (this.attempt !== undefined) throw badRequest("root generation already in progress");
       this.attempt = { nonce: crypto.randomUUID(), otp, progress: new ShareProgress() };
       return { status: this.statusOf(current), generatedOtp };
@@ -82,7 +82,7 @@ export class RootGenerationManager {
 
   cancel(): Promise<void> {
     return this.serialise(async () => {
-      await this.ready();
+      await this.seal.unsealedConfig();
       this.discard();
     });
   }
@@ -90,7 +90,7 @@ export class RootGenerationManager {
   /** Adds one unseal key share; the one reaching the threshold gets the encoded token. */
   update(key: Buffer, nonce: string): Promise<GenerateRootProgress> {
     return this.serialise(async () => {
-      const current = await this.ready();
+      const current = await this.seal.unsealedConfig();
       checkShareLength(key);
       const attempt = this.attempt;
       if (attempt === undefined) throw badRequest("no root generation in progress");
@@ -139,13 +139,6 @@ export class RootGenerationManager {
       required: current.secret_threshold,
       otpLength: ROOT_TOKEN_OTP_LENGTH,
     };
-  }
-
-  private async ready(): Promise<SealConfig> {
-    const config = await this.seal.sealConfig();
-    if (config === undefined) throw badRequest("server is not yet initialized");
-    if (this.seal.sealed) throw sealedError();
-    return config;
   }
 
   private discard(): void {

@@ -77,12 +77,12 @@ export class RekeyManager {
   }
 
   status(): Promise<RekeyStatus> {
-    return this.serialise(async () => this.statusOf(await this.ready()));
+    return this.serialise(async () => this.statusOf(await this.seal.unsealedConfig()));
   }
 
   init(params: RekeyParams): Promise<RekeyStatus> {
     return this.serialise(async () => {
-      const current = await this.ready();
+      const current = await this.seal.unsealedConfig();
       if (params.secretThreshold > params.secretShares) throw badRequest("provided threshold greater than the total shares");
       const config = validateSealConfig(
         { secretShares: params.secretShares, secretThreshold: params.secretThreshold },
@@ -108,7 +108,7 @@ export class RekeyManager {
    */
   cancel(nonce?: string): Promise<void> {
     return this.serialise(async () => {
-      await this.ready();
+      await this.seal.unsealedConfig();
       if (this.attempt !== undefined && nonce !== undefined && nonce !== "" && nonce !== this.attempt.nonce) {
         throw badRequest("invalid request");
       }
@@ -123,7 +123,7 @@ export class RekeyManager {
    */
   update(key: Buffer, nonce: string): Promise<RekeyResult | undefined> {
     return this.serialise(async () => {
-      const current = await this.ready();
+      const current = await this.seal.unsealedConfig();
       checkShareLength(key);
       const attempt = this.attempt;
       if (attempt === undefined) throw badRequest("no barrier rekey in progress");
@@ -161,7 +161,7 @@ export class RekeyManager {
 
   verificationStatus(): Promise<RekeyVerificationStatus> {
     return this.serialise(async () => {
-      await this.ready();
+      await this.seal.unsealedConfig();
       return this.verificationStatusOf();
     });
   }
@@ -172,7 +172,7 @@ export class RekeyManager {
    */
   verify(key: Buffer, nonce: string): Promise<{ complete: true; nonce: string } | undefined> {
     return this.serialise(async () => {
-      await this.ready();
+      await this.seal.unsealedConfig();
       checkShareLength(key);
       const attempt = this.attempt;
       if (attempt === undefined) throw badRequest("no rekey in progress");
@@ -208,7 +208,7 @@ export class RekeyManager {
   /** Discards the new shares given so far and issues a new verification nonce. */
   restartVerification(): Promise<RekeyVerificationStatus> {
     return this.serialise(async () => {
-      await this.ready();
+      await this.seal.unsealedConfig();
       const attempt = this.attempt;
       if (attempt !== undefined) {
         attempt.verification.clear();
@@ -275,13 +275,6 @@ export class RekeyManager {
     await this.seal.replaceRootKey(newRootKey, attempt.config);
     // A seal during the write discards the attempt itself; only end the one we finished.
     if (this.attempt === attempt) this.discard();
-  }
-
-  private async ready(): Promise<SealConfig> {
-    const config = await this.seal.sealConfig();
-    if (config === undefined) throw badRequest("server is not yet initialized");
-    if (this.seal.sealed) throw sealedError();
-    return config;
   }
 
   private discard(): void {

@@ -172,6 +172,17 @@ export class SealManager {
     return this.loadConfig();
   }
 
+  /**
+   * The seal configuration for operations that need an initialised, unsealed server
+   * (rekey, generate-root): Vault's 400 before init and 503 while sealed otherwise.
+   */
+  async unsealedConfig(): Promise<SealConfig> {
+    const config = await this.sealConfig();
+    if (config === undefined) throw badRequest("server is not yet initialized");
+    if (this.sealed) throw sealedError();
+    return config;
+  }
+
   /** Whether `rootKey` is the key the keyring is sealed with (rekey, generate-root). */
   verifyRootKey(rootKey: Buffer): Promise<boolean> {
     return this.barrier.verifyRootKey(rootKey);
