@@ -3,7 +3,7 @@
 // statements executed directly with `pg`, in the same run; then 10,000 leases expiring in
 // the same second, against dropping 10,000 roles directly. Run after `npm run build`:
 //
-//   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 3] [--slice-ms 3000] [--pool 8]
+//   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 3] [--slice-ms 3000] [--warmup-ms 2000] [--pool 8]
 //                           [--expiry-count 10000] [--skip-expiry] [--grant group|direct]
 //                           [--no-audit] [--profile DIR] [--perf FILE]
 //
@@ -36,6 +36,7 @@ const levelsArg = argument("levels", "1,8,32");
 const levels = levelsArg === "none" ? [] : levelsArg.split(",").map(Number);
 const rounds = Number(argument("rounds", "3"));
 const sliceMs = Number(argument("slice-ms", "3000"));
+const warmupMs = Number(argument("warmup-ms", "2000"));
 const poolSize = Number(argument("pool", "8"));
 const expiryCount = Number(argument("expiry-count", "10000"));
 const skipExpiry = argument("skip-expiry", "false") === "true";
@@ -224,10 +225,11 @@ async function measureLevel(env, clients) {
     mainUs: side === "mayfly" ? mainThreadCpuMicros(env.mayfly.pid) : 0,
     pgUs: processTreeCpuMicros(env.pg.pid),
   });
-  // Warm-up: connections in both pools, JIT.
-  const warm = await runFor(500, clients, issueMayfly);
+  // Warm-up, not measured: connections in both pools, and the JIT (V8 needs a few hundred
+  // calls of each path before its optimised code runs; at 1 client half a second is ~100).
+  const warm = await runFor(warmupMs, clients, issueMayfly);
   await runAll(warm.results, clients, revokeMayfly);
-  const warmDirect = await runFor(500, clients, issueDirect);
+  const warmDirect = await runFor(warmupMs, clients, issueDirect);
   await runAll(warmDirect.results, clients, revokeDirect);
 
   for (let round = 0; round < rounds; round++) {
