@@ -5,6 +5,15 @@ import { routePrefix } from "../core/router/mount-entry.js";
 import { badRequest, MayflyError } from "../framework/errors.js";
 import { coerceField } from "../framework/fields.js";
 import { definePath, type PathDef, type Response } from "../framework/types.js";
+import {
+  ENABLE_FIELD_DESCRIPTIONS,
+  listMountsHelp,
+  MOUNT_PATH_DESCRIPTION,
+  mountHelp,
+  TUNE_FIELD_DESCRIPTIONS,
+  TUNE_PATH_DESCRIPTION,
+  tuneHelp,
+} from "./mounts-help.js";
 import { remountPaths } from "./remount.js";
 import { mayflyVersion } from "../framework/version.js";
 
@@ -178,17 +187,11 @@ async function tune(core: Core, kind: "secret" | "auth", path: string, data: Rec
   return undefined;
 }
 
-/** Declared so the framework knows them; their values are read from the raw body. */
-const enableFields = Object.fromEntries(
-  ["type", "description", "config", "options", "local", "seal_wrap", "external_entropy_access", "plugin_name", "plugin_version"].map((k) => [k, { type: "any" as const }]),
-);
-const tuneFields = Object.fromEntries(
-  [
-    "default_lease_ttl", "max_lease_ttl", "description", "options", "force_no_cache", "audit_non_hmac_request_keys",
-    "audit_non_hmac_response_keys", "listing_visibility", "passthrough_request_headers", "allowed_response_headers",
-    "token_type", "user_lockout_config", "plugin_version",
-  ].map((k) => [k, { type: "any" as const }]),
-);
+/** Declared so the framework knows them (and help describes them); their values are read from the raw body. */
+const anyFields = (descriptions: Readonly<Record<string, string>>) =>
+  Object.fromEntries(Object.entries(descriptions).map(([k, description]) => [k, { type: "any" as const, description }]));
+const enableFields = anyFields(ENABLE_FIELD_DESCRIPTIONS);
+const tuneFields = anyFields(TUNE_FIELD_DESCRIPTIONS);
 
 export function mountPaths(core: Core): PathDef[] {
   const kinds = [
@@ -200,11 +203,13 @@ export function mountPaths(core: Core): PathDef[] {
     paths.push(
       definePath({
         pattern: base,
+        help: listMountsHelp(kind),
         operations: { read: async () => listMounts(core, kind) },
       }),
       definePath({
         pattern: `${base}/*path/tune`,
-        fields: { path: { type: "string", required: true }, ...tuneFields },
+        fields: { path: { type: "string", required: true, description: TUNE_PATH_DESCRIPTION }, ...tuneFields },
+        help: tuneHelp(kind),
         operations: {
           read: async (_req, f) => ({ data: tuneView(core, mountedOr404(core, kind, f.values.path)), injectDataAtTop: true }),
           update: async (req, f) => tune(core, kind, f.values.path, req.data),
@@ -212,7 +217,8 @@ export function mountPaths(core: Core): PathDef[] {
       }),
       definePath({
         pattern: `${base}/*path`,
-        fields: { path: { type: "string", required: true }, ...enableFields },
+        fields: { path: { type: "string", required: true, description: MOUNT_PATH_DESCRIPTION }, ...enableFields },
+        help: mountHelp(kind),
         operations: {
           read: async (_req, f) => {
             const m = core.mounts.get(kind, f.values.path);

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Core } from "../core/core.js";
 import { badRequest, notFound } from "../framework/errors.js";
 import { definePath, type PathDef } from "../framework/types.js";
+import { REMOUNT_FIELD_DESCRIPTIONS, REMOUNT_HELP, REMOUNT_STATUS_HELP } from "./mounts-help.js";
 
 /** What `sys/remount/status/<id>` reports, in Vault's field names. */
 interface MigrationInfo {
@@ -33,7 +34,11 @@ export function remountPaths(core: Core): PathDef[] {
   return [
     definePath({
       pattern: "remount",
-      fields: { from: { type: "string", required: true }, to: { type: "string", required: true } },
+      fields: {
+        from: { type: "string", required: true, description: REMOUNT_FIELD_DESCRIPTIONS.from },
+        to: { type: "string", required: true, description: REMOUNT_FIELD_DESCRIPTIONS.to },
+      },
+      help: REMOUNT_HELP,
       operations: {
         update: async (_req, f) => {
           const isAuth = f.values.from.startsWith("auth/");
@@ -50,7 +55,8 @@ export function remountPaths(core: Core): PathDef[] {
     }),
     definePath({
       pattern: "remount/status/:migration_id",
-      fields: { migration_id: { type: "string", required: true } },
+      fields: { migration_id: { type: "string", required: true, description: REMOUNT_FIELD_DESCRIPTIONS.migration_id } },
+      help: REMOUNT_STATUS_HELP,
       operations: {
         read: async (_req, f) => {
           const info = migrations.get(f.values.migration_id);
