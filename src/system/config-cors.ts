@@ -21,7 +21,17 @@ export function configCorsPaths(cors: CorsConfigStore): PathDef[] {
         // The Go client sends it; Vault ignores it too: writing the config turns CORS on.
         enabled: { type: "bool", description: "Ignored: writing the configuration enables CORS, deleting it disables CORS." },
       },
-      help: "Configures or returns the CORS settings.\n\nGET returns them; POST/PUT sets the allowed origins (and extra headers) and enables CORS; DELETE clears them and disables CORS.",
+      help: `Read, set or clear which web origins may call this server from a browser (CORS).
+
+A read answers enabled, and when it is on, allowed_origins and allowed_headers. A write
+sets the origins (and any extra headers) and turns CORS on; a delete clears them and
+turns it off. An empty origin list, or "*" among other origins, answers 400. The
+settings are stored behind the barrier and applied from the next request; after a
+restart they apply once the server is unsealed.
+
+With CORS on, a request with an Origin that is not allowed gets 403, an allowed one gets
+Access-Control-Allow-Origin, and a preflight OPTIONS request is answered with the
+methods and headers allowed. Needs sudo.`,
       operations: {
         read: async () => {
           const s = cors.current();

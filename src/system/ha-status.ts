@@ -13,7 +13,12 @@ export function haStatusPaths(extras: SysExtras, core: Core): PathDef[] {
   return [
     definePath({
       pattern: "ha-status",
-      help: "Check the HA status of the cluster: the active node and the peers it has heard from.",
+      help: `Report the nodes of the cluster; Mayfly runs alone, so this is one active node.
+
+The one entry in nodes holds this server's hostname, api_address (api_addr from the
+configuration, else the first listener's address), cluster_address (cluster_addr, else
+empty), active_node true and version. There are no peers to echo, so last_echo is null
+and the echo, clock-skew and replication figures are 0.`,
       operations: {
         read: async () => ({
           data: {
@@ -37,7 +42,10 @@ export function haStatusPaths(extras: SysExtras, core: Core): PathDef[] {
     }),
     definePath({
       pattern: "version-history/",
-      help: "The versions this server has run, oldest first, with when each was first unsealed.",
+      help: `List the versions this server has run, oldest first, with when each was first unsealed.
+
+A version is recorded at its first unseal. key_info gives, for each, timestamp_installed,
+previous_version (null for the first) and build_date, which Mayfly leaves empty.`,
       operations: {
         list: async () => {
           const entries = await readVersionHistory(versionStorage(core));

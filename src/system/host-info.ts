@@ -117,7 +117,13 @@ export function hostInfoPaths(): PathDef[] {
   return [
     definePath({
       pattern: "host-info",
-      help: "Information about the host this server runs on: CPUs, CPU times, disk usage, host and memory.",
+      help: `Report the host this server runs on: CPUs, CPU times, disk usage, host and memory.
+
+The figures are what Node's os module and statfs can see, in the field names Vault uses:
+per logical CPU its model, speed and one core, and its user, system, idle, nice and irq
+seconds; the disk usage of / only; the host's name, uptime, boot time, OS and kernel;
+memory total, available (the same as free), used and usedPercent. A part that cannot be
+read is left out with a warning. Needs a policy that grants it; sudo is not needed.`,
       operations: {
         read: async (req) => {
           const info = collectHostInfo(req.nowMs);

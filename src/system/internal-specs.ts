@@ -63,7 +63,12 @@ export function internalSpecsPaths(core: Core): PathDef[] {
         context: { type: "string", description: "Accepted for Vault compatibility; Mayfly's documents carry no operation ids." },
         generic_mount_paths: { type: "bool", description: "Use {mountPath} in place of each mount's path (not for sys/ and identity/)." },
       },
-      help: "An OpenAPI 3 document of the paths of every mount the caller may see.",
+      help: `Return an OpenAPI 3 document of the paths of every mount the caller may see.
+
+No token is needed. With one, the document covers the mounts its policies reach (all for
+root); without, only mounts tuned listing_visibility=unauth. The paths, parameters and
+descriptions come from the same declarations as path help. The body is the document
+itself, not a JSON envelope.`,
       operations: {
         read: async (req, f) => {
           const version = mayflyVersion();

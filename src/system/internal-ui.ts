@@ -19,6 +19,12 @@ export function internalUiPaths(core: Core): PathDef[] {
   return [
     definePath({
       pattern: "internal/ui/mounts",
+      help: `List the secrets engines and auth methods the calling token can reach.
+
+The answer holds secret and auth, each keyed by mount path as sys/mounts and sys/auth
+list them, holding only mounts where the token's policies grant something at or below
+the mount. No policy is needed to ask. Without a token both lists are empty: Mayfly does
+not show mounts tuned listing_visibility=unauth here.`,
       operations: {
         read: async (req) => {
           const secret: Record<string, unknown> = {};
@@ -33,7 +39,13 @@ export function internalUiPaths(core: Core): PathDef[] {
     }),
     definePath({
       pattern: "internal/ui/mounts/*path",
-      fields: { path: { type: "string", required: true } },
+      fields: { path: { type: "string", required: true, description: "Any path; the mount that serves it is described." } },
+      help: `Describe the mount that serves a path, if the calling token can reach it.
+
+The answer is the mount as sys/mounts lists it, with its path added; the CLI asks here to
+tell KV version 1 from version 2 before a kv command. It needs no policy of its own, but
+when the path is under no mount, or the token's policies grant nothing at or below the
+mount, it answers 403.`,
       operations: {
         read: async (req, f) => {
           const path = f.values.path.replace(/^\/+/, "");

@@ -5,6 +5,12 @@ export function keyPaths(core: Core): PathDef[] {
   return [
     definePath({
       pattern: "rotate",
+      help: `Install a new encryption key in the barrier for everything written from now on.
+
+Values already stored stay encrypted under the key term that wrote them, and each older
+term keeps decrypting them; nothing is re-encrypted. The keyring is sealed by the root
+key, so unsealing does not change. Mayfly also rotates on its own once the active key
+has made about 3.86 billion encryptions. Needs sudo.`,
       operations: {
         update: async () => {
           await core.barrier.rotate();
@@ -14,10 +20,20 @@ export function keyPaths(core: Core): PathDef[] {
     }),
     definePath({
       pattern: "key-status",
+      help: `Report the barrier's active encryption key: its term, when it was installed, its use.
+
+term counts from 1 and grows with each rotation; install_time is when the key was made;
+encryptions is how many values it has encrypted so far.`,
       operations: { read: async () => ({ data: { ...core.barrier.keyStatus() }, injectDataAtTop: true }) },
     }),
     definePath({
       pattern: "seal",
+      help: `Seal the server: forget the keys in memory until it is unsealed again.
+
+Mayfly answers 204 first and seals right after, since sealing stops the very pipeline
+that serves the request. From then on requests answer 503, except sys/seal-status,
+sys/health, sys/init, sys/unseal and the like, until enough unseal key shares are given.
+Needs sudo.`,
       operations: {
         update: async () => {
           // Answer first: sealing tears down the very pipeline serving this request.
@@ -31,6 +47,13 @@ export function keyPaths(core: Core): PathDef[] {
       },
     }),
     // No HA cluster to step down from; accepted as Vault's single-node servers do.
-    definePath({ pattern: "step-down", operations: { update: async () => undefined } }),
+    definePath({
+      pattern: "step-down",
+      help: `Ask the active node to step down; Mayfly has no standby, so this does nothing.
+
+Mayfly runs as one node without HA, so there is no other node to take over: the request
+is accepted (204) and the server stays active. Needs sudo.`,
+      operations: { update: async () => undefined },
+    }),
   ];
 }

@@ -126,8 +126,9 @@ Needs sudo.`,
       help: `Revoke every lease under a prefix, dropping the leases even where the target refuses.
 
 Each lease is revoked as revoke-prefix would, but a lease whose target fails is removed
-anyway, so the credential may outlive its lease: clean it up on the target by hand. It
-is meant for a target that is gone for good. Needs sudo; every use is in the audit log.`,
+anyway, so the credential may outlive its lease: remove it on the target (the database
+engine's orphans/<connection> finds such users). It is meant for a target that is gone
+for good. Needs sudo; every use is in the audit log.`,
       operations: {
         update: async (_req, f) => {
           await core.expiration.revokePrefix(f.values.prefix, { sync: true, force: true });

@@ -51,7 +51,10 @@ export function loggerPaths(extras: SysExtras): PathDef[] {
     definePath({
       pattern: "loggers",
       fields,
-      help: "Read or change the verbosity of every logger; delete reverts them to the configured level.",
+      help: `Read or change the verbosity of every logger; delete reverts them to the configured level.
+
+Mayfly logs through one logger, named core, so a read lists only core. The level takes
+effect at once and is not stored: a restart starts again from the configured level.`,
       operations: {
         read: async () => ({ data: levels(control) }),
         update: async (_req, f) => {
@@ -67,7 +70,10 @@ export function loggerPaths(extras: SysExtras): PathDef[] {
     definePath({
       pattern: "loggers/*name",
       fields: { ...fields, name: { type: "string", required: true, description: "The logger to read or change." } },
-      help: "Read or change the verbosity of one logger; delete reverts it to the configured level.",
+      help: `Read or change the verbosity of one logger; delete reverts it to the configured level.
+
+The one logger is core. Reading any other name answers no data; writing or deleting it
+answers 400. The level takes effect at once and is not stored.`,
       operations: {
         // Vault answers an unknown name with no data rather than an error.
         read: async (_req, f) => ({ data: LOGGER_NAMES.includes(f.values.name) ? { [f.values.name]: control.level() } : {} }),

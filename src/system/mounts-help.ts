@@ -55,8 +55,10 @@ ${kind === "secret" ? ENABLE_SECRET : ENABLE_AUTH}
 A read returns the mount as sys/${kind === "secret" ? "mounts" : "auth"} lists it; a path with nothing mounted
 answers 400.
 
-${kind === "secret" ? DISABLE_SECRET : DISABLE_AUTH} Disabling a path with nothing mounted succeeds
-and does nothing; the built-in mounts cannot be disabled.`;
+${kind === "secret" ? DISABLE_SECRET : DISABLE_AUTH}
+
+Disabling a path with nothing mounted succeeds and does nothing; the built-in mounts
+cannot be disabled.${kind === "auth" ? " Needs sudo, as does everything under sys/auth/." : ""}`;
 }
 
 export function tuneHelp(kind: Kind): string {
@@ -76,7 +78,7 @@ A write takes the settings at the top level of the body (not inside config) and 
 only those sent. TTLs must not be negative, the default may not exceed the maximum, and
 the maximum may not exceed the system's. Of the options only version is checked: on a kv
 mount it may go from 1 to 2 (the engine restarts on the upgraded layout), never back.
-local and seal_wrap are fixed when the mount is enabled.`;
+local and seal_wrap are fixed when the mount is enabled.${kind === "auth" ? "\n\nNeeds sudo." : ""}`;
 }
 
 /** What a mount's `config` (on enable) or a tune write may hold, by field. */
@@ -106,13 +108,13 @@ export const TUNE_PATH_DESCRIPTION = "The mount to read or tune, relative to the
 
 /** The body of an enable request, by field. */
 export const ENABLE_FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  type: 'The plugin to mount, e.g. "kv", "database", "userpass"; sys/plugins/catalog lists them.',
+  type: 'The plugin to mount: a secrets engine such as "kv" or "database", or an auth method such as "userpass"; sys/plugins/catalog lists them.',
   description: "Free text shown in listings.",
   config:
     "Object of settings: default_lease_ttl, max_lease_ttl, force_no_cache, listing_visibility, audit_non_hmac_request_keys, " +
     "audit_non_hmac_response_keys, passthrough_request_headers, allowed_response_headers, token_type, user_lockout_config " +
     "(see the tune path for what each does).",
-  options: 'Plugin options as string pairs; for kv, "version" ("1" or "2"). Other keys are stored and given to the plugin.',
+  options: 'Plugin options as string pairs, stored and given to the plugin; kv reads "version" ("1" or "2").',
   local: "Stored and shown; Mayfly has no replication, so every mount is effectively local.",
   seal_wrap: "Stored and shown; Mayfly does not seal-wrap values.",
   external_entropy_access: "Accepted and ignored; always false.",
@@ -134,7 +136,7 @@ from and to are mount paths; auth methods are named with their auth/ prefix, and
 be of the same kind. The built-in mounts cannot be moved, and the new path may not overlap
 another mount. The leases of a secrets engine move with it, since a lease id starts with
 its mount's path. Mayfly moves the mount before it answers, so the migration_id it returns
-already reads "success" at sys/remount/status/<id>.`;
+already reads "success" at sys/remount/status/<id>. Needs sudo.`;
 
 export const REMOUNT_STATUS_HELP = `Report how the move with this migration id went.
 

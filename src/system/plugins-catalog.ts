@@ -68,7 +68,12 @@ export function pluginCatalogPaths(extras: SysExtras): PathDef[] {
   return [
     definePath({
       pattern: "plugins/catalog/",
-      help: "Lists the plugins in the catalog by type, with a detailed entry for each.",
+      help: `List the plugins this server can mount, by type, with a detailed entry for each.
+
+Every plugin is built in: the secrets engines and auth methods the server registered
+(not system, cubbyhole, identity or token, which only the core mounts) and the database
+engine's plugins. Each is at Mayfly's version with deprecation_status "supported". Needs
+sudo, as does everything under sys/plugins/catalog.`,
       operations: {
         read: async () => {
           const entries = catalog();
@@ -95,7 +100,12 @@ export function pluginCatalogPaths(extras: SysExtras): PathDef[] {
         name: { type: "string", required: true, description: "The plugin's name in the catalog." },
         ...registerFields,
       },
-      help: "Reads a plugin of the catalog by type and name. Registering (and deregistering) external plugins is not supported.",
+      help: `Read a plugin of the catalog by type and name.
+
+The answer holds name, builtin (true), version, deprecation_status, args (null), and
+empty command and sha256. A version other than the plugin's own answers 404, as does an unknown
+plugin. Registering an external plugin answers 400, since every plugin is built in;
+deregistering succeeds and does nothing. Needs sudo.`,
       operations: {
         read: async (_req, f) => {
           const type = parsePluginType(f.values.type);
@@ -123,7 +133,11 @@ export function pluginCatalogPaths(extras: SysExtras): PathDef[] {
         type: { type: "string", required: true, description: 'The plugin type to list ("auth", "database" or "secret"); a plugin name on the deprecated untyped paths.' },
         ...registerFields,
       },
-      help: "Lists the plugins of one type (auth, database or secret).",
+      help: `List the plugins of one type (auth, database or secret).
+
+A type with no plugins answers 404. Read, write and delete here are the older paths that
+named a plugin without a type: a read or delete answers a warning and no data, and a
+write (registering) answers 400. Needs sudo.`,
       operations: {
         list: async (_req, f) => {
           const type = parsePluginType(f.values.type);

@@ -23,7 +23,16 @@ export function toolPaths(): PathDef[] {
   return [
     definePath({
       pattern: ["tools/random", "tools/random/:urlbytes"],
-      fields: { urlbytes: { type: "string" }, bytes: { type: "int", default: 32 }, format: { type: "string", default: "base64" } },
+      fields: {
+        urlbytes: { type: "string", description: "The number of bytes, given in the URL; it takes the place of bytes." },
+        bytes: { type: "int", default: 32, description: "How many random bytes to return, 1 to 131072 (default 32)." },
+        format: { type: "string", default: "base64", description: 'Encoding of the answer: "base64" (the default) or "hex".' },
+      },
+      help: `Return random bytes from Node's cryptographically secure generator.
+
+The answer is random_bytes, encoded as asked. There is no source parameter (Vault's
+platform, seal or all) and no drbg option, and the URL may carry the byte count but
+not a source.`,
       operations: {
         update: async (_req, f) => {
           const n = f.values.urlbytes ? Number(f.values.urlbytes) : f.values.bytes;
@@ -35,11 +44,19 @@ export function toolPaths(): PathDef[] {
     definePath({
       pattern: ["tools/hash", "tools/hash/:urlalgorithm"],
       fields: {
-        urlalgorithm: { type: "string" },
-        algorithm: { type: "string", default: "sha2-256" },
-        input: { type: "string", required: true },
-        format: { type: "string", default: "hex" },
+        urlalgorithm: { type: "string", description: "The algorithm, given in the URL; it takes the place of algorithm." },
+        algorithm: {
+          type: "string",
+          default: "sha2-256",
+          description: "sha2-224, sha2-256 (the default), sha2-384, sha2-512, sha3-224, sha3-256, sha3-384 or sha3-512.",
+        },
+        input: { type: "string", required: true, description: "The data to hash, base64-encoded." },
+        format: { type: "string", default: "hex", description: 'Encoding of the answer: "hex" (the default) or "base64".' },
       },
+      help: `Hash data with a SHA-2 or SHA-3 algorithm.
+
+The answer is sum, the digest of the base64-decoded input, encoded as asked. An unknown
+algorithm or format answers 400.`,
       operations: {
         update: async (_req, f) => {
           const name = f.values.urlalgorithm || f.values.algorithm;

@@ -15,7 +15,14 @@ import {
 import { badRequest } from "../framework/errors.js";
 import { definePath, type PathDef, type Request, type Response } from "../framework/types.js";
 
-const tokenField = { token: { type: "string" } } as const;
+const tokenField = {
+  token: { type: "string", description: "The wrapping token; without it, the token the request is made with." },
+} as const;
+
+/** How every path that takes a wrapping token finds and checks it. */
+const TOKEN_NOTES = `The wrapping token is the token field, or else the token the request is made with. With
+neither, the answer is 403; a token that is unknown, expired, already used or not a
+wrapping token answers 400.`;
 
 export function wrappingPaths(core: Core): PathDef[] {
   /** The wrapping token a request is about, and whether it is someone else's (a third party). */
@@ -35,6 +42,12 @@ export function wrappingPaths(core: Core): PathDef[] {
     definePath({
       pattern: "wrapping/wrap",
       takesArbitraryInput: true,
+      help: `Wrap the request body in a single-use wrapping token.
+
+The request must carry X-Vault-Wrap-TTL; the body (any keys) becomes the wrapped data and
+the answer is wrap_info: the token, its accessor, ttl, creation_time and creation_path.
+The TTL is capped at the maximum lease TTL of the sys/ mount (by default the system's,
+768h). Whoever holds the token can read the data once, through sys/wrapping/unwrap.`,
       operations: {
         update: async (req) => {
           if (!requestedWrapTtlSeconds(req.headers)) throw badRequest("endpoint requires response wrapping to be used");
@@ -45,6 +58,13 @@ export function wrappingPaths(core: Core): PathDef[] {
     definePath({
       pattern: "wrapping/unwrap",
       fields: tokenField,
+      help: `Return the response a wrapping token holds, and use the token up.
+
+${TOKEN_NOTES}
+
+The answer is the wrapped response exactly as it was stored, its own request id
+included. Afterwards the token is revoked, so a second unwrap fails: if it fails for you,
+someone else may have read the response.`,
       operations: {
         update: async (req, f) =>
           consume(req, f.values.token, async (w): Promise<Response> => ({
@@ -58,6 +78,12 @@ export function wrappingPaths(core: Core): PathDef[] {
     definePath({
       pattern: "wrapping/lookup",
       fields: tokenField,
+      help: `Read when and where a wrapping token was made, without using it up.
+
+${TOKEN_NOTES}
+
+The answer holds creation_ttl, creation_time and creation_path. No token of your own is
+needed: the wrapping token alone is enough.`,
       operations: {
         update: (req, f) => lookup(req, f.values.token),
         read: (req, f) => lookup(req, f.values.token),
@@ -66,6 +92,13 @@ export function wrappingPaths(core: Core): PathDef[] {
     definePath({
       pattern: "wrapping/rewrap",
       fields: tokenField,
+      help: `Move a wrapped response into a new wrapping token, using the old one up.
+
+${TOKEN_NOTES}
+
+The new token holds the same response and creation path, and the old token's creation
+TTL, or the X-Vault-Wrap-TTL of this request when that is shorter. The answer is the new
+token's wrap_info. Use it to refresh a wrapping token before it expires.`,
       operations: {
         update: async (req, f) =>
           consume(req, f.values.token, async (w): Promise<Response> => {
