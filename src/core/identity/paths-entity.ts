@@ -7,6 +7,17 @@ import type { Fields, FieldSchemas } from "../../framework/fields.js";
 import { definePath, type PathDef, type Response } from "../../framework/types.js";
 import { deleteAlias, deleteEntity, mergeEntities, writeAlias, writeEntity, type EntityInput } from "./entities.js";
 import { aliasData, aliasKeyInfo, entityData, entityKeyInfo } from "./format.js";
+import {
+  BATCH_DELETE_HELP,
+  ENTITY_ALIAS_BY_ID_HELP,
+  ENTITY_ALIAS_HELP,
+  ENTITY_ALIAS_LIST_HELP,
+  ENTITY_BY_ID_HELP,
+  ENTITY_BY_NAME_HELP,
+  ENTITY_HELP,
+  ENTITY_LIST_HELP,
+  MERGE_HELP,
+} from "./paths-help.js";
 import { groupsOfEntity } from "./resolve.js";
 import type { IdentityStore } from "./store.js";
 import type { EntityRecord, MountLookup } from "./types.js";
@@ -17,11 +28,23 @@ export interface IdentityDeps {
 }
 
 const entityFields = {
-  id: { type: "string", description: "ID of the entity; when set, that entity is updated." },
-  name: { type: "string", description: "Name of the entity." },
-  metadata: { type: "string-map", description: "Metadata, as an object or key=value pairs." },
-  policies: { type: "comma-strings", description: "Policies tied to the entity." },
-  disabled: { type: "bool", description: "Tokens of a disabled entity are refused (not revoked)." },
+  id: { type: "string", description: "ID of the entity to update; without it, name picks the entity." },
+  name: { type: "string", description: "Name of the entity; a new entity without one is named entity_<8 hex digits>." },
+  metadata: { type: "string-map", description: "Metadata, as an object or key=value pairs; replaces the old metadata." },
+  policies: { type: "comma-strings", description: "Policies added to the entity's tokens; replaces the old list." },
+  disabled: { type: "bool", description: "Refuse the entity's tokens and logins (nothing is revoked)." },
+} as const satisfies FieldSchemas;
+
+/** The same fields where the URL names the entity. */
+const entityByIdFields = {
+  ...entityFields,
+  id: { type: "string", description: "ID of the entity, from the URL." },
+  name: { type: "string", description: "New name of the entity (renames it)." },
+} as const satisfies FieldSchemas;
+const entityByNameFields = {
+  ...entityFields,
+  id: { type: "string", description: "Ignored: the URL's name picks the entity." },
+  name: { type: "string", description: "Name of the entity, from the URL." },
 } as const satisfies FieldSchemas;
 
 function entityInput(f: Fields<typeof entityFields>): EntityInput {
@@ -62,13 +85,15 @@ async function listEntities(deps: IdentityDeps, byId: boolean): Promise<Response
 }
 
 const aliasFields = {
-  id: { type: "string", description: "ID of the alias; when set, that alias is updated." },
-  name: { type: "string", description: "Name of the alias: the user's name in the auth method." },
-  canonical_id: { type: "string", description: "Entity the alias belongs to." },
-  entity_id: { type: "string", description: "Deprecated spelling of canonical_id." },
-  mount_accessor: { type: "string", description: "Accessor of the auth mount the alias belongs to." },
-  custom_metadata: { type: "string-map", description: "Key-value pairs set through the API." },
+  id: { type: "string", description: "ID of the alias to update; without it, mount_accessor and name pick the alias." },
+  name: { type: "string", description: "Name of the alias: the user's name in the auth method (a userpass username, say)." },
+  canonical_id: { type: "string", description: "ID of the entity the alias belongs to; a different one moves the alias there." },
+  entity_id: { type: "string", description: "Older name of canonical_id, used when canonical_id is not sent." },
+  mount_accessor: { type: "string", description: "Accessor of the auth mount the alias belongs to (sys/auth lists them)." },
+  custom_metadata: { type: "string-map", description: "Your own key-value pairs on the alias (up to 64); replaces the old ones." },
 } as const satisfies FieldSchemas;
+
+const aliasByIdFields = { ...aliasFields, id: { type: "string", description: "ID of the alias, from the URL." } } as const satisfies FieldSchemas;
 
 async function writeAliasResponse(deps: IdentityDeps, f: Fields<typeof aliasFields>): Promise<Response | undefined> {
   const v = f.values;
@@ -103,16 +128,16 @@ export function entityPaths(deps: IdentityDeps): PathDef[] {
       pattern: "entity",
       fields: entityFields,
       operations: { update: (_req, f) => writeEntityResponse(deps, entityInput(f)) },
-      help: "Create an entity, or update the one named by id or name.",
+      help: ENTITY_HELP,
     }),
     definePath({
       pattern: "entity/id/",
       operations: { list: () => listEntities(deps, true) },
-      help: "List entity ids.",
+      help: ENTITY_LIST_HELP("id"),
     }),
     definePath({
       pattern: "entity/id/:id",
-      fields: entityFields,
+      fields: entityByIdFields,
       operations: {
         read: async (_req, f) => readEntityResponse(deps, await store.entity(f.values.id)),
         update: (_req, f) => writeEntityResponse(deps, entityInput(f)),
@@ -122,16 +147,16 @@ export function entityPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Read, update or delete an entity by id.",
+      help: ENTITY_BY_ID_HELP,
     }),
     definePath({
       pattern: "entity/name/",
       operations: { list: () => listEntities(deps, false) },
-      help: "List entity names.",
+      help: ENTITY_LIST_HELP("name"),
     }),
     definePath({
       pattern: "entity/name/*name",
-      fields: entityFields,
+      fields: entityByNameFields,
       operations: {
         read: async (_req, f) => readEntityResponse(deps, await store.entityByName(f.values.name)),
         // The URL's name picks the entity, created if absent; an `id` in the body is ignored.
@@ -145,15 +170,18 @@ export function entityPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Read, create or update, or delete an entity by name.",
+      help: ENTITY_BY_NAME_HELP,
     }),
     definePath({
       pattern: "entity/merge",
       fields: {
-        from_entity_ids: { type: "comma-strings", description: "Entities to merge into to_entity_id." },
-        to_entity_id: { type: "string", description: "Entity the others are merged into." },
-        conflicting_alias_ids_to_keep: { type: "comma-strings", description: "Which alias to keep where both have one on a mount." },
-        force: { type: "bool", description: "Accepted for compatibility (MFA secrets are not kept)." },
+        from_entity_ids: { type: "comma-strings", description: "IDs of the entities to merge into to_entity_id; they are deleted." },
+        to_entity_id: { type: "string", description: "ID of the entity the others are merged into." },
+        conflicting_alias_ids_to_keep: {
+          type: "comma-strings",
+          description: "Where both entities have an alias on one mount, the id of the alias to keep.",
+        },
+        force: { type: "bool", description: "Accepted and ignored: Mayfly keeps no MFA secrets to merge." },
       },
       operations: {
         update: async (_req, f) => {
@@ -165,11 +193,11 @@ export function entityPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Merge entities into one.",
+      help: MERGE_HELP,
     }),
     definePath({
       pattern: "entity/batch-delete",
-      fields: { entity_ids: { type: "comma-strings", description: "Entities to delete." } },
+      fields: { entity_ids: { type: "comma-strings", description: "IDs of the entities to delete." } },
       operations: {
         update: async (_req, f) => {
           if (f.values.entity_ids.length === 0) throw badRequest("missing entity ids to delete");
@@ -180,22 +208,22 @@ export function entityPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Delete several entities.",
+      help: BATCH_DELETE_HELP,
     }),
     definePath({
       pattern: "entity-alias",
       fields: aliasFields,
       operations: { update: (_req, f) => writeAliasResponse(deps, f) },
-      help: "Create an entity alias, or update the one with this id or mount accessor and name.",
+      help: ENTITY_ALIAS_HELP,
     }),
     definePath({
       pattern: "entity-alias/id/",
       operations: { list: () => listAliases(deps) },
-      help: "List entity alias ids.",
+      help: ENTITY_ALIAS_LIST_HELP,
     }),
     definePath({
       pattern: "entity-alias/id/:id",
-      fields: aliasFields,
+      fields: aliasByIdFields,
       operations: {
         read: async (_req, f) => {
           const found = await store.aliasById(f.values.id);
@@ -208,7 +236,7 @@ export function entityPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Read, update or delete an entity alias by id.",
+      help: ENTITY_ALIAS_BY_ID_HELP,
     }),
   ];
 }

@@ -8,16 +8,37 @@ import { definePath, type PathDef, type Response } from "../../framework/types.j
 import { aliasData, groupData, groupKeyInfo } from "./format.js";
 import { deleteGroup, deleteGroupAlias, writeGroup, writeGroupAlias, type GroupInput, type GroupTarget } from "./groups.js";
 import type { IdentityDeps } from "./paths-entity.js";
+import {
+  GROUP_ALIAS_BY_ID_HELP,
+  GROUP_ALIAS_HELP,
+  GROUP_ALIAS_LIST_HELP,
+  GROUP_BY_ID_HELP,
+  GROUP_BY_NAME_HELP,
+  GROUP_HELP,
+  GROUP_LIST_HELP,
+} from "./paths-help.js";
 import type { GroupRecord } from "./types.js";
 
 const groupFields = {
-  id: { type: "string", description: "ID of the group; when set, that group is updated." },
-  type: { type: "string", description: "internal (the default) or external." },
-  name: { type: "string", description: "Name of the group." },
-  metadata: { type: "string-map", description: "Metadata, as an object or key=value pairs." },
-  policies: { type: "comma-strings", description: "Policies tied to the group." },
-  member_group_ids: { type: "comma-strings", description: "Groups that are members of this one." },
-  member_entity_ids: { type: "comma-strings", description: "Entities that are members of this one." },
+  id: { type: "string", description: "ID of the group to update; without it, name picks the group." },
+  type: { type: "string", description: '"internal" (the default: members are listed) or "external" (members come through its alias); fixed once set.' },
+  name: { type: "string", description: "Name of the group; a new group without one is named group_<8 hex digits>." },
+  metadata: { type: "string-map", description: "Metadata, as an object or key=value pairs; replaces the old metadata." },
+  policies: { type: "comma-strings", description: "Policies added to the tokens of the group's entities; replaces the old list." },
+  member_group_ids: { type: "comma-strings", description: "IDs of the groups that are members of this one (internal groups); replaces the old list." },
+  member_entity_ids: { type: "comma-strings", description: "IDs of the entities that are members (internal groups); replaces the old list." },
+} as const satisfies FieldSchemas;
+
+/** The same fields where the URL names the group. */
+const groupByIdFields = {
+  ...groupFields,
+  id: { type: "string", description: "ID of the group, from the URL." },
+  name: { type: "string", description: "New name of the group (renames it)." },
+} as const satisfies FieldSchemas;
+const groupByNameFields = {
+  ...groupFields,
+  id: { type: "string", description: "Ignored: the URL's name picks the group." },
+  name: { type: "string", description: "Name of the group, from the URL." },
 } as const satisfies FieldSchemas;
 
 function groupInput(f: Fields<typeof groupFields>): GroupInput {
@@ -59,10 +80,18 @@ async function listGroups(deps: IdentityDeps, byId: boolean): Promise<Response> 
 }
 
 const groupAliasFields = {
-  id: { type: "string", description: "ID of the group alias; when set, that alias is updated." },
-  name: { type: "string", description: "The group's name in the auth method." },
-  mount_accessor: { type: "string", description: "Accessor of the auth mount." },
-  canonical_id: { type: "string", description: "The external group the alias belongs to." },
+  id: { type: "string", description: "ID of the group alias to update; without it, a new alias is made." },
+  name: { type: "string", description: "The group's name as the auth method reports it." },
+  mount_accessor: { type: "string", description: "Accessor of the auth mount that reports the group (sys/auth lists them)." },
+  canonical_id: {
+    type: "string",
+    description: "ID of the external group the alias belongs to; without it, a new alias gets a new group and an existing one stays.",
+  },
+} as const satisfies FieldSchemas;
+
+const groupAliasByIdFields = {
+  ...groupAliasFields,
+  id: { type: "string", description: "ID of the group alias, from the URL." },
 } as const satisfies FieldSchemas;
 
 async function writeGroupAliasResponse(deps: IdentityDeps, f: Fields<typeof groupAliasFields>): Promise<Response> {
@@ -88,12 +117,12 @@ export function groupPaths(deps: IdentityDeps): PathDef[] {
           return writeGroupResponse(deps, target, groupInput(f));
         },
       },
-      help: "Create a group, or update the one named by id or name.",
+      help: GROUP_HELP,
     }),
-    definePath({ pattern: "group/id/", operations: { list: () => listGroups(deps, true) }, help: "List group ids." }),
+    definePath({ pattern: "group/id/", operations: { list: () => listGroups(deps, true) }, help: GROUP_LIST_HELP("id") }),
     definePath({
       pattern: "group/id/:id",
-      fields: groupFields,
+      fields: groupByIdFields,
       operations: {
         read: async (_req, f) => readGroupResponse(deps, await store.group(f.values.id)),
         update: (_req, f) => writeGroupResponse(deps, { by: "id", id: f.values.id }, groupInput(f)),
@@ -103,12 +132,12 @@ export function groupPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Read, update or delete a group by id.",
+      help: GROUP_BY_ID_HELP,
     }),
-    definePath({ pattern: "group/name/", operations: { list: () => listGroups(deps, false) }, help: "List group names." }),
+    definePath({ pattern: "group/name/", operations: { list: () => listGroups(deps, false) }, help: GROUP_LIST_HELP("name") }),
     definePath({
       pattern: "group/name/*name",
-      fields: groupFields,
+      fields: groupByNameFields,
       operations: {
         read: async (_req, f) => readGroupResponse(deps, await store.groupByName(f.values.name)),
         update: (_req, f) => writeGroupResponse(deps, { by: "name", name: f.values.name }, groupInput(f)),
@@ -118,13 +147,13 @@ export function groupPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Read, create or update, or delete a group by name.",
+      help: GROUP_BY_NAME_HELP,
     }),
     definePath({
       pattern: "group-alias",
       fields: groupAliasFields,
       operations: { update: (_req, f) => writeGroupAliasResponse(deps, f) },
-      help: "Create a group alias, tying an external group to a group of an auth method.",
+      help: GROUP_ALIAS_HELP,
     }),
     definePath({
       pattern: "group-alias/id/",
@@ -143,11 +172,11 @@ export function groupPaths(deps: IdentityDeps): PathDef[] {
           return { data: { keys: keys.sort(), key_info: keyInfo } };
         },
       },
-      help: "List group alias ids.",
+      help: GROUP_ALIAS_LIST_HELP,
     }),
     definePath({
       pattern: "group-alias/id/:id",
-      fields: groupAliasFields,
+      fields: groupAliasByIdFields,
       operations: {
         read: async (_req, f) => {
           const found = await store.groupAliasById(f.values.id);
@@ -160,7 +189,7 @@ export function groupPaths(deps: IdentityDeps): PathDef[] {
           return undefined;
         },
       },
-      help: "Read, update or delete a group alias by id.",
+      help: GROUP_ALIAS_BY_ID_HELP,
     }),
   ];
 }

@@ -4,22 +4,29 @@ import type { Fields, FieldSchemas } from "../../framework/fields.js";
 import { definePath, type PathDef } from "../../framework/types.js";
 import { readEntityResponse, type IdentityDeps } from "./paths-entity.js";
 import { readGroupResponse } from "./paths-group.js";
+import { LOOKUP_FIELDS, LOOKUP_HELP } from "./paths-help.js";
 import type { EntityRecord, GroupRecord } from "./types.js";
 
-const lookupFields = {
-  id: { type: "string" },
-  name: { type: "string" },
-  alias_id: { type: "string" },
-  alias_name: { type: "string" },
-  alias_mount_accessor: { type: "string" },
-} as const satisfies FieldSchemas;
+/** One set of fields for both lookups; `what` only changes their descriptions. */
+function lookupFieldsFor(what: "entity" | "group") {
+  const d = LOOKUP_FIELDS(what);
+  return {
+    id: { type: "string", description: d.id },
+    name: { type: "string", description: d.name },
+    alias_id: { type: "string", description: d.alias_id },
+    alias_name: { type: "string", description: d.alias_name },
+    alias_mount_accessor: { type: "string", description: d.alias_mount_accessor },
+  } as const satisfies FieldSchemas;
+}
+
+type LookupFields = ReturnType<typeof lookupFieldsFor>;
 
 type LookupQuery =
   | { by: "id" | "name" | "alias_id"; value: string }
   | { by: "alias"; name: string; mountAccessor: string };
 
 /** Vault's rule: exactly one criterion, or alias name with alias mount accessor. */
-function lookupQuery(f: Fields<typeof lookupFields>): LookupQuery {
+function lookupQuery(f: Fields<LookupFields>): LookupQuery {
   const sent = (["id", "name", "alias_id", "alias_name", "alias_mount_accessor"] as const).filter((k) => f.has(k));
   const v = f.values;
   if (sent.length === 0) throw badRequest("query parameter not supplied");
@@ -37,7 +44,7 @@ export function lookupPaths(deps: IdentityDeps): PathDef[] {
   return [
     definePath({
       pattern: "lookup/entity",
-      fields: lookupFields,
+      fields: lookupFieldsFor("entity"),
       operations: {
         update: async (_req, f) => {
           const q = lookupQuery(f);
@@ -50,11 +57,11 @@ export function lookupPaths(deps: IdentityDeps): PathDef[] {
           return entity ? readEntityResponse(deps, entity) : undefined;
         },
       },
-      help: "Find an entity by id, name, alias id, or alias name and mount accessor.",
+      help: LOOKUP_HELP("entity"),
     }),
     definePath({
       pattern: "lookup/group",
-      fields: lookupFields,
+      fields: lookupFieldsFor("group"),
       operations: {
         update: async (_req, f) => {
           const q = lookupQuery(f);
@@ -66,7 +73,7 @@ export function lookupPaths(deps: IdentityDeps): PathDef[] {
           return group ? readGroupResponse(deps, group) : undefined;
         },
       },
-      help: "Find a group by id, name, alias id, or alias name and mount accessor.",
+      help: LOOKUP_HELP("group"),
     }),
   ];
 }
