@@ -1,8 +1,8 @@
 /**
- * The help of the database, KV (v1 and v2), cubbyhole, token and userpass backends is
- * written, not generated: every path declares a `help` whose first paragraph is a
- * one-line synopsis, and every field a description. This walks the declarations of the
- * mounted backends so a path added later without help fails here.
+ * The help of the database, KV (v1 and v2), cubbyhole, token, userpass, sys and identity
+ * backends is written, not generated: every path declares a `help` whose first paragraph
+ * is a one-line synopsis, and every field a description. This walks the declarations of
+ * the mounted backends so a path added later without help fails here.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Backend, PathDef } from "../src/framework/types.js";
@@ -21,6 +21,8 @@ const MOUNTS = [
   { kind: "secret", path: "cubbyhole/" },
   { kind: "auth", path: "token/" },
   { kind: "auth", path: "userpass/", mount: { type: "userpass" } },
+  { kind: "secret", path: "sys/" },
+  { kind: "secret", path: "identity/" },
 ] as const;
 
 beforeAll(async () => {
@@ -92,6 +94,20 @@ function parameter(help: string, name: string): { type: string; description: str
   const type = (lines[at] as string).slice(`    ${name} (`.length, -1);
   return { type, description: (lines[at + 2] ?? "").trim() };
 }
+
+describe("path-help sys/mounts and sys/auth", () => {
+  // One declaration serves both tables; each must still speak of its own kind of mount.
+  it("describes a secrets engine under sys/mounts and an auth method under sys/auth", async () => {
+    const mounts = (await root.get("sys/mounts/kv1/tune?help=1")).json.help as string;
+    const auth = (await root.get("sys/auth/userpass/tune?help=1")).json.help as string;
+    expect(mounts.split("\n")[3]).toBe("Read or change the settings of the secrets engine mounted at a path.");
+    expect(auth.split("\n")[3]).toBe("Read or change the settings of the auth method mounted at a path.");
+    expect(auth).toContain("Needs sudo.");
+    expect(mounts).not.toContain("Needs sudo.");
+    expect(parameter(auth, "token_type")?.type).toBe("any");
+    expect(parameter(auth, "token_type")?.description).toContain("default-batch");
+  });
+});
 
 describe("path-help database/roles/x", () => {
   it("prints the synopsis, every field with its description, the templates and the operations", async () => {
