@@ -113,6 +113,7 @@ async function pipeline(
         : {}),
     },
     ...(mounted?.entry.config.audit_non_hmac_request_keys ? { nonHmacRequestKeys: mounted.entry.config.audit_non_hmac_request_keys } : {}),
+    ...(mounted?.entry.config.audit_non_hmac_response_keys ? { nonHmacResponseKeys: mounted.entry.config.audit_non_hmac_response_keys } : {}),
   });
 
   if (WRAPPING_TOKEN_PATHS.has(path) && !inb.help) {

@@ -91,7 +91,7 @@ const SETTINGS = {
   audit_non_hmac_request_keys:
     "Request data keys that audit devices write in clear instead of HMAC'd (a list or a comma-separated string).",
   audit_non_hmac_response_keys:
-    "Response data keys to write in clear in the audit log; stored and shown, but Mayfly's audit devices do not apply it yet.",
+    "Response data keys that audit devices write in clear instead of HMAC'd (a list or a comma-separated string).",
   listing_visibility:
     '"unauth" shows the mount in sys/internal/specs/openapi to callers without a token; "hidden" or "" (the default) does not.',
   passthrough_request_headers: "Stored and shown; Mayfly does not pass request headers on to backends.",
