@@ -86,3 +86,21 @@ describe("leases API without leases", () => {
     expect((await client(server.addresses[0] as string, token).list("sys/leases/lookup/x/")).status).toBe(403);
   });
 });
+
+describe("sys/internal/ui/mounts without a token", () => {
+  it("lists only mounts tuned listing_visibility=unauth, with just type, description and options", async () => {
+    const anonymous = client(server.addresses[0] as string);
+    expect((await root.post("sys/auth/ui-login", { type: "userpass", description: "people" })).status).toBe(204);
+    const before = await anonymous.get("sys/internal/ui/mounts");
+    expect(before.status).toBe(200);
+    expect(before.json.data).toEqual({ secret: {}, auth: {} });
+
+    expect((await root.post("sys/auth/ui-login/tune", { listing_visibility: "unauth" })).status).toBe(204);
+    const after = await anonymous.get("sys/internal/ui/mounts");
+    expect(after.json.data.secret).toEqual({});
+    expect(after.json.data.auth).toEqual({ "ui-login/": { type: "userpass", description: "people", options: null } });
+    // With a token the same mount shows in full.
+    const full = await root.get("sys/internal/ui/mounts");
+    expect(full.json.data.auth["ui-login/"]).toMatchObject({ type: "userpass", accessor: expect.any(String) });
+  });
+});

@@ -22,16 +22,22 @@ export function internalUiPaths(core: Core): PathDef[] {
       help: `List the secrets engines and auth methods the calling token can reach.
 
 The answer holds secret and auth, each keyed by mount path as sys/mounts and sys/auth
-list them, holding only mounts where the token's policies grant something at or below
-the mount. No policy is needed to ask. Without a token both lists are empty: Mayfly does
-not show mounts tuned listing_visibility=unauth here.`,
+list them, holding the mounts where the token's policies grant something at or below the
+mount, and those tuned listing_visibility=unauth. No policy is needed to ask. Without a
+token only the unauth-visible mounts are listed, each with just its type, description and
+options (what a login page needs).`,
       operations: {
         read: async (req) => {
           const secret: Record<string, unknown> = {};
           const auth: Record<string, unknown> = {};
+          const authed = req.caller.tokenHash !== "";
           for (const m of core.mounts.router.all()) {
-            if (!(await hasMountAccess(core, req, routePrefix(m.entry)))) continue;
-            (m.entry.kind === "auth" ? auth : secret)[m.entry.path] = mountView(core, m);
+            const listed = m.entry.config.listing_visibility === "unauth" || (await hasMountAccess(core, req, routePrefix(m.entry)));
+            if (!listed) continue;
+            const view = mountView(core, m);
+            (m.entry.kind === "auth" ? auth : secret)[m.entry.path] = authed
+              ? view
+              : { type: view.type, description: view.description, options: view.options };
           }
           return { data: { secret, auth } };
         },
