@@ -168,7 +168,17 @@ function coerceStringMap(name: string, raw: unknown): Record<string, string> {
   const items = Array.isArray(raw) ? raw : typeof raw === "string" ? splitCommaList(raw) : undefined;
   if (items === undefined) throw badRequest(`error converting input for field "${name}": expected a map of strings`);
   if (typeof raw === "string" && raw.trim().startsWith("{")) {
-    return coerceStringMap(name, JSON.parse(raw) as unknown);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw badRequest(`error converting input for field "${name}": not a JSON object nor key=value pairs`);
+    }
+    // An object only: a JSON string or list here would recurse into the other readings.
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+      throw badRequest(`error converting input for field "${name}": expected a map of strings`);
+    }
+    return coerceStringMap(name, parsed);
   }
   for (const item of items) {
     const s = String(item);
