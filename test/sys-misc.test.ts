@@ -104,3 +104,22 @@ describe("sys/internal/ui/mounts without a token", () => {
     expect(full.json.data.auth["ui-login/"]).toMatchObject({ type: "userpass", accessor: expect.any(String) });
   });
 });
+
+describe("paths of nothing but slashes", () => {
+  it("are answered (4xx) and leave the server serving; `/v1/?list=true` used to spin the event loop", async () => {
+    const base = server.addresses[0] as string;
+    for (const [method, path] of [["GET", "/v1/?list=true"], ["PATCH", "/v1/"], ["GET", "/v1//"], ["POST", "/v1//secret/x"]] as const) {
+      for (const token of [undefined, server.rootToken]) {
+        const r = await fetch(base + path, {
+          method,
+          headers: { ...(token ? { "X-Vault-Token": token } : {}), "Content-Type": "application/json" },
+          ...(method === "GET" ? {} : { body: "{}" }),
+          signal: AbortSignal.timeout(5_000),
+        });
+        expect(r.status, `${method} ${path}`).toBeGreaterThanOrEqual(400);
+        expect(r.status, `${method} ${path}`).toBeLessThan(500);
+      }
+    }
+    expect((await root.get("sys/health")).status).toBe(200);
+  });
+});

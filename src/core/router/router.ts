@@ -36,7 +36,11 @@ export class Router<T extends { entry: MountEntry }> {
       const prefix = withSlash.slice(0, end);
       const mounted = this.byPrefix.get(prefix);
       if (mounted) return { mounted, prefix, relativePath: path.length >= prefix.length ? path.slice(prefix.length) : "" };
-      end = withSlash.lastIndexOf("/", end - 2) + 1;
+      // The next shorter prefix; a path starting with "/" would otherwise find that slash
+      // again and again (lastIndexOf clamps a negative start to 0).
+      const next = end >= 2 ? withSlash.lastIndexOf("/", end - 2) + 1 : 0;
+      if (next >= end) break;
+      end = next;
     }
     return undefined;
   }

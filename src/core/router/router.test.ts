@@ -1,0 +1,24 @@
+import { describe, expect, it } from "vitest";
+import type { MountEntry } from "./mount-entry.js";
+import { Router } from "./router.js";
+
+function mount(path: string): { entry: MountEntry } {
+  return { entry: { path, kind: "secret" } as unknown as MountEntry };
+}
+
+describe("Router.match", () => {
+  const router = new Router<{ entry: MountEntry }>();
+  router.add(mount("secret/"));
+  router.add(mount("team/kv/"));
+
+  it("finds the longest mount prefix, with or without the trailing slash", () => {
+    expect(router.match("secret/data/x")?.relativePath).toBe("data/x");
+    expect(router.match("secret")?.prefix).toBe("secret/");
+    expect(router.match("team/kv/a/b")?.relativePath).toBe("a/b");
+    expect(router.match("team/other")).toBeUndefined();
+  });
+
+  it("ends for paths of nothing but slashes or starting with one (was an endless loop)", () => {
+    for (const path of ["", "/", "//", "/secret/x", "/x/", "a//"]) expect(router.match(path)).toBeUndefined();
+  });
+});
