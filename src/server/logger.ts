@@ -27,7 +27,8 @@ export function createLogger(level: LogLevel = "info", destination: NodeJS.Writa
   };
   controls.set(logger, {
     configuredLevel: level,
-    level: () => parseLogLevel(base.level),
+    // pino also knows "fatal" and "silent", which Mayfly's levels do not name.
+    level: () => (["trace", "debug", "info", "warn", "error"].includes(base.level) ? parseLogLevel(base.level) : level),
     setLevel: (next) => {
       base.level = next;
     },
