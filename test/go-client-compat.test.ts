@@ -70,6 +70,5 @@ describe.skipIf(GO === undefined)("Go api client (compat/go-client)", () => {
   }, 240_000);
 });
 
-describe.skipIf(GO !== undefined)("Go api client (compat/go-client)", () => {
-  it.skip("skipped: no `go` on PATH nor at /usr/local/go/bin/go", () => undefined);
-});
+// Said once when the probe cannot run, instead of a placeholder test that is always skipped.
+if (GO === undefined) console.warn("go-client compat probe not run: no `go` on PATH nor at /usr/local/go/bin/go");

@@ -58,6 +58,5 @@ describe.skipIf(PYTHON === undefined)("hvac (compat/hvac/probe.py)", () => {
   }, 240_000);
 });
 
-describe.skipIf(PYTHON !== undefined)("hvac (compat/hvac/probe.py)", () => {
-  it.skip("skipped: no python3 that can `import hvac` (apt-get install python3-hvac)", () => undefined);
-});
+// Said once when the probe cannot run, instead of a placeholder test that is always skipped.
+if (PYTHON === undefined) console.warn("hvac compat probe not run: no python3 that can `import hvac` (apt-get install python3-hvac)");
