@@ -28,7 +28,12 @@ export interface CoreOptions {
   maxLeaseTtlSeconds?: number;
   nowMs?: () => number;
   expiration?: Partial<ExpirationOptions>;
+  /** Vault's default_max_request_duration, in seconds (default 90). */
+  maxRequestDurationSeconds?: number;
 }
+
+/** Vault's default_max_request_duration. */
+export const DEFAULT_MAX_REQUEST_DURATION_SECONDS = 90;
 
 /** Vault's system-wide default and maximum lease TTL: 32 days. */
 export const SYSTEM_MAX_TTL_SECONDS = 768 * 3600;
@@ -87,6 +92,7 @@ export class Core {
     this.systemView = {
       nowMs: () => this.nowMs(),
       generatePassword: (name) => this.passwordPolicies.generate(name),
+      operationTimeoutMs: (opts.maxRequestDurationSeconds || DEFAULT_MAX_REQUEST_DURATION_SECONDS) * 1000,
       logger: this.logger,
     };
     this.metrics = new Metrics();

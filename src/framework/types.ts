@@ -199,6 +199,11 @@ export interface SystemView {
   nowMs(): number;
   /** Generates a password from a named password policy, or the default generator when "". */
   generatePassword(policyName: string): Promise<string>;
+  /**
+   * How long one call to a system outside Mayfly (a database) may take before it is given
+   * up: the server's default_max_request_duration, as Vault bounds a request's context.
+   */
+  readonly operationTimeoutMs: number;
   readonly logger: Logger;
 }
 

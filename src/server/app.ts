@@ -44,6 +44,8 @@ export interface ServerOptions {
   nowMs?: () => number;
   expiration?: Partial<ExpirationOptions>;
   maxRequestBytes?: number;
+  /** Vault's default_max_request_duration: bounds each wait on a database (default 90 s). */
+  maxRequestDurationSeconds?: number;
   /** The configuration files the server started from, for sys/config/state and sys/ha-status. */
   serverConfig?: ServerConfig;
 }
@@ -66,6 +68,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     ...(opts.maxLeaseTtlSeconds ? { maxLeaseTtlSeconds: opts.maxLeaseTtlSeconds } : {}),
     ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
     ...(opts.expiration ? { expiration: opts.expiration } : {}),
+    ...(opts.maxRequestDurationSeconds ? { maxRequestDurationSeconds: opts.maxRequestDurationSeconds } : {}),
   });
   const addresses: string[] = [];
   const inFlight = new InFlightRequests();

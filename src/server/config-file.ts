@@ -53,6 +53,7 @@ export interface ConfigFile {
   readonly defaultLeaseTtlSeconds?: Placed<number>;
   readonly maxLeaseTtlSeconds?: Placed<number>;
   readonly leaseRecoveryGraceSeconds?: number;
+  readonly defaultMaxRequestDurationSeconds?: number;
   readonly logLevel?: ConfigLogLevel;
   readonly logFormat?: "standard" | "json";
   readonly ui?: boolean;
@@ -84,6 +85,7 @@ const TOP_LEVEL_KEYS = [
   "pid_file",
   "cluster_name",
   "lease_recovery_grace",
+  "default_max_request_duration",
 ] as const;
 
 const STORAGE_KEYS: Readonly<Record<StorageConfig["type"], readonly string[]>> = {
@@ -179,6 +181,8 @@ function readConfig(body: HclObject, file: string, at: At): ConfigFile {
   if (maxLease) config.maxLeaseTtlSeconds = maxLease;
   const grace = duration("lease_recovery_grace");
   if (grace) config.leaseRecoveryGraceSeconds = grace.value;
+  const requestDuration = duration("default_max_request_duration");
+  if (requestDuration) config.defaultMaxRequestDurationSeconds = requestDuration.value;
 
   const levelText = str("log_level");
   if (levelText !== undefined) {

@@ -56,7 +56,7 @@ describe("sanitizedConfigState", () => {
 
   it("gives Vault's empty values when started without configuration files", () => {
     const state = sanitizedConfigState({ storageType: "inmem", listeners: [], defaultLeaseTtlSeconds: 10, maxLeaseTtlSeconds: 20 });
-    expect(state).toMatchObject({ api_addr: "", cluster_name: "", log_level: "", enable_ui: false, listeners: [] });
+    expect(state).toMatchObject({ api_addr: "", cluster_name: "", log_level: "", enable_ui: false, listeners: [], default_max_request_duration: 0 });
     expect(state).not.toHaveProperty("lease_recovery_grace");
   });
 });

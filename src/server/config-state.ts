@@ -50,5 +50,6 @@ export function sanitizedConfigState(input: ConfigStateInput): Record<string, un
     seals: [{ type: "shamir", disabled: false }],
     storage: { type: input.storageType, redirect_addr: apiAddr, cluster_addr: clusterAddr, disable_clustering: false },
     ...(f?.leaseRecoveryGraceSeconds !== undefined ? { lease_recovery_grace: f.leaseRecoveryGraceSeconds } : {}),
+    default_max_request_duration: f?.defaultMaxRequestDurationSeconds ?? 0,
   };
 }

@@ -212,6 +212,7 @@ describe("mergeConfigFiles", () => {
         'log_level = "info"',
         'cluster_name = "a"',
         'lease_recovery_grace = "10s"',
+        'default_max_request_duration = "30s"',
       ].join("\n"),
       "b.json": JSON.stringify({
         listener: { tcp: { address: "127.0.0.1:8300", tls_disable: true } },
@@ -231,6 +232,7 @@ describe("mergeConfigFiles", () => {
       logLevel: "debug",
       logFormat: "json",
       leaseRecoveryGraceSeconds: 20,
+      defaultMaxRequestDurationSeconds: 30,
       // Written only in the first file: a later file that leaves it out keeps it.
       clusterName: "a",
     });

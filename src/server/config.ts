@@ -38,6 +38,11 @@ export interface ServerConfig {
   readonly maxLeaseTtlSeconds: number;
   /** Mayfly: how long after a crash an undone issuance is revoked once more (absent: the default). */
   readonly leaseRecoveryGraceSeconds?: number;
+  /**
+   * Vault's `default_max_request_duration`: how long one operation may wait on a system
+   * outside Mayfly (a database) before it fails; absent: 90 s.
+   */
+  readonly defaultMaxRequestDurationSeconds?: number;
   /** Absent when no file sets it, so a -log-level flag or env var can decide. */
   readonly logLevel?: ConfigLogLevel;
   readonly logFormat?: "standard" | "json";
@@ -123,6 +128,8 @@ export function mergeConfigFiles(files: readonly ConfigFile[]): ServerConfig {
   };
   const grace = latest("leaseRecoveryGraceSeconds");
   if (grace !== undefined) config.leaseRecoveryGraceSeconds = grace;
+  const requestDuration = latest("defaultMaxRequestDurationSeconds");
+  if (requestDuration !== undefined) config.defaultMaxRequestDurationSeconds = requestDuration;
   const apiAddr = latest("apiAddr");
   if (apiAddr !== undefined) config.apiAddr = apiAddr;
   const clusterAddr = latest("clusterAddr");

@@ -12,6 +12,8 @@ export interface DevOptions {
   /** Write the root token to ~/.mayfly-token as Vault's dev mode does. */
   storeToken?: boolean;
   homeDir?: string;
+  /** Vault's default_max_request_duration (tests shorten it to see a frozen database time out). */
+  maxRequestDurationSeconds?: number;
 }
 
 export interface DevServer extends RunningServer {
@@ -29,6 +31,7 @@ export async function startDevServer(opts: DevOptions): Promise<DevServer> {
     storageType: "inmem",
     listeners: [{ address: opts.listenAddress ?? "127.0.0.1:8200", tlsDisable: true }],
     logger: opts.logger,
+    ...(opts.maxRequestDurationSeconds ? { maxRequestDurationSeconds: opts.maxRequestDurationSeconds } : {}),
   });
   try {
     const { core } = server;

@@ -98,6 +98,7 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
         defaultLeaseTtlSeconds: config.defaultLeaseTtlSeconds,
         maxLeaseTtlSeconds: config.maxLeaseTtlSeconds,
         serverConfig: config,
+        ...(config.defaultMaxRequestDurationSeconds ? { maxRequestDurationSeconds: config.defaultMaxRequestDurationSeconds } : {}),
         ...(config.leaseRecoveryGraceSeconds ? { expiration: { recoveryGraceMs: config.leaseRecoveryGraceSeconds * 1000 } } : {}),
       });
       process.stdout.write(`Mayfly server started; listening on ${server.addresses.join(", ")}\n`);

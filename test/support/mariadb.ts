@@ -15,6 +15,7 @@ import {
   runChecked,
   ServerExitedError,
   startServerProcess,
+  signalProcessTree,
   stopServerProcess,
   trackInstance,
   waitUntilReady,
@@ -40,6 +41,10 @@ export interface MariadbInstance {
   canLogin(user: string, password: string): Promise<boolean>;
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers. */
+  freeze(): void;
+  /** SIGCONT: the server carries on where it stopped. */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -153,7 +158,14 @@ export async function startMariadb(): Promise<MariadbInstance> {
         if (proc !== undefined && !proc.hasExited()) return;
         await launch(false);
       },
+      freeze() {
+        signalProcessTree(proc?.child.pid, "SIGSTOP");
+      },
+      thaw() {
+        signalProcessTree(proc?.child.pid, "SIGCONT");
+      },
       async stop() {
+        signalProcessTree(proc?.child.pid, "SIGCONT");
         if (proc !== undefined) await stopServerProcess(proc, "SIGTERM", 10_000);
         untrack?.();
         removeDir(dir);

@@ -17,6 +17,7 @@ import {
   runChecked,
   ServerExitedError,
   startServerProcess,
+  signalProcessTree,
   stopServerProcess,
   trackInstance,
   waitUntilReady,
@@ -46,6 +47,10 @@ export interface PostgresInstance {
   pause(): Promise<void>;
   /** Starts it again on the same port. */
   resume(): Promise<void>;
+  /** SIGSTOP to every server process: connections stay open and nothing answers. */
+  freeze(): void;
+  /** SIGCONT: the server carries on where it stopped. */
+  thaw(): void;
   /** Stops the server and removes every file. */
   stop(): Promise<void>;
 }
@@ -168,7 +173,14 @@ export async function startPostgres(): Promise<PostgresInstance> {
         if (server !== undefined && !server.hasExited()) return;
         await launch();
       },
+      freeze() {
+        signalProcessTree(server?.child.pid, "SIGSTOP");
+      },
+      thaw() {
+        signalProcessTree(server?.child.pid, "SIGCONT");
+      },
       async stop() {
+        signalProcessTree(server?.child.pid, "SIGCONT");
         if (server !== undefined) await stopServerProcess(server, "SIGQUIT", 5_000);
         untrack?.();
         removeDir(dir);

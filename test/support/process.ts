@@ -276,3 +276,44 @@ export async function runChecked(command: string, args: readonly string[], what:
   });
   if (code !== 0) throw new Error(`${what} failed (${String(code)}): ${output.slice(-2000)}`);
 }
+
+/** `pid` and every process descending from it, read from /proc (parents first). */
+function processTree(pid: number): number[] {
+  const childrenOf = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "latin1");
+    } catch {
+      continue; // gone meanwhile
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+    const list = childrenOf.get(ppid) ?? [];
+    list.push(Number(entry));
+    childrenOf.set(ppid, list);
+  }
+  const out: number[] = [];
+  const visit = (p: number): void => {
+    out.push(p);
+    for (const c of childrenOf.get(p) ?? []) visit(c);
+  };
+  visit(pid);
+  return out;
+}
+
+/**
+ * SIGSTOP or SIGCONT to a server and all its processes (PostgreSQL's backends too): a
+ * stopped server keeps its sockets open and answers nothing, as a hung or partitioned
+ * host does, which is a different fault from a server that went away.
+ */
+export function signalProcessTree(pid: number | undefined, signal: "SIGSTOP" | "SIGCONT"): void {
+  if (pid === undefined) return;
+  for (const p of processTree(pid)) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // exited meanwhile
+    }
+  }
+}

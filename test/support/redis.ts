@@ -14,6 +14,7 @@ import {
   runChecked,
   ServerExitedError,
   startServerProcess,
+  signalProcessTree,
   stopServerProcess,
   trackInstance,
   waitUntilReady,
@@ -38,6 +39,10 @@ export interface RedisInstance {
   canLogin(user: string, password: string): Promise<boolean>;
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing answers. */
+  freeze(): void;
+  /** SIGCONT: the server carries on where it stopped. */
+  thaw(): void;
   stop(): Promise<void>;
 }
 
@@ -156,7 +161,14 @@ export async function startRedis(startOptions: RedisStartOptions = {}): Promise<
         // as a real Redis without an ACL file would.
         await launch();
       },
+      freeze() {
+        signalProcessTree(proc?.child.pid, "SIGSTOP");
+      },
+      thaw() {
+        signalProcessTree(proc?.child.pid, "SIGCONT");
+      },
       async stop() {
+        signalProcessTree(proc?.child.pid, "SIGCONT");
         if (proc !== undefined) await stopServerProcess(proc, "SIGTERM", 5_000);
         untrack?.();
         removeDir(dir);

@@ -46,6 +46,7 @@ export class UserpassHarness {
       system: {
         nowMs: () => self?.nowMs ?? 0,
         generatePassword: () => Promise.reject(new Error("not used")),
+        operationTimeoutMs: 90_000,
         logger: { debug() {}, info() {}, warn() {}, error() {} },
       },
     });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { connectionSettings, RwLock } from "./connections.js";
-import { globMatch, isRoleAllowed, type DbConfigEntry } from "./store.js";
+import { InmemStorage } from "../../storage/inmem.js";
+import { putJson } from "../../storage/storage.js";
+import { ConnectionManager, connectionSettings, DatabaseTimeoutError, RwLock } from "./connections.js";
+import type { DatabasePlugin } from "./plugin.js";
+import { globMatch, isRoleAllowed, keys, type DbConfigEntry } from "./store.js";
+import { silentLogger } from "./test-harness.js";
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -109,5 +113,72 @@ describe("connectionSettings", () => {
       options: { host: "127.0.0.1", port: "6379", tls: "false" },
     });
     expect(connectionSettings(cfg, "new").password).toBe("new");
+  });
+});
+
+describe("the operation deadline", () => {
+  /** Plugins whose newUser hangs until `wake` is called; records what was opened and closed. */
+  function silentDatabase() {
+    const opened: number[] = [];
+    const closed: number[] = [];
+    const wakers: Array<() => void> = [];
+    let next = 0;
+    const factory = (): DatabasePlugin => {
+      const id = next++;
+      return {
+        name: "fake",
+        defaultUsernameTemplate: "{{random 8}}",
+        initialize: async () => void opened.push(id),
+        newUser: () => new Promise<void>((resolve) => wakers.push(resolve)),
+        updateUser: async () => undefined,
+        deleteUser: async () => undefined,
+        listUsers: async () => [],
+        close: async () => void closed.push(id),
+      } as unknown as DatabasePlugin;
+    };
+    return { factory, opened, closed, wake: () => wakers.splice(0).forEach((w) => w()) };
+  }
+
+  async function managerWith(factory: () => DatabasePlugin, timeoutMs: number): Promise<ConnectionManager> {
+    const storage = new InmemStorage();
+    const cfg: DbConfigEntry = {
+      plugin_name: "fake",
+      plugin_version: "",
+      connection_details: {},
+      allowed_roles: ["*"],
+      root_credentials_rotate_statements: [],
+      password_policy: "",
+      verify_connection: true,
+      skip_static_role_import_rotation: false,
+    };
+    await putJson(storage, keys.config("db"), cfg);
+    return new ConnectionManager(storage, silentLogger, factory, timeoutMs);
+  }
+
+  const newUser = (p: DatabasePlugin) =>
+    p.newUser({ username: "u", password: "p", expiration: new Date(), creationStatements: ["x"], rollbackStatements: [] });
+
+  it("fails a call the database does not answer, frees the lock and retires the pool", async () => {
+    const db = silentDatabase();
+    const manager = await managerWith(db.factory, 50);
+    const started = Date.now();
+    await expect(manager.withShared("db", newUser)).rejects.toBeInstanceOf(DatabaseTimeoutError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(db.closed).toEqual([0]);
+    // The lock is free for an operator at once, and the next call gets a fresh pool.
+    await manager.withExclusive("db", async () => undefined);
+    await expect(manager.withShared("db", newUser)).rejects.toBeInstanceOf(DatabaseTimeoutError);
+    expect(db.opened).toEqual([0, 1]);
+    db.wake();
+  });
+
+  it("leaves a call that answers in time alone", async () => {
+    const db = silentDatabase();
+    const manager = await managerWith(db.factory, 2_000);
+    const call = manager.withShared("db", newUser);
+    setTimeout(db.wake, 20);
+    await expect(call).resolves.toBeUndefined();
+    expect(db.closed).toEqual([]);
+    expect(manager.openCount()).toBe(1);
   });
 });

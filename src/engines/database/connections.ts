@@ -3,6 +3,13 @@
  * Credential work holds a connection shared; reset, root rotation and config writes and
  * deletes hold it exclusively, so a pool is never closed under a statement in flight
  * (Vault's dbPluginInstance RLock/Lock).
+ *
+ * Every wait on the database is bounded (the server's default_max_request_duration, as
+ * Vault bounds a request's context): a database that stops answering without closing its
+ * connections (frozen, partitioned) would otherwise hold requests, the shared lock and the
+ * expiration manager's revocation slots for as long as it stays silent. A call that runs
+ * out of time fails and retires its plugin: the next call opens a fresh pool, and the old
+ * one is closed in the background whenever its connections let go.
  */
 import type { Logger } from "../../framework/types.js";
 import { coerceField } from "../../framework/fields.js";
@@ -102,18 +109,33 @@ export class ConnectionManager {
     private readonly storage: Storage,
     private readonly logger: Logger,
     readonly newPlugin: PluginFactory = getPlugin,
+    /** The longest one call to a database may take. */
+    readonly operationTimeoutMs = 90_000,
   ) {}
 
   /** A fresh plugin for `cfg`, initialized; closed again if initialization fails. */
   async openPlugin(cfg: DbConfigEntry, verify: boolean, passwordOverride?: string): Promise<DatabasePlugin> {
     const plugin = this.newPlugin(cfg.plugin_name);
     try {
-      await plugin.initialize(connectionSettings(cfg, passwordOverride), verify);
+      await this.withinDeadline(plugin.initialize(connectionSettings(cfg, passwordOverride), verify), "connecting");
     } catch (err) {
-      await plugin.close().catch(() => undefined);
+      this.closeInBackground(plugin);
       throw err;
     }
     return plugin;
+  }
+
+  /**
+   * `work` (a call on `plugin`, the live plugin of connection `name`), failed with a
+   * timeout error once the deadline passes; the plugin is then retired.
+   */
+  async withDeadline<T>(name: string, plugin: DatabasePlugin, work: Promise<T>): Promise<T> {
+    try {
+      return await this.withinDeadline(work, "waiting for the database");
+    } catch (err) {
+      if (err instanceof DatabaseTimeoutError) this.retire(name, plugin);
+      throw err;
+    }
   }
 
   /** The config's username_template, else the plugin's default; parsed once per source text. */
@@ -135,7 +157,8 @@ export class ConnectionManager {
   async withShared<T>(name: string, fn: (plugin: DatabasePlugin) => Promise<T>): Promise<T> {
     const release = await this.lock(name).acquireShared();
     try {
-      return await fn(await this.getOrOpen(name));
+      const plugin = await this.open(name);
+      return await this.withDeadline(name, plugin, fn(plugin));
     } finally {
       release();
     }
@@ -146,12 +169,15 @@ export class ConnectionManager {
     try {
       return await fn({
         current: () => this.live.get(name),
-        get: () => this.getOrOpen(name),
+        get: () => this.open(name),
         replace: async (next) => {
           const old = this.live.get(name);
+          // An open that a timed-out caller left running must not install itself later.
+          this.opening.delete(name);
           if (next) this.live.set(name, next);
           else this.live.delete(name);
-          if (old && old !== next) await old.close().catch(() => undefined);
+          // Bounded: a pool waits for its busy connections, which a silent database never returns.
+          if (old && old !== next) await this.withinDeadline(old.close(), "closing connections").catch(() => undefined);
         },
       });
     } finally {
@@ -179,23 +205,61 @@ export class ConnectionManager {
     return l;
   }
 
-  private getOrOpen(name: string): Promise<DatabasePlugin> {
+  /** The live plugin, or one opened from the stored config (callers opening at once share it). */
+  private open(name: string): Promise<DatabasePlugin> {
     const existing = this.live.get(name);
     if (existing) return Promise.resolve(existing);
     let p = this.opening.get(name);
     if (!p) {
-      p = this.open(name)
+      const opening: Promise<DatabasePlugin> = this.openFromStorage(name)
         .then((plugin) => {
+          // A reset or config write while this was opening has taken over: not ours to install.
+          if (this.opening.get(name) !== opening) {
+            this.closeInBackground(plugin);
+            return plugin;
+          }
           this.live.set(name, plugin);
           return plugin;
         })
-        .finally(() => this.opening.delete(name));
+        .finally(() => {
+          if (this.opening.get(name) === opening) this.opening.delete(name);
+        });
+      p = opening;
       this.opening.set(name, p);
     }
     return p;
   }
 
-  private async open(name: string): Promise<DatabasePlugin> {
+  /** Out of `live`, so the next call opens anew; closed once its connections let go. */
+  private retire(name: string, plugin: DatabasePlugin): void {
+    if (this.live.get(name) !== plugin) return;
+    this.live.delete(name);
+    this.logger.warn("database: no answer within the operation deadline; the connection pool is replaced", {
+      connection: name,
+      timeout_ms: this.operationTimeoutMs,
+    });
+    this.closeInBackground(plugin);
+  }
+
+  private closeInBackground(plugin: DatabasePlugin): void {
+    void plugin.close().catch(() => undefined);
+  }
+
+  private async withinDeadline<T>(work: Promise<T>, doing: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DatabaseTimeoutError(doing, this.operationTimeoutMs)), this.operationTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, deadline]);
+    } finally {
+      clearTimeout(timer);
+      // What overran may still fail later; nobody is listening any more.
+      work.catch(() => undefined);
+    }
+  }
+
+  private async openFromStorage(name: string): Promise<DatabasePlugin> {
     const cfg = await requireConfig(this.storage, name);
     try {
       return await this.openPlugin(cfg, true);
@@ -223,6 +287,14 @@ export class ConnectionManager {
     await this.storage.transaction([jsonPut(keys.config(name), updated), { op: "delete", key: keys.rootWal(name) }]);
     this.logger.warn("database: adopted the root password of an interrupted rotation", { connection: name });
     return plugin;
+  }
+}
+
+/** A database call that outlived the operation deadline; its outcome is unknown. */
+export class DatabaseTimeoutError extends Error {
+  constructor(doing: string, timeoutMs: number) {
+    super(`context deadline exceeded: no answer from the database after ${timeoutMs / 1000}s (${doing})`);
+    this.name = "DatabaseTimeoutError";
   }
 }
 

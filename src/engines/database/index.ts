@@ -32,7 +32,7 @@ export interface DatabaseBackendOptions {
 export const createDatabaseBackend: BackendFactory = (ctx) => buildDatabaseBackend(ctx);
 
 export function buildDatabaseBackend(ctx: BackendContext, opts: DatabaseBackendOptions = {}): DatabaseBackend {
-  const connections = new ConnectionManager(ctx.storage, ctx.system.logger, opts.pluginFactory);
+  const connections = new ConnectionManager(ctx.storage, ctx.system.logger, opts.pluginFactory, ctx.system.operationTimeoutMs);
   const staticRoleLocks = new KeyedMutex();
   const holder: { engine?: DatabaseEngine } = {};
   const rotations = new RotationQueue({

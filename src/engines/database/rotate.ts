@@ -87,7 +87,11 @@ export async function rotateRootCredentials(engine: DatabaseEngine, storage: Sto
     }
     const newPassword = wal.new_password;
     try {
-      await plugin.updateUser({ username, password: { newPassword, statements: cfg.root_credentials_rotate_statements } });
+      await engine.connections.withDeadline(
+        name,
+        plugin,
+        plugin.updateUser({ username, password: { newPassword, statements: cfg.root_credentials_rotate_statements } }),
+      );
     } catch (err) {
       // The WAL stays: whether or not the database took the password, the next attempt
       // (or the next connection) can finish from it.

@@ -36,6 +36,8 @@ export interface HarnessOptions {
   scheduleRotations?: boolean;
   /** Password policies by name; "" is the default generator. */
   passwordPolicies?: Record<string, () => string>;
+  /** The system view's bound on one database call (default 90 s). */
+  operationTimeoutMs?: number;
 }
 
 export interface Harness {
@@ -67,6 +69,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const system: SystemView = {
     nowMs,
     logger: silentLogger,
+    operationTimeoutMs: opts.operationTimeoutMs ?? 90_000,
     async generatePassword(name) {
       const gen = policies[name];
       if (!gen) throw badRequest(`policy "${name}" not found`);

@@ -94,6 +94,7 @@ export class Harness {
     const system: SystemView = {
       nowMs: () => Date.UTC(2024, 0, 1),
       generatePassword: () => Promise.reject(new Error("not used")),
+        operationTimeoutMs: 90_000,
       logger: silentLogger,
     };
     const ctx: BackendContext = { storage, mount, system };

@@ -1,0 +1,222 @@
+/**
+ * Fault trials against real PostgreSQL, MariaDB and Redis servers that freeze (SIGSTOP):
+ * their sockets stay open and nothing answers, as with a hung host or a network partition
+ * that drops packets. Unlike a stopped server (database-faults.test.ts) no error ever comes
+ * back, so only Mayfly's own deadline (default_max_request_duration, 2 s here) ends a wait.
+ * Requests must fail in bounded time instead of hanging, operators must still be able to
+ * reset or reconfigure the connection, nothing may be reported that did not happen, and
+ * once the database wakes every user it holds has a lease or is dropped.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startMariadb, startPostgres, startRedis } from "./support/index.js";
+import { startDevServer, type DevServer } from "../src/server/dev.js";
+import { silentLogger } from "../src/server/logger.js";
+
+const DEADLINE_SECONDS = 2;
+// Deadline plus a connect timeout's worth of slack on a loaded 2-core machine; a hang is minutes.
+const BOUND_MS = DEADLINE_SECONDS * 1000 + 6_000;
+
+interface Target {
+  readonly config: Record<string, unknown>;
+  readonly creation: string;
+  userExists(user: string): Promise<boolean>;
+  canLogin(user: string, password: string): Promise<boolean>;
+  freeze(): void;
+  thaw(): void;
+  stop(): Promise<void>;
+}
+
+async function postgresTarget(): Promise<Target> {
+  const pg = await startPostgres();
+  return {
+    config: { plugin_name: "postgresql-database-plugin", connection_url: pg.templatedConnectionUrl, username: pg.adminUser, password: pg.adminPassword, connect_timeout: 3 },
+    creation: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+    userExists: async (user) => (await pg.adminQuery("SELECT 1 FROM pg_roles WHERE rolname = $1", [user])).rowCount === 1,
+    canLogin: (user, password) => pg.canLogin(user, password),
+    freeze: () => pg.freeze(),
+    thaw: () => pg.thaw(),
+    stop: () => pg.stop(),
+  };
+}
+
+async function mariadbTarget(): Promise<Target> {
+  const maria = await startMariadb();
+  return {
+    config: { plugin_name: "mysql-database-plugin", connection_url: `${maria.templatedConnectionUrl}?timeout=3s`, username: maria.adminUser, password: maria.adminPassword },
+    creation: "CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';",
+    userExists: async (user) => ((await maria.adminQuery("SELECT 1 FROM mysql.user WHERE User = ?", [user])) as unknown[]).length > 0,
+    canLogin: (user, password) => maria.canLogin(user, password),
+    freeze: () => maria.freeze(),
+    thaw: () => maria.thaw(),
+    stop: () => maria.stop(),
+  };
+}
+
+async function redisTarget(): Promise<Target> {
+  const redis = await startRedis();
+  return {
+    config: { plugin_name: "redis-database-plugin", host: redis.host, port: redis.port, username: redis.adminUser, password: redis.adminPassword },
+    creation: '["~*", "+@read"]',
+    userExists: async (user) => (await redis.adminCommand("ACL", "GETUSER", user)) !== null,
+    canLogin: (user, password) => redis.canLogin(user, password),
+    freeze: () => redis.freeze(),
+    thaw: () => redis.thaw(),
+    stop: () => redis.stop(),
+  };
+}
+
+let db: Target;
+let server: DevServer;
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+  ms: number;
+}
+
+async function api(method: string, path: string, body?: unknown): Promise<Answer> {
+  const started = Date.now();
+  const res = await fetch(`${server.addresses[0]}/v1/${path}`, {
+    method,
+    headers: { "X-Vault-Token": "root", "Content-Type": "application/json" },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(60_000),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>), ms: Date.now() - started };
+}
+
+interface Issued {
+  leaseId: string;
+  username: string;
+  password: string;
+}
+
+async function issue(): Promise<Issued> {
+  const r = await api("GET", "database/creds/app");
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  const data = r.body.data as { username: string; password: string };
+  return { leaseId: String(r.body.lease_id), username: data.username, password: data.password };
+}
+
+async function leaseKnown(leaseId: string): Promise<boolean> {
+  const r = await api("PUT", "sys/leases/lookup", { lease_id: leaseId });
+  if (r.status === 200) return true;
+  expect(r.status).toBe(400);
+  return false;
+}
+
+async function leaseCount(): Promise<number> {
+  const r = await api("GET", "sys/leases/lookup/database/creds/app/?list=true");
+  if (r.status === 404) return 0;
+  expect(r.status).toBe(200);
+  return ((r.body.data as { keys?: string[] }).keys ?? []).length;
+}
+
+async function orphans(): Promise<string[]> {
+  const r = await api("GET", "database/orphans/frozen");
+  expect(r.status, JSON.stringify(r.body)).toBe(200);
+  return (r.body.data as { orphans: string[] }).orphans;
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await new Promise((res) => setTimeout(res, 250));
+  }
+}
+
+/** A failure in bounded time, in Vault's error shape, naming the deadline. */
+function expectTimelyError(r: Answer): void {
+  expect(r.status, JSON.stringify(r.body)).toBe(500);
+  expect(r.ms).toBeLessThan(BOUND_MS);
+  const errors = r.body.errors as string[];
+  expect(errors.join(" ")).toMatch(/deadline|timeout|timed out/i);
+}
+
+describe.each([
+  ["PostgreSQL", postgresTarget],
+  ["MariaDB", mariadbTarget],
+  ["Redis", redisTarget],
+] as const)("%s freezes", (_name, startTarget) => {
+  beforeAll(async () => {
+    db = await startTarget();
+    server = await startDevServer({
+      logger: silentLogger,
+      listenAddress: "127.0.0.1:0",
+      rootTokenId: "root",
+      maxRequestDurationSeconds: DEADLINE_SECONDS,
+    });
+    expect((await api("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
+    const config = await api("POST", "database/config/frozen", { ...db.config, allowed_roles: "*" });
+    expect(config.status, JSON.stringify(config.body)).toBeLessThan(300);
+    const role = await api("POST", "database/roles/app", { db_name: "frozen", creation_statements: db.creation, default_ttl: "1h" });
+    expect(role.status, JSON.stringify(role.body)).toBe(204);
+  }, 120_000);
+
+  afterAll(async () => {
+    db?.thaw();
+    await server?.close();
+    await db?.stop();
+  });
+
+  it("an issuance fails within the deadline, leaves no lease, and no user once the database wakes", async () => {
+    await issue(); // the pool is open and warm: the freeze catches live connections
+    const leasesBefore = await leaseCount();
+    db.freeze();
+    try {
+      const attempts = await Promise.all([1, 2, 3].map(() => api("GET", "database/creds/app")));
+      for (const r of attempts) expectTimelyError(r);
+    } finally {
+      db.thaw();
+    }
+    // Statements already sent may still run when the database wakes, so each failed
+    // attempt's intent stays (listed) until its undo is confirmed; then nothing is left.
+    await waitFor("the failed issuances' intents are undone", async () => (await leaseCount()) === leasesBefore, 30_000);
+    expect(await orphans()).toEqual([]);
+    // The retired pool does not linger: new credentials work at once.
+    const fresh = await issue();
+    expect(await db.canLogin(fresh.username, fresh.password)).toBe(true);
+  }, 90_000);
+
+  it("a revoke fails within the deadline and keeps the lease; the retry drops the user after the thaw", async () => {
+    const cred = await issue();
+    db.freeze();
+    try {
+      expectTimelyError(await api("PUT", "sys/leases/revoke", { lease_id: cred.leaseId }));
+      expect(await leaseKnown(cred.leaseId)).toBe(true);
+    } finally {
+      db.thaw();
+    }
+    // The DROP sent before the freeze may run as the database wakes, or the retry does it.
+    await waitFor("the retry drops the user", async () => !(await db.userExists(cred.username)), 30_000);
+    expect(await db.canLogin(cred.username, cred.password)).toBe(false);
+    await waitFor("the lease is gone", async () => !(await leaseKnown(cred.leaseId)), 10_000);
+  }, 90_000);
+
+  it("reset, config reads and writes answer while the database is frozen; issuance resumes after the thaw", async () => {
+    await issue();
+    db.freeze();
+    try {
+      // Hung calls must not hold the connection's lock against the operator.
+      const hung = api("GET", "database/creds/app");
+      await new Promise((res) => setTimeout(res, 300));
+      const reset = await api("POST", "database/reset/frozen");
+      expect(reset.ms).toBeLessThan(BOUND_MS * 2);
+      expect(reset.status, JSON.stringify(reset.body)).toBeGreaterThanOrEqual(400);
+      const read = await api("GET", "database/config/frozen");
+      expect(read.status).toBe(200);
+      expect(read.ms).toBeLessThan(1_000);
+      const write = await api("POST", "database/config/frozen", { ...db.config, allowed_roles: "*", verify_connection: false });
+      expect(write.status, JSON.stringify(write.body)).toBeLessThan(300);
+      expect(write.ms).toBeLessThan(BOUND_MS);
+      expectTimelyError(await hung);
+    } finally {
+      db.thaw();
+    }
+    const after = await issue();
+    expect(await db.canLogin(after.username, after.password)).toBe(true);
+    await waitFor("no user without a lease is left", async () => (await orphans()).length === 0, 30_000);
+  }, 90_000);
+});
