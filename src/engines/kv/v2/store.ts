@@ -14,6 +14,8 @@ import { KeyedLock } from "../keyed-lock.js";
 import { walkKeys } from "../storage-walk.js";
 import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
 
+const FOLDER_CACHE_SIZE = 4096;
+
 export class KvStore {
   /** Serialises every change to one secret (data, metadata, delete, destroy). */
   readonly keyLock = new KeyedLock();
@@ -35,8 +37,17 @@ export class KvStore {
   }
 
   private versionFolder(key: string): string {
-    return `${this.prefix}versions/${createHash("sha256").update(key, "utf8").digest("hex")}/`;
+    // A SHA-256 costs more than the rest of a read's key handling; hot keys repeat.
+    let folder = this.folders.get(key);
+    if (folder === undefined) {
+      folder = `${this.prefix}versions/${createHash("sha256").update(key, "utf8").digest("hex")}/`;
+      if (this.folders.size >= FOLDER_CACHE_SIZE) this.folders.clear();
+      this.folders.set(key, folder);
+    }
+    return folder;
   }
+
+  private readonly folders = new Map<string, string>();
 
   private versionKey(key: string, version: number): string {
     return this.versionFolder(key) + String(version);
