@@ -22,7 +22,7 @@ import { join } from "node:path";
 import { startBareServer } from "./lib/bare-server.mjs";
 import { getRequest, startLoadGenerator } from "./lib/load.mjs";
 import { startMayflyDev } from "./lib/mayfly.mjs";
-import { cpuMicros, loadAverage, mayflyRoot } from "./lib/proc.mjs";
+import { cpuSplitMicros, loadAverage, mayflyRoot } from "./lib/proc.mjs";
 import { argument, fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.mjs";
 
 const rounds = Number(argument("rounds", "7"));
@@ -101,7 +101,7 @@ async function main() {
     let warmUpRequests = 0;
     for (let i = 0; i < 2; i++) for (const t of targets) warmUpRequests += t === targets[0] ? (await t.run(700)).latenciesUs.length : (await t.run(700), 0);
     const auditBytesBefore = withAudit ? statSync(auditPath).size : 0;
-    for (const t of targets) Object.assign(t, { samples: [], cpuUs: 0, requests: 0, errors: 0 });
+    for (const t of targets) Object.assign(t, { samples: [], cpuUs: 0, userUs: 0, systemUs: 0, requests: 0, errors: 0 });
     const ratios = [];
     for (let round = 0; round < rounds; round++) {
       // Alternate the order so neither target always runs right after the other.
@@ -109,9 +109,12 @@ async function main() {
       const active = profileDir ? targets.slice(0, 1) : targets;
       const order = round % 2 === 0 ? active : [...active].reverse();
       for (const t of order) {
-        const cpuBefore = cpuMicros(t.pid);
+        const cpuBefore = cpuSplitMicros(t.pid);
         const result = await t.run(sliceMs);
-        t.cpuUs += cpuMicros(t.pid) - cpuBefore;
+        const cpuAfter = cpuSplitMicros(t.pid);
+        t.userUs += cpuAfter.userUs - cpuBefore.userUs;
+        t.systemUs += cpuAfter.systemUs - cpuBefore.systemUs;
+        t.cpuUs = t.userUs + t.systemUs;
         t.requests += result.latenciesUs.length;
         t.errors += result.errors;
         if (result.errors > 0) throw new Error(`${t.name}: ${result.errors} non-200 responses, first:\n${result.firstError}`);
@@ -134,6 +137,8 @@ async function main() {
 
     console.log(`kv-read   mayfly ${fmtInt(m.rate)} req/s  p50 ${fmtMs(m.p50)} ms  p99 ${fmtMs(m.p99)} ms | bare node:http ${fmtInt(b.rate)} req/s  p50 ${fmtMs(b.p50)} ms  p99 ${fmtMs(b.p99)} ms | ratio ${ratio.toFixed(2)}`);
     console.log(`          server cpu/request: mayfly ${fmtInt(m.cpuUsPerRequest)} µs, bare ${fmtInt(b.cpuUsPerRequest)} µs (ratio ${(b.cpuUsPerRequest / m.cpuUsPerRequest).toFixed(2)})`);
+    const split = (t) => `user ${fmtInt(t.userUs / t.requests)} + system ${fmtInt(t.systemUs / t.requests)} µs`;
+    console.log(`          of which: mayfly ${split(m)}, bare ${split(b)}`);
     console.log(`          per-round ratios ${ratios.map((r) => r.toFixed(2)).join(" ")}; ${rounds} rounds x ${sliceMs} ms, ${connections} connections, ${useRootToken ? "root token" : "policy token"}`);
     console.log(`          http layer alone: mayfly GET sys/health ${fmtInt(h.rate)} req/s, ratio ${(h.rate / b.rate).toFixed(2)}, server cpu/request ${fmtInt(h.cpuUsPerRequest)} µs`);
     console.log(`          generator check: bare with ${generatorProcesses} generator process(es) ${fmtInt(b.rate)} req/s, with ${checkGenerator.processes} ${fmtInt(b2.rate)} req/s`);
