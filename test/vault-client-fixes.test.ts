@@ -95,7 +95,7 @@ describe("sys/init with the bodies real clients send", () => {
   const hvacBody = { secret_shares: 3, secret_threshold: 2, root_token_pgp_key: null };
 
   for (const [name, body] of [["Go", goBody], ["hvac", hvacBody]] as const) {
-    it(`initialises with ${name}'s empty PGP fields, and still refuses real PGP keys`, async () => {
+    it(`initialises with ${name}'s empty PGP fields, and refuses malformed PGP keys`, async () => {
       const fresh = await startServer({
         storage: new InmemStorage(),
         storageType: "inmem",

@@ -5,6 +5,7 @@ import type { Logger, SystemView } from "../framework/types.js";
 import { Barrier } from "./barrier/barrier.js";
 import { SealManager, type SealStatus } from "./seal/seal.js";
 import { RekeyManager } from "./seal/rekey.js";
+import { encryptFor, encryptShares, type PgpRecipient } from "./seal/pgp.js";
 import { RootGenerationManager } from "./seal/generate-root.js";
 import { AuditManager } from "./audit/index.js";
 import { TokenStore } from "./tokens/token-store.js";
@@ -145,11 +146,30 @@ export class Core {
    * `sys/init`: creates the root key and its shares, unseals once to create the root token,
    * and leaves the core sealed, as Vault does.
    */
-  async initialize(secretShares: number, secretThreshold: number, rootTokenId?: string): Promise<{ keys: Buffer[]; rootToken: string }> {
+  /**
+   * With `pgp`, each share comes back encrypted to the key at its position, and the root
+   * token (a base64 PGP message then) to `pgp.rootToken`, as Vault's pgp_keys and
+   * root_token_pgp_key do.
+   */
+  async initialize(
+    secretShares: number,
+    secretThreshold: number,
+    rootTokenId?: string,
+    pgp?: { shares: readonly PgpRecipient[]; rootToken?: PgpRecipient },
+  ): Promise<{ keys: Buffer[]; rootToken: string }> {
     let rootToken = "";
-    const { keys } = await this.seal.init({ secretShares, secretThreshold }, async () => {
-      rootToken = await this.createRootToken(rootTokenId);
-    });
+    if (pgp && pgp.shares.length > 0 && pgp.shares.length !== secretShares) {
+      throw badRequest("incorrect number of PGP keys");
+    }
+    const protect = pgp && pgp.shares.length > 0 ? (keys: Buffer[]) => encryptShares(keys, pgp.shares) : undefined;
+    const { keys } = await this.seal.init(
+      { secretShares, secretThreshold },
+      async () => {
+        rootToken = await this.createRootToken(rootTokenId);
+        if (pgp?.rootToken) rootToken = (await encryptFor(pgp.rootToken, Buffer.from(rootToken, "utf8"))).toString("base64");
+      },
+      protect,
+    );
     return { keys, rootToken };
   }
 

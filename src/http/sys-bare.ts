@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Core } from "../core/core.js";
 import { badRequest, MayflyError } from "../framework/errors.js";
+import { pgpKeyList, readRecipients } from "../core/seal/pgp.js";
 import { coerceField } from "../framework/fields.js";
 import { decodeUnsealKey } from "../core/seal/seal.js";
 import { jsonReply, SERVER_VERSION, type HttpReply } from "./envelope.js";
@@ -60,11 +61,18 @@ async function init(core: Core, data: Record<string, unknown>): Promise<HttpRepl
   const shares = intField(data, "secret_shares", 5);
   const threshold = intField(data, "secret_threshold", 3);
   // The Go client's InitRequest always sends "pgp_keys": null and "root_token_pgp_key": "".
-  const given = (v: unknown): boolean => (Array.isArray(v) ? v.length > 0 : v !== undefined && v !== null && v !== "");
-  if (given(data.pgp_keys) || given(data.root_token_pgp_key)) {
-    throw badRequest("PGP-encrypted shares are not supported by this server");
+  const pgpKeys = pgpKeyList(data.pgp_keys, "pgp_keys");
+  if (pgpKeys.length > 0 && pgpKeys.length !== shares) throw badRequest("incorrect number of PGP keys");
+  const rootKeyText = data.root_token_pgp_key;
+  if (rootKeyText !== undefined && rootKeyText !== null && typeof rootKeyText !== "string") {
+    throw badRequest("root_token_pgp_key must be a base64-encoded PGP public key");
   }
-  const { keys, rootToken } = await core.initialize(shares, threshold);
+  // Every key is read and tried before anything is generated.
+  const pgp = {
+    shares: await readRecipients(pgpKeys, "pgp_keys"),
+    ...(rootKeyText ? { rootToken: (await readRecipients([rootKeyText], "root_token_pgp_key"))[0] } : {}),
+  };
+  const { keys, rootToken } = await core.initialize(shares, threshold, undefined, pgp);
   return jsonReply(200, {
     keys: keys.map((k) => k.toString("hex")),
     keys_base64: keys.map((k) => k.toString("base64")),

@@ -8,6 +8,7 @@ import { randomUUID } from "node:crypto";
 import type { Core } from "../core/core.js";
 import type { AuditRequestInput } from "../core/audit/index.js";
 import type { GenerateRootStatus } from "../core/seal/generate-root.js";
+import { readRecipients } from "../core/seal/pgp.js";
 import { badRequest, isMayflyError, MayflyError } from "../framework/errors.js";
 import { jsonReply, type HttpReply } from "./envelope.js";
 import { shareOf } from "./sys-rekey.js";
@@ -64,11 +65,13 @@ async function serve(core: Core, path: string, method: string, data: Record<stri
     case "sys/generate-root/attempt":
       if (method === "GET" || method === "HEAD") return jsonReply(200, statusBody(await gen.status(), ""));
       if (write) {
-        if (typeof data.pgp_key === "string" && data.pgp_key !== "") {
-          throw badRequest("PGP-encrypted root tokens are not supported by this server; use an OTP");
+        const pgpKey = data.pgp_key;
+        if (pgpKey !== undefined && pgpKey !== null && typeof pgpKey !== "string") {
+          throw badRequest("pgp_key must be a base64-encoded PGP public key");
         }
+        const pgp = pgpKey ? (await readRecipients([pgpKey], "pgp_key"))[0] : undefined;
         const otp = typeof data.otp === "string" ? data.otp : undefined;
-        const { status, generatedOtp } = await gen.init(otp);
+        const { status, generatedOtp } = await gen.init(otp, pgp);
         return jsonReply(200, statusBody(status, generatedOtp));
       }
       if (method === "DELETE") {
@@ -88,7 +91,7 @@ async function serve(core: Core, path: string, method: string, data: Record<stri
           complete: r.progress === r.required,
           encoded_token: r.encodedToken,
           encoded_root_token: r.encodedToken,
-          pgp_fingerprint: "",
+          pgp_fingerprint: r.pgpFingerprint,
           otp: "",
           otp_length: 0,
         });
@@ -108,7 +111,7 @@ function statusBody(s: GenerateRootStatus, otp: string): Record<string, unknown>
     complete: false,
     encoded_token: "",
     encoded_root_token: "",
-    pgp_fingerprint: "",
+    pgp_fingerprint: s.pgpFingerprint,
     otp,
     otp_length: s.otpLength,
   };

@@ -4,6 +4,7 @@
  */
 import type { Core } from "../core/core.js";
 import type { RekeyStatus, RekeyVerificationStatus } from "../core/seal/rekey.js";
+import { pgpKeyList, readRecipients } from "../core/seal/pgp.js";
 import { decodeUnsealKey } from "../core/seal/seal.js";
 import { badRequest, MayflyError } from "../framework/errors.js";
 import { coerceField } from "../framework/fields.js";
@@ -17,7 +18,7 @@ export async function handleRekey(core: Core, path: string, method: string, data
   switch (path) {
     case "sys/rekey/init":
       if (read) return jsonReply(200, statusBody(await core.rekey.status()));
-      if (write) return jsonReply(200, statusBody(await core.rekey.init(initParams(data))));
+      if (write) return jsonReply(200, statusBody(await core.rekey.init(await initParams(data))));
       if (method === "DELETE") {
         await core.rekey.cancel(optionalString(data, "nonce"));
         return { status: 204 };
@@ -33,7 +34,7 @@ export async function handleRekey(core: Core, path: string, method: string, data
           complete: true,
           keys: result.keys.map((k) => k.toString("hex")),
           keys_base64: result.keys.map((k) => k.toString("base64")),
-          pgp_fingerprints: null,
+          pgp_fingerprints: result.pgpFingerprints.length > 0 ? result.pgpFingerprints : null,
           backup: false,
           verification_required: result.verificationRequired,
         };
@@ -56,12 +57,11 @@ export async function handleRekey(core: Core, path: string, method: string, data
   throw new MayflyError(405, ["unsupported operation"]);
 }
 
-function initParams(data: Record<string, unknown>) {
-  const pgpKeys = data.pgp_keys;
-  const hasPgpKeys = Array.isArray(pgpKeys) ? pgpKeys.length > 0 : pgpKeys !== undefined && pgpKeys !== null && pgpKeys !== "";
+async function initParams(data: Record<string, unknown>) {
+  const pgpKeys = pgpKeyList(data.pgp_keys, "pgp_keys");
   const backup = data.backup === undefined || data.backup === null ? false : (coerceField("backup", "bool", data.backup) as boolean);
-  if (backup && !hasPgpKeys) throw badRequest("cannot request a backup of the new keys without providing PGP keys for encryption");
-  if (hasPgpKeys) throw badRequest("PGP-encrypted unseal keys are not supported by this server");
+  if (backup && pgpKeys.length === 0) throw badRequest("cannot request a backup of the new keys without providing PGP keys for encryption");
+  if (backup) throw badRequest("backup of the new keys (sys/rekey/backup) is not supported by this server; keep the PGP-encrypted keys it returns");
   const requireVerification =
     data.require_verification === undefined || data.require_verification === null
       ? false
@@ -71,6 +71,7 @@ function initParams(data: Record<string, unknown>) {
     secretShares: intField(data, "secret_shares"),
     secretThreshold: intField(data, "secret_threshold"),
     requireVerification,
+    pgpRecipients: await readRecipients(pgpKeys, "pgp_keys"),
   };
 }
 
@@ -101,7 +102,7 @@ function statusBody(s: RekeyStatus): Record<string, unknown> {
     n: s.n,
     progress: s.progress,
     required: s.required,
-    pgp_fingerprints: null,
+    pgp_fingerprints: s.pgpFingerprints.length > 0 ? s.pgpFingerprints : null,
     backup: false,
     verification_required: s.verificationRequired,
   };

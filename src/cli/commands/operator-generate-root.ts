@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import type { Command, Ctx } from "../command.js";
 import { columnize, goStruct, wrapAtLength } from "../gofmt.js";
 import type { VaultClient } from "../http-client.js";
+import { readPgpKeyFiles } from "../pgp-keys.js";
 import { call, num, shareAndNonce, str, type Json } from "./operator-shares.js";
 
 function generateRootData(s: Json): Json {
@@ -107,7 +108,10 @@ Usage: mayfly operator generate-root [options] [KEY]
 
       $ mayfly operator generate-root -decode=<encoded token> -otp="..."
 
-  PGP encryption of the token (-pgp-key) is not supported.`,
+  Or have the token encrypted to a PGP key instead of an OTP (a file as for
+  "operator init"); "base64 -d | gpg -dq" on the encoded token gives the token:
+
+      $ mayfly operator generate-root -init -pgp-key=admin.b64`,
   flags: [
     { name: "init", kind: "bool", usage: "Start a root token generation. This can only be done if there is not currently one in progress." },
     { name: "cancel", kind: "bool", usage: "Reset the root token generation progress. This will discard any submitted unseal keys or configuration." },
@@ -116,7 +120,7 @@ Usage: mayfly operator generate-root [options] [KEY]
     { name: "generate-otp", kind: "bool", usage: 'Generate and print a high-entropy one-time-password (OTP) suitable for use with the "-init" flag.' },
     { name: "otp", kind: "string", usage: 'OTP code to use with "-decode" or "-init".' },
     { name: "nonce", kind: "string", usage: "Nonce value provided at initialization. The same nonce value must be provided with each unseal key." },
-    { name: "pgp-key", kind: "string", usage: "Not supported: the server refuses to PGP-encrypt the root token." },
+    { name: "pgp-key", kind: "string", usage: "A file with the PGP public key to encrypt the new root token to (instead of an OTP)." },
   ],
   async run(ctx) {
     const bad = ctx.expectArgs(0, 1);
@@ -170,9 +174,16 @@ Usage: mayfly operator generate-root [options] [KEY]
 
     if (ctx.flags.bool("init")) {
       const otp = ctx.flags.str("otp");
-      const pgpKey = ctx.flags.str("pgp-key");
-      if (otp !== "" && pgpKey !== "") {
+      const pgpKeyFile = ctx.flags.str("pgp-key");
+      if (otp !== "" && pgpKeyFile !== "") {
         ctx.ui.error("Error initializing: cannot specify both -otp and -pgp-key");
+        return 1;
+      }
+      let pgpKey = "";
+      try {
+        pgpKey = (await readPgpKeyFiles(pgpKeyFile))[0] ?? "";
+      } catch (err) {
+        ctx.ui.error(`Error initializing: ${(err as Error).message}`);
         return 1;
       }
       let status: Json;

@@ -2,6 +2,7 @@
 import type { Command, Ctx } from "../command.js";
 import { goStruct, tableOutput, wrapAtLength } from "../gofmt.js";
 import type { VaultClient } from "../http-client.js";
+import { readPgpKeyFiles } from "../pgp-keys.js";
 import { call, num, shareAndNonce, str, strings, type Json } from "./operator-shares.js";
 
 function rekeyStatusData(s: Json): Json {
@@ -129,7 +130,11 @@ Usage: mayfly operator rekey [options] [KEY]
       $ mayfly operator rekey -init -verify
       $ mayfly operator rekey -verify -nonce=<verification nonce> <new key>
 
-  PGP encryption of the new keys (-pgp-keys, -backup) is not supported.`,
+  Encrypt each new key to an operator's PGP key (files as for "operator init"):
+
+      $ mayfly operator rekey -init -key-shares=2 -key-threshold=2 -pgp-keys="alice.b64,bob.b64"
+
+  Storing a backup of the encrypted keys on the server (-backup) is not supported.`,
   flags: [
     { name: "init", kind: "bool", usage: "Initialize the rekeying operation. This can only be done if no rekeying operation is in progress. Customize the new number of key shares and key threshold using the -key-shares and -key-threshold flags." },
     { name: "cancel", kind: "bool", usage: "Reset the rekeying progress. This will discard any submitted unseal keys or configuration." },
@@ -139,8 +144,8 @@ Usage: mayfly operator rekey [options] [KEY]
     { name: "nonce", kind: "string", usage: "Nonce value provided at initialization. The same nonce value must be provided with each unseal key." },
     { name: "target", kind: "string", default: "barrier", usage: 'Target for rekeying. Only "barrier" exists here: Mayfly has no recovery keys.' },
     { name: "verify", kind: "bool", usage: "Indicates that the action (-status, -cancel, or providing a key share) will be affecting verification for the current rekey attempt." },
-    { name: "pgp-keys", kind: "string", usage: "Not supported: the server refuses PGP-encrypted unseal keys." },
-    { name: "backup", kind: "bool", usage: "Not supported: a backup needs PGP-encrypted keys." },
+    { name: "pgp-keys", kind: "string", usage: "Comma-separated files with one PGP public key per new key share; each new share is encrypted to its key." },
+    { name: "backup", kind: "bool", usage: "Not supported: the server keeps no backup of the encrypted keys." },
   ],
   async run(ctx) {
     const bad = ctx.expectArgs(0, 1);
@@ -164,13 +169,19 @@ Usage: mayfly operator rekey [options] [KEY]
     }
 
     if (ctx.flags.bool("init")) {
-      const pgpKeys = ctx.flags.str("pgp-keys");
+      let pgpKeys: string[];
+      try {
+        pgpKeys = await readPgpKeyFiles(ctx.flags.str("pgp-keys"));
+      } catch (err) {
+        ctx.ui.error(`Error initializing rekey: ${(err as Error).message}`);
+        return 1;
+      }
       let status: Json;
       try {
         status = await call(client, "PUT", "sys/rekey/init", {
           secret_shares: ctx.flags.num("key-shares"),
           secret_threshold: ctx.flags.num("key-threshold"),
-          pgp_keys: pgpKeys === "" ? null : pgpKeys.split(","),
+          pgp_keys: pgpKeys.length === 0 ? null : pgpKeys,
           backup: ctx.flags.bool("backup"),
           require_verification: verify,
         });

@@ -2,6 +2,7 @@
 import type { Command, Ctx } from "../command.js";
 import { goStruct, tableOutput, columnize, wrapAtLength } from "../gofmt.js";
 import type { VaultClient } from "../http-client.js";
+import { readPgpKeyFiles } from "../pgp-keys.js";
 
 type Json = Record<string, unknown>;
 
@@ -119,11 +120,24 @@ Usage: mayfly operator init [options]
   done only once.
 
       $ mayfly operator init
-      $ mayfly operator init -key-shares=1 -key-threshold=1 -format=json`,
+      $ mayfly operator init -key-shares=1 -key-threshold=1 -format=json
+
+  With -pgp-keys each unseal key comes back encrypted to the key at its position
+  (base64 of a PGP message; "base64 -d | gpg -dq" gives the key to unseal with),
+  and with -root-token-pgp-key the root token too:
+
+      $ mayfly operator init -key-shares=3 -key-threshold=2 \
+          -pgp-keys="alice.b64,bob.b64,carol.asc" -root-token-pgp-key=admin.b64`,
   flags: [
     { name: "key-shares", kind: "int", aliases: ["n"], default: 5, usage: 'Number of key shares ("unseal keys") to split the root key into.' },
     { name: "key-threshold", kind: "int", aliases: ["t"], default: 3, usage: "Number of key shares needed to reconstruct the root key." },
     { name: "status", kind: "bool", usage: "Print the initialization status: exit 0 if initialized, 2 if not, 1 on error." },
+    {
+      name: "pgp-keys",
+      kind: "string",
+      usage: "Comma-separated files with one PGP public key per key share (base64, binary or armoured); each share is encrypted to its key.",
+    },
+    { name: "root-token-pgp-key", kind: "string", usage: "A file with a PGP public key to encrypt the initial root token to." },
   ],
   async run(ctx) {
     const bad = ctx.expectArgs(0, 0);
@@ -143,9 +157,27 @@ Usage: mayfly operator init [options]
     }
     const shares = ctx.flags.num("key-shares");
     const threshold = ctx.flags.num("key-threshold");
+    let pgpKeys: string[];
+    let rootKey: string | undefined;
+    try {
+      pgpKeys = await readPgpKeyFiles(ctx.flags.str("pgp-keys"));
+      rootKey = (await readPgpKeyFiles(ctx.flags.str("root-token-pgp-key")))[0];
+    } catch (err) {
+      ctx.ui.error(`Error initializing: ${(err as Error).message}`);
+      return 1;
+    }
+    if (pgpKeys.length > 0 && pgpKeys.length !== shares) {
+      ctx.ui.error(`Error initializing: incorrect number of PGP keys (${pgpKeys.length} for ${shares} key shares)`);
+      return 1;
+    }
     let resp: Json;
     try {
-      resp = await putJson(client, "sys/init", { secret_shares: shares, secret_threshold: threshold });
+      resp = await putJson(client, "sys/init", {
+        secret_shares: shares,
+        secret_threshold: threshold,
+        ...(pgpKeys.length > 0 ? { pgp_keys: pgpKeys } : {}),
+        ...(rootKey !== undefined ? { root_token_pgp_key: rootKey } : {}),
+      });
     } catch (err) {
       return ctx.fail("Error initializing", err);
     }

@@ -9,6 +9,7 @@ import crypto from "node:crypto";
 import { badRequest, sealedError } from "../../framework/errors.js";
 import { randomBase62 } from "../../framework/random.js";
 import type { SealConfig, SealManager } from "./seal.js";
+import { encryptFor, type PgpRecipient } from "./pgp.js";
 import { ShareProgress, checkShareLength } from "./share-progress.js";
 
 /**
@@ -30,18 +31,25 @@ export interface GenerateRootStatus {
   progress: number;
   required: number;
   otpLength: number;
+  /** Of the PGP key the token will be encrypted to; "" with an OTP. */
+  pgpFingerprint: string;
 }
 
 export interface GenerateRootProgress {
   progress: number;
   required: number;
-  /** Set on the share that completes the attempt: base64 (unpadded) of token XOR OTP. */
+  /**
+   * Set on the share that completes the attempt: base64 (unpadded) of token XOR OTP, or
+   * base64 of a PGP message holding the token.
+   */
   encodedToken: string;
+  pgpFingerprint: string;
 }
 
 interface Attempt {
   nonce: string;
   otp: string;
+  pgp: PgpRecipient | undefined;
   progress: ShareProgress;
 }
 
@@ -61,13 +69,17 @@ export class RootGenerationManager {
   }
 
   /**
-   * Starts an attempt. Without an OTP one is generated and returned (Vault 1.10 and
-   * later); a given OTP must be exactly as long as a root token.
+   * Starts an attempt. With a PGP key the token will be encrypted to it; otherwise without
+   * an OTP one is generated and returned (Vault 1.10 and later); a given OTP must be
+   * exactly as long as a root token.
    */
-  init(otp: string | undefined): Promise<{ status: GenerateRootStatus; generatedOtp: string }> {
+  init(otp: string | undefined, pgp?: PgpRecipient): Promise<{ status: GenerateRootStatus; generatedOtp: string }> {
     return this.serialise(async () => {
       let generatedOtp = "";
-      if (otp === undefined || otp === "") {
+      if (pgp !== undefined) {
+        if (otp !== undefined && otp !== "") throw badRequest("only one of OTP or PGP key may be specified");
+        otp = "";
+      } else if (otp === undefined || otp === "") {
         generatedOtp = randomBase62(ROOT_TOKEN_OTP_LENGTH);
         otp = generatedOtp;
       } else if (otp.length !== ROOT_TOKEN_OTP_LENGTH) {
@@ -75,7 +87,7 @@ export class RootGenerationManager {
       }
       const current = await this.seal.unsealedConfig();
       if (this.attempt !== undefined) throw badRequest("root generation already in progress");
-      this.attempt = { nonce: crypto.randomUUID(), otp, progress: new ShareProgress() };
+      this.attempt = { nonce: crypto.randomUUID(), otp, pgp, progress: new ShareProgress() };
       return { status: this.statusOf(current), generatedOtp };
     });
   }
@@ -100,7 +112,8 @@ export class RootGenerationManager {
       if (!attempt.progress.add(key)) throw badRequest("given key has already been provided during this generation operation");
       const progress = attempt.progress.count;
       const required = current.secret_threshold;
-      if (progress < required) return { progress, required, encodedToken: "" };
+      const pgpFingerprint = attempt.pgp?.fingerprint ?? "";
+      if (progress < required) return { progress, required, encodedToken: "", pgpFingerprint };
 
       let rootKey: Buffer;
       try {
@@ -120,13 +133,15 @@ export class RootGenerationManager {
       const token = await this.issuer.create();
       let encodedToken: string;
       try {
-        encodedToken = encodeToken(token, attempt.otp);
+        encodedToken = attempt.pgp
+          ? (await encryptFor(attempt.pgp, Buffer.from(token, "utf8"))).toString("base64")
+          : encodeToken(token, attempt.otp);
       } catch (e) {
         await this.issuer.revoke(token);
         throw e;
       }
       this.discard();
-      return { progress, required, encodedToken };
+      return { progress, required, encodedToken, pgpFingerprint };
     });
   }
 
@@ -138,6 +153,7 @@ export class RootGenerationManager {
       progress: attempt?.progress.count ?? 0,
       required: current.secret_threshold,
       otpLength: ROOT_TOKEN_OTP_LENGTH,
+      pgpFingerprint: attempt?.pgp?.fingerprint ?? "",
     };
   }
 

@@ -14,6 +14,7 @@
 import crypto from "node:crypto";
 import { badRequest, sealedError } from "../../framework/errors.js";
 import { ROOT_KEY_BYTES } from "../barrier/barrier.js";
+import { encryptShares, type PgpRecipient } from "./pgp.js";
 import { type SealConfig, type SealManager, validateSealConfig } from "./seal.js";
 import { ShareProgress, checkShareLength } from "./share-progress.js";
 import { split } from "./shamir.js";
@@ -22,6 +23,8 @@ export interface RekeyParams {
   secretShares: number;
   secretThreshold: number;
   requireVerification: boolean;
+  /** One per new share, in order: each share comes back encrypted to its key. */
+  pgpRecipients?: readonly PgpRecipient[];
 }
 
 export interface RekeyStatus {
@@ -36,6 +39,8 @@ export interface RekeyStatus {
   verificationRequired: boolean;
   /** Set once the new shares are out and await verification. */
   verificationNonce: string;
+  /** Of the PGP keys the new shares will be encrypted to; empty without. */
+  pgpFingerprints: string[];
 }
 
 export interface RekeyVerificationStatus {
@@ -49,8 +54,9 @@ export interface RekeyVerificationStatus {
 
 export interface RekeyResult {
   nonce: string;
-  /** The new shares; the caller owns them and should zero them once encoded. */
+  /** The new shares (PGP messages when keys were given); the caller zeroes them once encoded. */
   keys: Buffer[];
+  pgpFingerprints: string[];
   verificationRequired: boolean;
   verificationNonce: string;
 }
@@ -59,6 +65,7 @@ interface Attempt {
   config: SealConfig;
   nonce: string;
   requireVerification: boolean;
+  pgpRecipients: readonly PgpRecipient[];
   progress: ShareProgress;
   /** The new root key while it awaits verification. */
   pendingRootKey: Buffer | undefined;
@@ -89,10 +96,15 @@ export class RekeyManager {
         "rekey seal configuration",
       );
       if (this.attempt !== undefined) throw badRequest("rekey already in progress");
+      const pgpRecipients = params.pgpRecipients ?? [];
+      if (pgpRecipients.length > 0 && pgpRecipients.length !== config.secret_shares) {
+        throw badRequest("incorrect number of PGP keys for rekey");
+      }
       this.attempt = {
         config,
         nonce: crypto.randomUUID(),
         requireVerification: params.requireVerification,
+        pgpRecipients,
         progress: new ShareProgress(),
         pendingRootKey: undefined,
         verificationNonce: "",
@@ -138,14 +150,27 @@ export class RekeyManager {
 
       await this.authenticate(attempt.progress, current.secret_threshold);
       const newRootKey = crypto.randomBytes(ROOT_KEY_BYTES);
-      const keys =
+      let keys =
         attempt.config.secret_shares === 1
           ? [Buffer.from(newRootKey)]
           : split(newRootKey, attempt.config.secret_shares, attempt.config.secret_threshold);
+      // Encrypted before the new key is installed: a failure here leaves the old shares in force.
+      if (attempt.pgpRecipients.length > 0) {
+        const plain = keys;
+        try {
+          keys = await encryptShares(plain, attempt.pgpRecipients);
+        } catch (e) {
+          newRootKey.fill(0);
+          throw e;
+        } finally {
+          for (const k of plain) k.fill(0);
+        }
+      }
+      const pgpFingerprints = attempt.pgpRecipients.map((r) => r.fingerprint);
       if (attempt.requireVerification) {
         attempt.pendingRootKey = newRootKey;
         attempt.verificationNonce = crypto.randomUUID();
-        return { nonce: attempt.nonce, keys, verificationRequired: true, verificationNonce: attempt.verificationNonce };
+        return { nonce: attempt.nonce, keys, pgpFingerprints, verificationRequired: true, verificationNonce: attempt.verificationNonce };
       }
       try {
         await this.install(attempt, newRootKey);
@@ -155,7 +180,7 @@ export class RekeyManager {
       } finally {
         newRootKey.fill(0);
       }
-      return { nonce: attempt.nonce, keys, verificationRequired: false, verificationNonce: "" };
+      return { nonce: attempt.nonce, keys, pgpFingerprints, verificationRequired: false, verificationNonce: "" };
     });
   }
 
@@ -242,6 +267,7 @@ export class RekeyManager {
         required: current.secret_threshold,
         verificationRequired: false,
         verificationNonce: "",
+        pgpFingerprints: [],
       };
     }
     return {
@@ -253,6 +279,7 @@ export class RekeyManager {
       required: current.secret_threshold,
       verificationRequired: attempt.requireVerification,
       verificationNonce: attempt.verificationNonce,
+      pgpFingerprints: attempt.pgpRecipients.map((r) => r.fingerprint),
     };
   }
 

@@ -92,16 +92,30 @@ export class SealManager {
    * Generates the root key, initialises the barrier and returns the unseal keys (the root
    * key itself when there is one share, as Vault does). Leaves the barrier sealed. If
    * `setup` is given it runs in between with the barrier unsealed and the unseal hooks
-   * run, which is where the root token gets created.
+   * run, which is where the root token gets created. `protect` (PGP encryption) turns the
+   * shares into what is handed out before anything is stored, so a failure there leaves the
+   * server uninitialised rather than initialised with keys nobody has.
    */
-  init(params: InitParams, setup?: () => Promise<void>): Promise<{ keys: Buffer[] }> {
+  init(
+    params: InitParams,
+    setup?: () => Promise<void>,
+    protect?: (keys: Buffer[]) => Promise<Buffer[]>,
+  ): Promise<{ keys: Buffer[] }> {
     return this.serialise(async () => {
       if (await this.initialized()) throw badRequest("Vault is already initialized");
       const config = validateSealConfig(params);
       const rootKey = crypto.randomBytes(ROOT_KEY_BYTES);
       try {
-        const keys =
+        let keys =
           config.secret_shares === 1 ? [Buffer.from(rootKey)] : split(rootKey, config.secret_shares, config.secret_threshold);
+        if (protect !== undefined) {
+          const plain = keys;
+          try {
+            keys = await protect(plain);
+          } finally {
+            for (const k of plain) k.fill(0);
+          }
+        }
         try {
           await this.barrier.initialize(rootKey, [jsonPut(SEAL_CONFIG_PATH, config)]);
         } catch (e) {
