@@ -5,11 +5,15 @@
  * so `base64 -d | gpg -dq` yields what `operator unseal` or `login` takes. Written on
  * openpgp (OpenPGP.js) rather than by hand: the packet format is large and unforgiving.
  */
-import * as openpgp from "openpgp";
+import type * as OpenPgp from "openpgp";
 import { badRequest } from "../../framework/errors.js";
 
+// Loaded on first use: it is large, and most servers never see a PGP key.
+let loaded: Promise<typeof OpenPgp> | undefined;
+const openpgpModule = (): Promise<typeof OpenPgp> => (loaded ??= import("openpgp"));
+
 export interface PgpRecipient {
-  readonly key: openpgp.PublicKey;
+  readonly key: OpenPgp.PublicKey;
   /** Lower-case hex of the primary key's fingerprint, as Vault reports it. */
   readonly fingerprint: string;
 }
@@ -20,6 +24,8 @@ export interface PgpRecipient {
  */
 export async function readRecipients(encoded: readonly unknown[], field: string): Promise<PgpRecipient[]> {
   const out: PgpRecipient[] = [];
+  if (encoded.length === 0) return out;
+  const openpgp = await openpgpModule();
   for (const [i, value] of encoded.entries()) {
     const where = encoded.length === 1 ? field : `${field}[${i}]`;
     if (typeof value !== "string" || value.trim() === "") throw badRequest(`${where}: expected a base64-encoded PGP public key`);
@@ -27,7 +33,7 @@ export async function readRecipients(encoded: readonly unknown[], field: string)
     if (binary.length === 0 || binary.toString("base64").replace(/=+$/, "") !== value.trim().replace(/=+$/, "")) {
       throw badRequest(`error decoding given PGP key (${where}): not valid base64`);
     }
-    let key: openpgp.Key;
+    let key: OpenPgp.Key;
     try {
       key = await openpgp.readKey({ binaryKey: binary });
     } catch (e) {
@@ -46,6 +52,7 @@ export async function readRecipients(encoded: readonly unknown[], field: string)
 
 /** A binary OpenPGP message holding `plaintext`, readable only with the recipient's secret key. */
 export async function encryptFor(recipient: PgpRecipient, plaintext: Uint8Array): Promise<Buffer> {
+  const openpgp = await openpgpModule();
   const message = await openpgp.createMessage({ binary: plaintext });
   const encrypted = await openpgp.encrypt({ message, encryptionKeys: recipient.key, format: "binary" });
   return Buffer.from(encrypted as Uint8Array);
