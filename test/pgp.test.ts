@@ -159,4 +159,39 @@ describe("PGP-encrypted keys and tokens", () => {
     const token = decrypt(final.json.encoded_token);
     expect((await api(url, "GET", "auth/token/lookup-self", { token })).json.data.policies).toEqual(["root"]);
   }, 60_000);
+
+  it("rekey with backup keeps the encrypted shares for sudo holders until deleted", async () => {
+    const url = await freshServer();
+    const init = await api(url, "PUT", "sys/init", { body: { secret_shares: 1, secret_threshold: 1 } });
+    const root = init.json.root_token as string;
+    await api(url, "PUT", "sys/unseal", { body: { key: init.json.keys_base64[0] } });
+    expect((await api(url, "PUT", "sys/rekey/init", { body: { secret_shares: 1, secret_threshold: 1, backup: true } })).status).toBe(400);
+    const started = await api(url, "PUT", "sys/rekey/init", {
+      body: { secret_shares: 2, secret_threshold: 2, pgp_keys: [base64Keys.alice, base64Keys.alice], backup: true },
+    });
+    expect(started.json.backup).toBe(true);
+    const done = await api(url, "PUT", "sys/rekey/update", { body: { key: init.json.keys_base64[0], nonce: started.json.nonce } });
+    expect(done.json.backup).toBe(true);
+    const fp = (done.json.pgp_fingerprints as string[])[0] as string;
+
+    // A token without sudo on sys/rekey/backup may not read it.
+    await api(url, "PUT", "sys/policies/acl/reader", { token: root, body: { policy: 'path "sys/rekey/backup" { capabilities = ["read"] }' } });
+    const reader = (await api(url, "POST", "auth/token/create", { token: root, body: { policies: ["reader"] } })).json.auth.client_token;
+    expect((await api(url, "GET", "sys/rekey/backup", { token: reader })).status).toBe(403);
+
+    const cli = await runMayfly(["operator", "rekey", "-backup-retrieve", "-format=json"], { env: cleanEnv({ MAYFLY_ADDR: url, MAYFLY_TOKEN: root }) });
+    expect(cli.code, cli.stderr).toBe(0);
+    const backup = JSON.parse(cli.stdout) as { nonce: string; keys_base64: Record<string, string[]> };
+    expect(backup.nonce).toBe(started.json.nonce);
+    expect(backup.keys_base64[fp]).toEqual(done.json.keys_base64);
+    // The backup decrypts to the shares that now unseal the server.
+    const shares = (backup.keys_base64[fp] as string[]).map(decrypt);
+    await api(url, "PUT", "sys/seal", { token: root });
+    await api(url, "PUT", "sys/unseal", { body: { key: shares[0] } });
+    expect((await api(url, "PUT", "sys/unseal", { body: { key: shares[1] } })).json.sealed).toBe(false);
+
+    const deleted = await runMayfly(["operator", "rekey", "-backup-delete"], { env: cleanEnv({ MAYFLY_ADDR: url, MAYFLY_TOKEN: root }) });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect((await api(url, "GET", "sys/rekey/backup", { token: root })).status).toBe(404);
+  }, 60_000);
 });

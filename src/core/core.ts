@@ -5,6 +5,7 @@ import type { Logger, SystemView } from "../framework/types.js";
 import { Barrier } from "./barrier/barrier.js";
 import { SealManager, type SealStatus } from "./seal/seal.js";
 import { RekeyManager } from "./seal/rekey.js";
+import { RekeyBackupStore } from "./seal/rekey-backup.js";
 import { encryptFor, encryptShares, type PgpRecipient } from "./seal/pgp.js";
 import { RootGenerationManager } from "./seal/generate-root.js";
 import { AuditManager } from "./audit/index.js";
@@ -50,6 +51,8 @@ export class Core {
   readonly seal: SealManager;
   /** sys/rekey/*: new unseal shares (and a new root key) from a quorum of the current ones. */
   readonly rekey: RekeyManager;
+  /** sys/rekey/backup: the PGP-encrypted shares of the last rekey that asked for a backup. */
+  readonly rekeyBackups: RekeyBackupStore;
   /** sys/generate-root/*: a new root token from a quorum of unseal shares. */
   readonly rootGeneration: RootGenerationManager;
   readonly tokens: TokenStore;
@@ -79,7 +82,8 @@ export class Core {
     }
     this.barrier = new Barrier(this.physical, { nowMs: () => this.nowMs() });
     this.seal = new SealManager(this.barrier);
-    this.rekey = new RekeyManager(this.seal);
+    this.rekeyBackups = new RekeyBackupStore(new PrefixedStorage(this.barrier, "sys/rekey/"));
+    this.rekey = new RekeyManager(this.seal, this.rekeyBackups);
     this.rootGeneration = new RootGenerationManager(this.seal, {
       create: () => this.createRootToken(),
       revoke: async (token) => {

@@ -35,7 +35,7 @@ export async function handleRekey(core: Core, path: string, method: string, data
           keys: result.keys.map((k) => k.toString("hex")),
           keys_base64: result.keys.map((k) => k.toString("base64")),
           pgp_fingerprints: result.pgpFingerprints.length > 0 ? result.pgpFingerprints : null,
-          backup: false,
+          backup: result.backup,
           verification_required: result.verificationRequired,
         };
         if (result.verificationNonce !== "") body.verification_nonce = result.verificationNonce;
@@ -61,7 +61,6 @@ async function initParams(data: Record<string, unknown>) {
   const pgpKeys = pgpKeyList(data.pgp_keys, "pgp_keys");
   const backup = data.backup === undefined || data.backup === null ? false : (coerceField("backup", "bool", data.backup) as boolean);
   if (backup && pgpKeys.length === 0) throw badRequest("cannot request a backup of the new keys without providing PGP keys for encryption");
-  if (backup) throw badRequest("backup of the new keys (sys/rekey/backup) is not supported by this server; keep the PGP-encrypted keys it returns");
   const requireVerification =
     data.require_verification === undefined || data.require_verification === null
       ? false
@@ -72,6 +71,7 @@ async function initParams(data: Record<string, unknown>) {
     secretThreshold: intField(data, "secret_threshold"),
     requireVerification,
     pgpRecipients: await readRecipients(pgpKeys, "pgp_keys"),
+    backup,
   };
 }
 
@@ -103,7 +103,7 @@ function statusBody(s: RekeyStatus): Record<string, unknown> {
     progress: s.progress,
     required: s.required,
     pgp_fingerprints: s.pgpFingerprints.length > 0 ? s.pgpFingerprints : null,
-    backup: false,
+    backup: s.backup,
     verification_required: s.verificationRequired,
   };
   if (s.verificationNonce !== "") body.verification_nonce = s.verificationNonce;

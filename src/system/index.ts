@@ -57,6 +57,7 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       "raw",
       "raw/*",
       "rotate",
+      "rekey/backup",
       "config/cors",
       "config/auditing/*",
       "config/ui/headers/*",

@@ -1,4 +1,5 @@
 import type { Core } from "../core/core.js";
+import { notFound } from "../framework/errors.js";
 import { definePath, type PathDef } from "../framework/types.js";
 
 export function keyPaths(core: Core): PathDef[] {
@@ -42,6 +43,27 @@ Needs sudo.`,
               core.logger.error("seal failed", { error: err instanceof Error ? err.message : String(err) }),
             );
           });
+          return undefined;
+        },
+      },
+    }),
+    definePath({
+      pattern: "rekey/backup",
+      help: `Read or delete the backup of the last rekey's new unseal keys.
+
+A rekey started with backup=true and pgp_keys keeps its new shares here as well, still
+encrypted to the operators' PGP keys: keys and keys_base64 map each key's fingerprint to
+the shares encrypted to it, with the rekey's nonce. Reading them gives nobody an unseal
+key without the matching private key. Delete the backup once every share is safe. Needs
+sudo.`,
+      operations: {
+        read: async () => {
+          const backup = await core.rekeyBackups.get();
+          if (!backup) throw notFound();
+          return { data: { ...backup } };
+        },
+        delete: async () => {
+          await core.rekeyBackups.delete();
           return undefined;
         },
       },

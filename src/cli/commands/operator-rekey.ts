@@ -134,7 +134,8 @@ Usage: mayfly operator rekey [options] [KEY]
 
       $ mayfly operator rekey -init -key-shares=2 -key-threshold=2 -pgp-keys="alice.b64,bob.b64"
 
-  Storing a backup of the encrypted keys on the server (-backup) is not supported.`,
+  With -backup the encrypted new keys are also kept on the server, to read with
+  -backup-retrieve and remove with -backup-delete (both need sudo).`,
   flags: [
     { name: "init", kind: "bool", usage: "Initialize the rekeying operation. This can only be done if no rekeying operation is in progress. Customize the new number of key shares and key threshold using the -key-shares and -key-threshold flags." },
     { name: "cancel", kind: "bool", usage: "Reset the rekeying progress. This will discard any submitted unseal keys or configuration." },
@@ -145,7 +146,9 @@ Usage: mayfly operator rekey [options] [KEY]
     { name: "target", kind: "string", default: "barrier", usage: 'Target for rekeying. Only "barrier" exists here: Mayfly has no recovery keys.' },
     { name: "verify", kind: "bool", usage: "Indicates that the action (-status, -cancel, or providing a key share) will be affecting verification for the current rekey attempt." },
     { name: "pgp-keys", kind: "string", usage: "Comma-separated files with one PGP public key per new key share; each new share is encrypted to its key." },
-    { name: "backup", kind: "bool", usage: "Not supported: the server keeps no backup of the encrypted keys." },
+    { name: "backup", kind: "bool", usage: "Keep the PGP-encrypted new keys on the server too (needs -pgp-keys); see -backup-retrieve." },
+    { name: "backup-retrieve", kind: "bool", usage: "Print the backed-up encrypted keys of the last rekey with -backup." },
+    { name: "backup-delete", kind: "bool", usage: "Delete the backed-up encrypted keys from the server." },
   ],
   async run(ctx) {
     const bad = ctx.expectArgs(0, 1);
@@ -157,6 +160,30 @@ Usage: mayfly operator rekey [options] [KEY]
     }
     const verify = ctx.flags.bool("verify");
     const client = await ctx.client();
+
+    if (ctx.flags.bool("backup-retrieve")) {
+      let resp: Json;
+      try {
+        resp = await call(client, "GET", "sys/rekey/backup");
+      } catch (err) {
+        return ctx.fail("Error retrieving rekey stored keys", err);
+      }
+      const data = (resp["data"] ?? {}) as Json;
+      if (ctx.format !== "table") return ctx.data(goStruct({ nonce: str(data["nonce"]), keys: data["keys"] ?? {}, keys_base64: data["keys_base64"] ?? {} }));
+      const rows: Array<[string, string]> = [["Nonce", str(data["nonce"])]];
+      for (const [fp, keys] of Object.entries((data["keys_base64"] ?? {}) as Record<string, string[]>)) rows.push([fp, keys.join(", ")]);
+      ctx.ui.output(tableOutput(["Key", "Value"], rows));
+      return 0;
+    }
+    if (ctx.flags.bool("backup-delete")) {
+      try {
+        await call(client, "DELETE", "sys/rekey/backup");
+      } catch (err) {
+        return ctx.fail("Error deleting rekey stored keys", err);
+      }
+      ctx.ui.output("Success! Delete stored keys (if they existed)");
+      return 0;
+    }
 
     if (ctx.flags.bool("cancel")) {
       try {

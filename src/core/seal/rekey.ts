@@ -15,6 +15,7 @@ import crypto from "node:crypto";
 import { badRequest, sealedError } from "../../framework/errors.js";
 import { ROOT_KEY_BYTES } from "../barrier/barrier.js";
 import { encryptShares, type PgpRecipient } from "./pgp.js";
+import type { RekeyBackupStore } from "./rekey-backup.js";
 import { type SealConfig, type SealManager, validateSealConfig } from "./seal.js";
 import { ShareProgress, checkShareLength } from "./share-progress.js";
 import { split } from "./shamir.js";
@@ -25,6 +26,8 @@ export interface RekeyParams {
   requireVerification: boolean;
   /** One per new share, in order: each share comes back encrypted to its key. */
   pgpRecipients?: readonly PgpRecipient[];
+  /** Keep the encrypted new shares on the server too (sys/rekey/backup); needs PGP keys. */
+  backup?: boolean;
 }
 
 export interface RekeyStatus {
@@ -41,6 +44,7 @@ export interface RekeyStatus {
   verificationNonce: string;
   /** Of the PGP keys the new shares will be encrypted to; empty without. */
   pgpFingerprints: string[];
+  backup: boolean;
 }
 
 export interface RekeyVerificationStatus {
@@ -57,6 +61,7 @@ export interface RekeyResult {
   /** The new shares (PGP messages when keys were given); the caller zeroes them once encoded. */
   keys: Buffer[];
   pgpFingerprints: string[];
+  backup: boolean;
   verificationRequired: boolean;
   verificationNonce: string;
 }
@@ -66,6 +71,7 @@ interface Attempt {
   nonce: string;
   requireVerification: boolean;
   pgpRecipients: readonly PgpRecipient[];
+  backup: boolean;
   progress: ShareProgress;
   /** The new root key while it awaits verification. */
   pendingRootKey: Buffer | undefined;
@@ -78,7 +84,11 @@ export class RekeyManager {
   /** Operations run one at a time: the last share's work awaits storage. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly seal: SealManager) {
+  constructor(
+    private readonly seal: SealManager,
+    /** Where `backup=true` keeps the encrypted new shares (absent: backups refused). */
+    private readonly backups?: RekeyBackupStore,
+  ) {
     // Sealing forgets every key in memory, a pending new root key and given shares too.
     seal.onSealing(() => this.discard());
   }
@@ -100,11 +110,16 @@ export class RekeyManager {
       if (pgpRecipients.length > 0 && pgpRecipients.length !== config.secret_shares) {
         throw badRequest("incorrect number of PGP keys for rekey");
       }
+      if (params.backup && pgpRecipients.length === 0) {
+        throw badRequest("cannot request a backup of the new keys without providing PGP keys for encryption");
+      }
+      if (params.backup && this.backups === undefined) throw badRequest("rekey backups are not available");
       this.attempt = {
         config,
         nonce: crypto.randomUUID(),
         requireVerification: params.requireVerification,
         pgpRecipients,
+        backup: params.backup ?? false,
         progress: new ShareProgress(),
         pendingRootKey: undefined,
         verificationNonce: "",
@@ -167,10 +182,26 @@ export class RekeyManager {
         }
       }
       const pgpFingerprints = attempt.pgpRecipients.map((r) => r.fingerprint);
+      // Stored before the new key can take effect: the shares are never only in one answer.
+      if (attempt.backup) {
+        try {
+          await this.backups?.put(attempt.nonce, pgpFingerprints, keys);
+        } catch (e) {
+          newRootKey.fill(0);
+          throw e;
+        }
+      }
       if (attempt.requireVerification) {
         attempt.pendingRootKey = newRootKey;
         attempt.verificationNonce = crypto.randomUUID();
-        return { nonce: attempt.nonce, keys, pgpFingerprints, verificationRequired: true, verificationNonce: attempt.verificationNonce };
+        return {
+          nonce: attempt.nonce,
+          keys,
+          pgpFingerprints,
+          backup: attempt.backup,
+          verificationRequired: true,
+          verificationNonce: attempt.verificationNonce,
+        };
       }
       try {
         await this.install(attempt, newRootKey);
@@ -180,7 +211,7 @@ export class RekeyManager {
       } finally {
         newRootKey.fill(0);
       }
-      return { nonce: attempt.nonce, keys, pgpFingerprints, verificationRequired: false, verificationNonce: "" };
+      return { nonce: attempt.nonce, keys, pgpFingerprints, backup: attempt.backup, verificationRequired: false, verificationNonce: "" };
     });
   }
 
@@ -268,6 +299,7 @@ export class RekeyManager {
         verificationRequired: false,
         verificationNonce: "",
         pgpFingerprints: [],
+        backup: false,
       };
     }
     return {
@@ -280,6 +312,7 @@ export class RekeyManager {
       verificationRequired: attempt.requireVerification,
       verificationNonce: attempt.verificationNonce,
       pgpFingerprints: attempt.pgpRecipients.map((r) => r.fingerprint),
+      backup: attempt.backup,
     };
   }
 
