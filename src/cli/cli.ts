@@ -6,6 +6,7 @@
 import { Ctx, LocalError, httpFlags, outputFlags, renderHelp, type Command } from "./command.js";
 import { FlagError, parseFlags } from "./flags.js";
 import { ApiError, TransportError } from "./http-client.js";
+import { OutputRequestError } from "./output-request.js";
 import { knownFormats } from "./output.js";
 import type { CliIo } from "./io.js";
 import { deleteCommand, listCommand, patchCommand, readCommand, writeCommand } from "./commands/generic.js";
@@ -244,6 +245,10 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     return await command.run(ctx);
   } catch (e) {
+    if (e instanceof OutputRequestError) {
+      out(e.message);
+      return 0;
+    }
     if (e instanceof ApiError || e instanceof TransportError) {
       err(e.message);
       return 2;

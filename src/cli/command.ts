@@ -43,6 +43,8 @@ export const httpFlags: readonly FlagSpec[] = [
   { name: "header", kind: "map", usage: "Key=value header sent with every request. May be repeated." },
   { name: "non-interactive", kind: "bool", usage: "Never prompt for input." },
   { name: "disable-redirects", kind: "bool", usage: "Accepted for compatibility; Mayfly does not redirect." },
+  { name: "output-curl-string", kind: "bool", usage: "Print the curl command for the request the command would make instead of making it." },
+  { name: "output-policy", kind: "bool", usage: "Print the ACL policy that would allow the request the command would make instead of making it." },
 ];
 
 export const outputFlags: readonly FlagSpec[] = [
@@ -101,6 +103,8 @@ export class Ctx implements OutputContext {
     }
     const headers = f.map("header");
     if (Object.keys(headers).length > 0) config.headers = headers;
+    if (f.bool("output-curl-string")) config.outputRequest = "curl";
+    else if (f.bool("output-policy")) config.outputRequest = "policy";
     try {
       this.cachedClient = new VaultClient(config);
     } catch (err) {

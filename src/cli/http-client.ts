@@ -9,6 +9,7 @@ import https from "node:https";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { parseSecret, type Secret } from "./secret.js";
+import { OutputRequestError, type OutputRequestKind } from "./output-request.js";
 
 export interface ClientConfig {
   address: string;
@@ -22,6 +23,8 @@ export interface ClientConfig {
   namespace?: string;
   wrapTtl?: string;
   headers?: Record<string, string>;
+  /** -output-curl-string / -output-policy: describe the command's request instead of sending it. */
+  outputRequest?: OutputRequestKind;
 }
 
 export type Query = Record<string, string | readonly string[]>;
@@ -32,7 +35,10 @@ export interface RequestOptions {
   /** Overrides the client's token for this request; null sends none. */
   token?: string | null;
   contentType?: string;
-  /** Leaves out -wrap-ttl, as Vault's CLI does for its own lookups (the KV preflight). */
+  /**
+   * Leaves out -wrap-ttl, as Vault's CLI does for its own lookups (the KV preflight); such
+   * lookups are also sent under -output-curl-string and -output-policy.
+   */
   noWrap?: boolean;
 }
 
@@ -128,6 +134,24 @@ export class VaultClient {
       payload = Buffer.from(JSON.stringify(opts.body), "utf8");
       headers["Content-Type"] = opts.contentType ?? "application/json";
       headers["Content-Length"] = String(payload.length);
+    }
+    if (this.config.outputRequest && !opts.noWrap) {
+      const c = this.config;
+      return Promise.reject(
+        new OutputRequestError(c.outputRequest as OutputRequestKind, {
+          method,
+          url,
+          headers,
+          ...(payload ? { body: payload } : {}),
+          tls: {
+            skipVerify: c.tlsSkipVerify ?? false,
+            ...(c.caCert ? { caCert: c.caCert } : {}),
+            ...(c.caPath ? { caPath: c.caPath } : {}),
+            ...(c.clientCert ? { clientCert: c.clientCert } : {}),
+            ...(c.clientKey ? { clientKey: c.clientKey } : {}),
+          },
+        }),
+      );
     }
     const isHttps = parsed.protocol === "https:";
     if (!isHttps && parsed.protocol !== "http:") {
