@@ -52,7 +52,7 @@ import {
 import { operatorRekeyCommand } from "./commands/operator-rekey.js";
 import { operatorGenerateRootCommand } from "./commands/operator-generate-root.js";
 import { loginCommand } from "./commands/login.js";
-import { printTokenCommand, runServer, versionCommand } from "./commands/misc.js";
+import { monitorCommand, printTokenCommand, runServer, versionCommand } from "./commands/misc.js";
 import { unwrapCommand } from "./commands/unwrap.js";
 import { pathHelpCommand } from "./commands/path-help.js";
 import { authMoveCommand, secretsMoveCommand } from "./commands/mounts-move.js";
@@ -119,6 +119,7 @@ export const commands: readonly Command[] = [
   pluginListCommand,
   pluginInfoCommand,
   printTokenCommand,
+  monitorCommand,
   versionCommand,
 ];
 

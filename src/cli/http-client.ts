@@ -35,6 +35,8 @@ export interface RequestOptions {
   /** Overrides the client's token for this request; null sends none. */
   token?: string | null;
   contentType?: string;
+  /** Receives a successful answer's body piece by piece instead of it being collected. */
+  onData?: (chunk: Buffer) => void;
   /**
    * Leaves out -wrap-ttl, as Vault's CLI does for its own lookups (the KV preflight); such
    * lookups are also sent under -output-curl-string and -output-policy.
@@ -169,7 +171,11 @@ export class VaultClient {
     return new Promise<RawResponse>((resolve, reject) => {
       const req = (isHttps ? https : http).request(requestOptions, (res) => {
         const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
+        const status = res.statusCode ?? 0;
+        // A streamed answer (sys/monitor) goes out as it comes; errors are still collected.
+        const onData = opts.onData;
+        if (onData && status >= 200 && status < 300) res.on("data", (c: Buffer) => onData(c));
+        else res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () =>
           resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), method, url }),
         );

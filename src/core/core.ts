@@ -123,6 +123,7 @@ export class Core {
       storage: this.barrier,
       nowMs: () => this.nowMs(),
       logger: {
+        info: (fields, msg) => this.logger.info(msg, fields),
         warn: (fields, msg) => this.logger.warn(msg, fields),
         error: (fields, msg) => this.logger.error(msg, fields),
       },

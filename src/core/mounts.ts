@@ -142,6 +142,7 @@ export class MountManager {
     this.validateTtls(entry.config);
     const mounted = await this.activate(entry);
     await this.persist(kind);
+    if (!builtin) this.system.logger.info(kind === "auth" ? "enabled credential backend" : "successful mount", { path: entry.path, type: entry.type });
     return mounted;
   }
 
@@ -154,6 +155,7 @@ export class MountManager {
     await this.persist(kind);
     await mounted.runner.backend.cleanup?.();
     await clearPrefix(this.storage, storagePrefix(mounted.entry));
+    this.system.logger.info(kind === "auth" ? "disabled credential backend" : "successfully unmounted", { path: mounted.entry.path });
     return mounted.entry;
   }
 

@@ -115,6 +115,12 @@ export interface ResponseWrapInfo {
   readonly wrappedAccessor: string;
 }
 
+export interface ResponseStream {
+  readonly contentType: string;
+  /** `end` finishes the answer from the producer's side (the server shutting down). */
+  start(write: (chunk: string) => void, end: () => void): () => void;
+}
+
 export interface Response {
   data?: Record<string, unknown> | null;
   warnings?: string[];
@@ -132,6 +138,11 @@ export interface Response {
   bare?: boolean;
   /** A non-JSON body (metrics text, PEM). */
   raw?: { contentType: string; body: string | Buffer };
+  /**
+   * A body written as it is produced, until the client goes (sys/monitor): `start` gets a
+   * writer and an ender and returns the function that stops it.
+   */
+  stream?: ResponseStream;
   /** Reported in the envelope's `mount_type`. */
   mountType?: string;
   /** Set once the response is wrapped: then it is the only payload the client sees. */

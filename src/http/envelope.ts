@@ -1,5 +1,5 @@
 import { envelope } from "../core/response-envelope.js";
-import type { Response } from "../framework/types.js";
+import type { Response, ResponseStream } from "../framework/types.js";
 import { mayflyVersion } from "../framework/version.js";
 
 export { envelope };
@@ -11,12 +11,15 @@ export interface HttpReply {
   status: number;
   body?: string | Buffer;
   contentType?: string;
+  /** Written as it comes (sys/monitor) instead of `body`. */
+  stream?: ResponseStream;
 }
 
 const JSON_TYPE = "application/json";
 
 export function replyFor(requestId: string, resp: Response | undefined, mountType: string): HttpReply {
   if (!resp) return { status: 204 };
+  if (resp.stream) return { status: resp.status ?? 200, stream: resp.stream, contentType: resp.stream.contentType };
   if (resp.raw) return { status: resp.status ?? 200, body: resp.raw.body, contentType: resp.raw.contentType };
   if (resp.bare) return jsonReply(resp.status ?? 200, resp.data ?? {});
   const empty = resp.data == null && !resp.secret && !resp.auth && !resp.wrapInfo && !(resp.warnings && resp.warnings.length);

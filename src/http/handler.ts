@@ -5,7 +5,7 @@ import type { Core } from "../core/core.js";
 import { handleRequest, type InboundRequest } from "../core/request-handler.js";
 import { badRequest, isMayflyError, MayflyError, unsupportedOperation } from "../framework/errors.js";
 import { parseGoBool } from "../framework/fields.js";
-import type { Logger } from "../framework/types.js";
+import type { Logger, ResponseStream } from "../framework/types.js";
 import { parseBody, readBody, DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { decideCors, type CorsPolicy } from "./cors.js";
 import { envelope, errorReply, replyFor, type HttpReply } from "./envelope.js";
@@ -165,6 +165,10 @@ function send(res: ServerResponse, reply: HttpReply, extraHeaders?: readonly str
     res.destroy();
     return;
   }
+  if (reply.stream) {
+    sendStream(res, reply.status, reply.stream, extraHeaders);
+    return;
+  }
   // A flat list is the cheapest form of headers for writeHead.
   if (reply.body === undefined) {
     res.writeHead(reply.status, extraHeaders ? ["Cache-Control", "no-store", ...extraHeaders] : ["Cache-Control", "no-store"]);
@@ -182,6 +186,28 @@ function send(res: ServerResponse, reply: HttpReply, extraHeaders?: readonly str
   if (extraHeaders) headers.push(...extraHeaders);
   res.writeHead(reply.status, headers);
   res.end(reply.body);
+}
+
+/** Beyond this much unsent output a slow reader misses lines rather than growing memory. */
+const STREAM_BACKLOG_BYTES = 1024 * 1024;
+
+function sendStream(res: ServerResponse, status: number, stream: ResponseStream, extraHeaders?: readonly string[]): void {
+  res.writeHead(status, ["Cache-Control", "no-store", "Content-Type", stream.contentType, ...(extraHeaders ?? [])]);
+  res.flushHeaders();
+  let dropped = 0;
+  const stop = stream.start((chunk) => {
+    if (res.destroyed || res.writableEnded) return;
+    if (res.writableLength > STREAM_BACKLOG_BYTES) {
+      dropped++;
+      return;
+    }
+    if (dropped > 0) {
+      res.write(`(${dropped} lines dropped: the reader fell behind)\n`);
+      dropped = 0;
+    }
+    res.write(chunk);
+  }, () => res.end());
+  res.on("close", stop);
 }
 
 export { envelope };

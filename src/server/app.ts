@@ -14,6 +14,8 @@ import { createSysExtras } from "../system/extras.js";
 import type { ServerConfig } from "./config.js";
 import { sanitizedConfigState } from "./config-state.js";
 import { databasePluginNames, registerBuiltins } from "./registry.js";
+import { LogMonitor } from "./log-monitor.js";
+import { adoptLevelControl } from "./logger.js";
 
 export interface ListenerSpec {
   /** host:port; port 0 picks a free one. */
@@ -60,10 +62,14 @@ export interface RunningServer {
 /** Builds the core and its listeners. The core starts sealed (or uninitialised). */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const registry = new BackendRegistry();
+  // Every log line also reaches sys/monitor's subscribers.
+  const monitor = new LogMonitor();
+  const logger = monitor.wrap(opts.logger);
+  adoptLevelControl(logger, opts.logger);
   const core = new Core({
     storage: opts.storage,
     registry,
-    logger: opts.logger,
+    logger,
     ...(opts.defaultLeaseTtlSeconds ? { defaultLeaseTtlSeconds: opts.defaultLeaseTtlSeconds } : {}),
     ...(opts.maxLeaseTtlSeconds ? { maxLeaseTtlSeconds: opts.maxLeaseTtlSeconds } : {}),
     ...(opts.nowMs ? { nowMs: opts.nowMs } : {}),
@@ -76,6 +82,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     registry,
     databasePlugins: databasePluginNames,
     inFlight,
+    monitor,
     configState: () =>
       sanitizedConfigState({
         storageType: opts.storageType,
@@ -102,7 +109,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const limit = l.maxRequestSizeBytes !== undefined ? l.maxRequestSizeBytes || Number.MAX_SAFE_INTEGER : opts.maxRequestBytes;
       const handler = createHttpHandler(core, {
         storageType: opts.storageType,
-        logger: opts.logger,
+        logger,
         cors: extras.cors,
         inFlight,
         ...(limit ? { maxBodyBytes: limit } : {}),
@@ -137,9 +144,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     async close() {
       if (closed) return;
       closed = true;
+      // Streams (sys/monitor) never end by themselves; closing waits for every connection.
+      monitor.endAll();
       await Promise.all(fronts.map((f) => new Promise((r) => f.close(r))));
       for (const s of httpServers) s.closeAllConnections();
-      await core.shutdown().catch((err: unknown) => opts.logger.error("shutdown failed", { error: String(err) }));
+      await core.shutdown().catch((err: unknown) => logger.error("shutdown failed", { error: String(err) }));
       await opts.storage.close();
     },
   };

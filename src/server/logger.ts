@@ -36,6 +36,12 @@ export function createLogger(level: LogLevel = "info", destination: NodeJS.Writa
   return logger;
 }
 
+/** Lets `wrapper` (a logger that forwards to `inner`) report and change inner's level. */
+export function adoptLevelControl(wrapper: Logger, inner: Logger): void {
+  const control = controls.get(inner);
+  if (control) controls.set(wrapper, control);
+}
+
 /** The level control of a logger made by `createLogger`; undefined for any other logger. */
 export function logLevelControl(logger: Logger): LogLevelControl | undefined {
   return controls.get(logger);

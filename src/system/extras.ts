@@ -1,6 +1,7 @@
 import type { Core } from "../core/core.js";
 import type { BackendRegistry } from "../core/registry.js";
 import type { InFlightRequestInfo } from "../http/in-flight.js";
+import { LogMonitor } from "../server/log-monitor.js";
 import { detachedLevelControl, logLevelControl, type LogLevelControl } from "../server/logger.js";
 import { CorsConfigStore } from "./cors-config.js";
 import { recordVersionOnUnseal } from "./ha-status.js";
@@ -19,6 +20,8 @@ export interface SysExtras {
   readonly cors: CorsConfigStore;
   readonly inFlight: { snapshot(): Record<string, InFlightRequestInfo> };
   readonly logLevels: LogLevelControl;
+  /** Where `sys/monitor` subscribes to the server's log lines. */
+  readonly monitor: LogMonitor;
   /** `sys/config/state/sanitized`: the configuration without anything secret. */
   readonly configState: () => Record<string, unknown>;
   /** This node's API and cluster addresses, as `sys/ha-status` reports them. */
@@ -33,6 +36,7 @@ export interface SysExtrasOptions {
   configState?: () => Record<string, unknown>;
   apiAddress?: () => string;
   clusterAddress?: () => string;
+  monitor?: LogMonitor;
 }
 
 /**
@@ -47,6 +51,7 @@ export function createSysExtras(core: Core, opts: SysExtrasOptions = {}): SysExt
     cors: new CorsConfigStore(core),
     inFlight: opts.inFlight ?? { snapshot: () => ({}) },
     logLevels: logLevelControl(core.logger) ?? detachedLevelControl(),
+    monitor: opts.monitor ?? new LogMonitor(),
     configState: opts.configState ?? (() => ({})),
     apiAddress: opts.apiAddress ?? (() => ""),
     clusterAddress: opts.clusterAddress ?? (() => ""),

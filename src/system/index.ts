@@ -11,6 +11,7 @@ import { inFlightReqPaths } from "./in-flight-req.js";
 import { internalSpecsPaths } from "./internal-specs.js";
 import { internalUiPaths } from "./internal-ui.js";
 import { keyPaths } from "./keys.js";
+import { monitorPaths } from "./monitor.js";
 import { leasePaths } from "./leases.js";
 import { loggerPaths } from "./loggers.js";
 import { metricsPaths } from "./metrics.js";
@@ -45,6 +46,7 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       ...configStatePaths(extras),
       ...configCorsPaths(extras.cors),
       ...loggerPaths(extras),
+      ...monitorPaths(extras),
       ...pluginCatalogPaths(extras),
       ...internalSpecsPaths(core),
     ],

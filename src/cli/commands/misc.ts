@@ -1,4 +1,5 @@
 /** print token, version, server. */
+import { StringDecoder } from "node:string_decoder";
 import type { Command } from "../command.js";
 import { mayflyVersion } from "../../framework/version.js";
 
@@ -43,3 +44,41 @@ export async function runServer(args: string[]): Promise<number> {
   const { runServerCommand } = await import("../../server/run.js");
   return runServerCommand(args);
 }
+
+export const monitorCommand: Command = {
+  path: "monitor",
+  synopsis: "Streams the server's log lines",
+  help: `
+Usage: mayfly monitor [options]
+
+  Streams the server's log lines as they are written, until interrupted. The
+  token needs read on sys/monitor.
+
+      $ mayfly monitor
+      $ mayfly monitor -log-level=debug -log-format=json`,
+  flags: [
+    { name: "log-level", kind: "string", default: "info", usage: 'Lowest level to stream: "trace", "debug", "info", "warn" or "error".' },
+    { name: "log-format", kind: "string", default: "standard", usage: 'Line format: "standard" or "json".' },
+  ],
+  async run(ctx) {
+    const bad = ctx.expectArgs(0, 0);
+    if (bad !== undefined) return bad;
+    const format = ctx.flags.str("log-format").trim().toLowerCase();
+    if (format !== "standard" && format !== "json") {
+      ctx.ui.error(`Error: invalid log format "${ctx.flags.str("log-format")}"; use standard or json`);
+      return 1;
+    }
+    const client = await ctx.client();
+    // Chunks may split a multi-byte character; the decoder holds the pieces together.
+    const decoder = new StringDecoder("utf8");
+    try {
+      await client.request("GET", "sys/monitor", {
+        query: { log_level: ctx.flags.str("log-level"), log_format: format },
+        onData: (chunk) => ctx.io.stdout.write(decoder.write(chunk)),
+      });
+    } catch (err) {
+      return ctx.fail("Error starting monitor", err);
+    }
+    return 0;
+  },
+};

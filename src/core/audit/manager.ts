@@ -141,6 +141,7 @@ export class AuditManager {
         throw e;
       }
       this.devices = next;
+      this.logger?.info?.({ path: p, type: config.type }, "enabled audit backend");
     });
   }
 
@@ -156,6 +157,7 @@ export class AuditManager {
       await this.storage.transaction(ops);
       this.devices = next;
       device.sink.close();
+      this.logger?.info?.({ path: p }, "disabled audit backend");
       return true;
     });
   }

@@ -200,6 +200,7 @@ export interface AuditDeviceListing {
 
 /** A logger that takes explicit fields (pino's `(obj, msg)` signature fits). */
 export interface AuditLogger {
+  info?(fields: Record<string, string | number | boolean>, message: string): void;
   warn(fields: Record<string, string | number | boolean>, message: string): void;
   error(fields: Record<string, string | number | boolean>, message: string): void;
 }
