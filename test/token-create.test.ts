@@ -218,3 +218,29 @@ describe("auth/token/create", () => {
     expect((await s.api("POST", "auth/token/create", { body: {} })).status).toBe(403);
   });
 });
+
+describe("auth/token/create/<role> with entity_alias", () => {
+  it("ties the token to the entity holding that alias on the token mount, with the entity's policies", async () => {
+    expect((await s.api("POST", "auth/token/roles/svc", { token: s.rootToken, body: { allowed_entity_aliases: ["svc-*"], allowed_policies: ["dev"] } })).status).toBe(204);
+    const refused = await create(s.rootToken, { entity_alias: "web-1" }, "auth/token/create/svc");
+    expect(errors(refused)).toEqual(["invalid 'entity_alias' value"]);
+
+    const first = await createOk(s.rootToken, { entity_alias: "Svc-Payments", policies: ["dev"] }, "auth/token/create/svc");
+    const entityId = first.entity_id as string;
+    expect(entityId).toMatch(/^[0-9a-f-]{36}$/);
+    // The same alias (checked case-insensitively, kept as given) means the same entity.
+    const second = await createOk(s.rootToken, { entity_alias: "Svc-Payments" }, "auth/token/create/svc");
+    expect(second.entity_id).toBe(entityId);
+
+    const entity = await s.api("GET", `identity/entity/id/${entityId}`, { token: s.rootToken });
+    const tokenMount = (await s.api("GET", "sys/auth", { token: s.rootToken })).body?.data as Record<string, { accessor: string }>;
+    const aliases = (entity.body?.data as { aliases: Array<{ name: string; mount_accessor: string }> }).aliases;
+    expect(aliases).toEqual([expect.objectContaining({ name: "Svc-Payments", mount_accessor: tokenMount["token/"]?.accessor })]);
+
+    // Policies given to the entity reach its tokens.
+    expect((await s.api("POST", `identity/entity/id/${entityId}`, { token: s.rootToken, body: { policies: ["ops"] } })).status).toBeLessThan(300);
+    const caps = await s.api("POST", "sys/capabilities-self", { token: first.client_token, body: { path: "ops/report" } });
+    expect((caps.body?.data as { capabilities: string[] }).capabilities).toEqual(["read"]);
+    expect((await lookupSelf(first.client_token)).body?.data).toMatchObject({ entity_id: entityId });
+  });
+});

@@ -1,4 +1,5 @@
 import type { Core } from "../../core/core.js";
+import { entityForLogin } from "../../core/identity/index.js";
 import { issueToken } from "../../core/token-issuer.js";
 import { badRequest } from "../../framework/errors.js";
 import type { FieldSchemas, Fields } from "../../framework/fields.js";
@@ -54,7 +55,7 @@ const createFields = {
   },
   entity_alias: {
     type: "string",
-    description: "With a role only: an entity alias name from the role's allowed_entity_aliases. Mayfly checks it, then answers with a warning: it does not yet tie the token to an entity.",
+    description: "With a role only: an entity alias name from the role's allowed_entity_aliases; the token belongs to the entity holding that alias on the token mount, made on first use.",
   },
   role_name: { type: "string", description: "The token role to create against, from the path create/<role_name>." },
   /** A CLI query flag Vault's schema also lists. */
@@ -119,13 +120,16 @@ async function createToken(core: Core, req: Request, f: CreateFields, orphanPath
   }
   if (v.num_uses < 0) throw badRequest("number of uses cannot be negative");
 
+  // As Vault: the role's list is lower-case and so is the check, but the alias keeps its case.
+  let aliasEntityId: string | undefined;
   if (v.entity_alias !== "") {
     if (!role) throw badRequest("'entity_alias' is only allowed in combination with token role");
     const alias = v.entity_alias.toLowerCase();
     if (!role.allowed_entity_aliases.includes(alias) && !listContainsGlob(role.allowed_entity_aliases, alias)) {
       throw badRequest("invalid 'entity_alias' value");
     }
-    warnings.push("entity_alias was accepted but ignored: Mayfly does not yet tie role-created tokens to an entity alias, so the token has no entity");
+    const entity = await entityForLogin(core.identity, { mountAccessor: req.mount.accessor, name: v.entity_alias });
+    aliasEntityId = entity.id;
   }
 
   let path = `auth/token/${req.relativePath}`;
@@ -219,7 +223,7 @@ async function createToken(core: Core, req: Request, f: CreateFields, orphanPath
       parent: orphan ? undefined : parent,
       path,
       authMount: req.mount,
-      entityId: orphan ? "" : parent.entityId,
+      entityId: aliasEntityId ?? (orphan ? "" : parent.entityId),
       internal: {},
       role: role?.name ?? "",
       boundCidrs,

@@ -45,7 +45,7 @@ const roleFields = {
   bound_cidrs: { type: "comma-strings", description: "Deprecated: use token_bound_cidrs." },
   allowed_entity_aliases: {
     type: "comma-strings",
-    description: "Entity alias names a create against this role may pass as entity_alias (globs allowed). Mayfly checks them, but does not yet tie tokens to an entity.",
+    description: "Entity alias names a create against this role may pass as entity_alias (globs allowed). A token created with one belongs to the entity holding that alias on the token mount (made on first use).",
   },
   token_bound_cidrs: { type: "comma-strings", description: "Addresses or CIDR blocks the role's tokens may be used from." },
   token_explicit_max_ttl: {
