@@ -49,7 +49,7 @@ describe("encodeToken / decodeToken", () => {
 describe("RootGenerationManager", () => {
   it("generates an OTP of a root token's length when none is given", async () => {
     const { gen } = await unsealed();
-    expect(await gen.status()).toEqual({ started: false, nonce: "", progress: 0, required: 2, otpLength: ROOT_TOKEN_OTP_LENGTH });
+    expect(await gen.status()).toEqual({ started: false, nonce: "", progress: 0, required: 2, otpLength: ROOT_TOKEN_OTP_LENGTH, pgpFingerprint: "" });
     const { status, generatedOtp } = await gen.init(undefined);
     expect(generatedOtp).toMatch(/^[0-9A-Za-z]{28}$/);
     expect(status).toMatchObject({ started: true, progress: 0, required: 2 });
@@ -69,7 +69,7 @@ describe("RootGenerationManager", () => {
     expect(await rejection(gen.update(keys[0] as Buffer, "wrong"))).toEqual({
       status: 400, message: `incorrect nonce supplied; nonce for this root generation operation is "${status.nonce}"`,
     });
-    expect(await gen.update(keys[0] as Buffer, status.nonce)).toEqual({ progress: 1, required: 2, encodedToken: "" });
+    expect(await gen.update(keys[0] as Buffer, status.nonce)).toEqual({ progress: 1, required: 2, encodedToken: "", pgpFingerprint: "" });
     expect(issued).toHaveLength(0);
     expect(await rejection(gen.update(keys[0] as Buffer, status.nonce))).toMatchObject({ status: 400, message: /already been provided/ });
     const done = await gen.update(keys[2] as Buffer, status.nonce);

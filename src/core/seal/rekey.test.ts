@@ -42,7 +42,7 @@ describe("RekeyManager", () => {
   it("reports no attempt, then the new configuration once started", async () => {
     const { rekey } = await unsealed();
     expect(await rekey.status()).toEqual({
-      started: false, nonce: "", t: 0, n: 0, progress: 0, required: 2, verificationRequired: false, verificationNonce: "",
+      started: false, nonce: "", t: 0, n: 0, progress: 0, required: 2, verificationRequired: false, verificationNonce: "", pgpFingerprints: [], backup: false,
     });
     const s = await rekey.init({ secretShares: 5, secretThreshold: 3, requireVerification: false });
     expect(s).toMatchObject({ started: true, t: 3, n: 5, progress: 0, required: 2 });
