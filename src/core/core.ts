@@ -9,6 +9,7 @@ import { RekeyBackupStore } from "./seal/rekey-backup.js";
 import { encryptFor, encryptShares, type PgpRecipient } from "./seal/pgp.js";
 import { RootGenerationManager } from "./seal/generate-root.js";
 import { AuditManager } from "./audit/index.js";
+import { AuditedHeaders } from "./audit/audited-headers.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
 import type { LeaseRecord } from "./expiration/lease-record.js";
@@ -53,6 +54,8 @@ export class Core {
   readonly rekey: RekeyManager;
   /** sys/rekey/backup: the PGP-encrypted shares of the last rekey that asked for a backup. */
   readonly rekeyBackups: RekeyBackupStore;
+  /** sys/config/auditing/request-headers: the request headers audit entries carry. */
+  readonly auditedHeaders: AuditedHeaders;
   /** sys/generate-root/*: a new root token from a quorum of unseal shares. */
   readonly rootGeneration: RootGenerationManager;
   readonly tokens: TokenStore;
@@ -128,6 +131,7 @@ export class Core {
         error: (fields, msg) => this.logger.error(msg, fields),
       },
     });
+    this.auditedHeaders = new AuditedHeaders(sys("audit"));
     this.identity = new IdentityStore(() => this.nowMs());
     // Built in, like sys/: whatever registry the server wires, `identity/` is always mounted.
     opts.registry.registerSecret("identity", createIdentityBackend(this.identity, () => this.mounts));
@@ -231,6 +235,7 @@ export class Core {
     await this.mounts.load();
     await this.mounts.ensureBuiltins();
     await this.audit.load();
+    await this.auditedHeaders.load();
     await this.expiration.start();
     // Encryption counts only drive rotation advice, so saving them once a minute is enough;
     // a key that reaches Vault's safe limit is rotated as Vault does.
@@ -255,6 +260,7 @@ export class Core {
     this.keyringTimer = undefined;
     await this.expiration.stop();
     await this.audit.close();
+    this.auditedHeaders.unload();
     await this.mounts.unloadAll();
     this.tokens.unload();
     this.policies.unload();

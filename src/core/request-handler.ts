@@ -95,6 +95,7 @@ async function pipeline(
   // With no device enabled there is nothing to record: skip building the entries.
   const auditing = core.audit.enabled;
   const auditAuth = entry && auditing ? auditAuthOf(inb.clientToken, entry, core.nowMs(), identity) : {};
+  const auditedHeaders = auditing ? core.auditedHeaders.select(inb.headers) : undefined;
 
   const baseAudit = (operation: string): AuditRequestInput => ({
     auth: auditAuth,
@@ -108,6 +109,7 @@ async function pipeline(
       remoteAddress: inb.connection.remoteAddress,
       remotePort: inb.connection.remotePort,
       ...(wrapTtlSeconds ? { wrapTtlSeconds } : {}),
+      ...(auditedHeaders ? { headers: auditedHeaders.headers, hmacHeaders: auditedHeaders.hmac } : {}),
       ...(mounted
         ? { mountPoint: routePrefix(mounted.entry), mountType: mounted.entry.type, mountAccessor: mounted.entry.accessor }
         : {}),

@@ -12,6 +12,7 @@ import { internalSpecsPaths } from "./internal-specs.js";
 import { internalUiPaths } from "./internal-ui.js";
 import { keyPaths } from "./keys.js";
 import { monitorPaths } from "./monitor.js";
+import { auditedHeaderPaths } from "./audited-headers.js";
 import { leasePaths } from "./leases.js";
 import { loggerPaths } from "./loggers.js";
 import { metricsPaths } from "./metrics.js";
@@ -47,6 +48,7 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       ...configCorsPaths(extras.cors),
       ...loggerPaths(extras),
       ...monitorPaths(extras),
+      ...auditedHeaderPaths(core),
       ...pluginCatalogPaths(extras),
       ...internalSpecsPaths(core),
     ],
