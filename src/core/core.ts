@@ -10,6 +10,7 @@ import { encryptFor, encryptShares, type PgpRecipient } from "./seal/pgp.js";
 import { RootGenerationManager } from "./seal/generate-root.js";
 import { AuditManager } from "./audit/index.js";
 import { AuditedHeaders } from "./audit/audited-headers.js";
+import { RotationConfigStore } from "./barrier/rotation-config.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
 import type { LeaseRecord } from "./expiration/lease-record.js";
@@ -56,6 +57,8 @@ export class Core {
   readonly rekeyBackups: RekeyBackupStore;
   /** sys/config/auditing/request-headers: the request headers audit entries carry. */
   readonly auditedHeaders: AuditedHeaders;
+  /** sys/rotate/config: when the barrier's active key is replaced. */
+  readonly rotationConfig: RotationConfigStore;
   /** sys/generate-root/*: a new root token from a quorum of unseal shares. */
   readonly rootGeneration: RootGenerationManager;
   readonly tokens: TokenStore;
@@ -132,6 +135,7 @@ export class Core {
       },
     });
     this.auditedHeaders = new AuditedHeaders(sys("audit"));
+    this.rotationConfig = new RotationConfigStore(sys("barrier"));
     this.identity = new IdentityStore(() => this.nowMs());
     // Built in, like sys/: whatever registry the server wires, `identity/` is always mounted.
     opts.registry.registerSecret("identity", createIdentityBackend(this.identity, () => this.mounts));
@@ -236,6 +240,7 @@ export class Core {
     await this.mounts.ensureBuiltins();
     await this.audit.load();
     await this.auditedHeaders.load();
+    await this.rotationConfig.load();
     await this.expiration.start();
     // Encryption counts only drive rotation advice, so saving them once a minute is enough;
     // a key that reaches Vault's safe limit is rotated as Vault does.
@@ -245,11 +250,17 @@ export class Core {
     this.logger.info("core unsealed");
   }
 
-  private async maintainKeyring(): Promise<void> {
+  /** Runs once a minute while unsealed; exposed so tests can drive it. */
+  async maintainKeyring(): Promise<void> {
     try {
       if (this.barrier.sealed) return;
-      if (this.barrier.needsRotation()) await this.barrier.rotate();
-      else await this.barrier.persistKeyring();
+      const use = this.barrier.activeKeyUse();
+      if (this.rotationConfig.due(use.encryptions, use.installTimeMs, this.nowMs())) {
+        await this.barrier.rotate();
+        this.logger.info("barrier key rotated by the rotation policy", { encryptions: use.encryptions });
+      } else {
+        await this.barrier.persistKeyring();
+      }
     } catch (err) {
       this.logger.warn("keyring maintenance failed", { error: err instanceof Error ? err.message : String(err) });
     }

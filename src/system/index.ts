@@ -61,6 +61,7 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       "raw",
       "raw/*",
       "rotate",
+      "rotate/config",
       "rekey/backup",
       "config/cors",
       "config/auditing/*",

@@ -1,5 +1,6 @@
 import type { Core } from "../core/core.js";
 import { notFound } from "../framework/errors.js";
+import { formatGoDuration } from "../framework/duration.js";
 import { definePath, type PathDef } from "../framework/types.js";
 
 export function keyPaths(core: Core): PathDef[] {
@@ -15,6 +16,35 @@ has made about 3.86 billion encryptions. Needs sudo.`,
       operations: {
         update: async () => {
           await core.barrier.rotate();
+          return undefined;
+        },
+      },
+    }),
+    definePath({
+      pattern: "rotate/config",
+      fields: {
+        max_operations: { type: "int", description: "Encryptions after which the active key is replaced (1,000,000 to 3,865,470,566, the default)." },
+        interval: { type: "duration", description: "Replace the active key once it is this old (0: never; at least 24h)." },
+        enabled: { type: "bool", description: "Whether the key is replaced automatically (default true)." },
+      },
+      help: `Read or change when the barrier's active encryption key is replaced on its own.
+
+The key is replaced once it has made max_operations encryptions or, with an interval, once
+it is that old; enabled=false turns that off, except at 3,865,470,566 encryptions, past
+which AES-GCM with random nonces is no longer safe and the key is always replaced. A
+write changes only the fields it gives. The check runs once a minute. Needs sudo.`,
+      operations: {
+        read: async () => {
+          const c = core.rotationConfig.get();
+          return { data: { max_operations: c.max_operations, enabled: c.enabled, interval: c.interval_seconds > 0 ? formatGoDuration(c.interval_seconds) : 0 } };
+        },
+        update: async (_req, f) => {
+          const c = core.rotationConfig.get();
+          await core.rotationConfig.set({
+            max_operations: f.getOk("max_operations") ?? c.max_operations,
+            interval_seconds: f.getOk("interval") ?? c.interval_seconds,
+            enabled: f.getOk("enabled") ?? c.enabled,
+          });
           return undefined;
         },
       },

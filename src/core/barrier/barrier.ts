@@ -160,6 +160,12 @@ export class Barrier implements Storage {
     return this.unsealedKeyring().active().encryptions >= ROTATION_ENCRYPTIONS;
   }
 
+  /** The active key's use and age, for the rotation policy (sys/rotate/config). */
+  activeKeyUse(): { encryptions: number; installTimeMs: number } {
+    const k = this.unsealedKeyring().active();
+    return { encryptions: k.encryptions, installTimeMs: k.installTimeMs };
+  }
+
   async get(key: string): Promise<Buffer | undefined> {
     this.assertUsable(key);
     const hit = this.cache.get(key);
