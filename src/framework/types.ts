@@ -196,6 +196,11 @@ export interface Backend {
   cleanup?(): Promise<void>;
   /** For auth methods: renews a token issued by a login, may refuse. */
   renewAuth?(req: Request, internal: Readonly<Record<string, unknown>>): Promise<void>;
+  /** For auth methods with user lockout (sys/locked-users): who is locked out, and unlocking. */
+  readonly lockout?: {
+    lockedUsers(nowMs: number): Promise<string[]>;
+    unlock(aliasIdentifier: string): Promise<void>;
+  };
 }
 
 /** Everything a backend factory gets: its own storage and mount, and shared services. */

@@ -13,6 +13,7 @@ import { internalUiPaths } from "./internal-ui.js";
 import { keyPaths } from "./keys.js";
 import { monitorPaths } from "./monitor.js";
 import { auditedHeaderPaths } from "./audited-headers.js";
+import { lockedUserPaths } from "./locked-users.js";
 import { leasePaths } from "./leases.js";
 import { loggerPaths } from "./loggers.js";
 import { metricsPaths } from "./metrics.js";
@@ -49,6 +50,7 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       ...loggerPaths(extras),
       ...monitorPaths(extras),
       ...auditedHeaderPaths(core),
+      ...lockedUserPaths(core),
       ...pluginCatalogPaths(extras),
       ...internalSpecsPaths(core),
     ],
@@ -62,6 +64,8 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       "raw/*",
       "rotate",
       "rotate/config",
+      "locked-users",
+      "locked-users/*",
       "rekey/backup",
       "config/cors",
       "config/auditing/*",

@@ -58,6 +58,16 @@ export async function isLockedOut(storage: Storage, username: string, config: Lo
   return rec.count >= config.threshold && nowMs - rec.lastFailedMs < config.durationSeconds * 1000;
 }
 
+/** The users of a mount locked out at `nowMs`, sorted. */
+export async function lockedUsers(storage: Storage, config: LockoutConfig, nowMs: number): Promise<string[]> {
+  if (config.disabled) return [];
+  const out: string[] = [];
+  for (const name of await storage.list(FAILURE_PREFIX)) {
+    if (!name.endsWith("/") && (await isLockedOut(storage, name, config, nowMs))) out.push(name);
+  }
+  return out.sort();
+}
+
 /**
  * Counts failures one at a time per user: attempts interleave at every `await`, and two
  * concurrent wrong passwords must count as two.
