@@ -11,6 +11,7 @@ import { RootGenerationManager } from "./seal/generate-root.js";
 import { AuditManager } from "./audit/index.js";
 import { AuditedHeaders } from "./audit/audited-headers.js";
 import { RotationConfigStore } from "./barrier/rotation-config.js";
+import { QuotaManager } from "./quotas.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
 import type { LeaseRecord } from "./expiration/lease-record.js";
@@ -59,6 +60,8 @@ export class Core {
   readonly auditedHeaders: AuditedHeaders;
   /** sys/rotate/config: when the barrier's active key is replaced. */
   readonly rotationConfig: RotationConfigStore;
+  /** sys/quotas/*: rate limit quotas, checked by the HTTP layer before anything else. */
+  readonly quotas: QuotaManager;
   /** sys/generate-root/*: a new root token from a quorum of unseal shares. */
   readonly rootGeneration: RootGenerationManager;
   readonly tokens: TokenStore;
@@ -136,6 +139,7 @@ export class Core {
     });
     this.auditedHeaders = new AuditedHeaders(sys("audit"));
     this.rotationConfig = new RotationConfigStore(sys("barrier"));
+    this.quotas = new QuotaManager(sys("quotas"), () => this.nowMs());
     this.identity = new IdentityStore(() => this.nowMs());
     // Built in, like sys/: whatever registry the server wires, `identity/` is always mounted.
     opts.registry.registerSecret("identity", createIdentityBackend(this.identity, () => this.mounts));
@@ -241,6 +245,7 @@ export class Core {
     await this.audit.load();
     await this.auditedHeaders.load();
     await this.rotationConfig.load();
+    await this.quotas.load();
     await this.expiration.start();
     // Encryption counts only drive rotation advice, so saving them once a minute is enough;
     // a key that reaches Vault's safe limit is rotated as Vault does.
@@ -272,6 +277,7 @@ export class Core {
     await this.expiration.stop();
     await this.audit.close();
     this.auditedHeaders.unload();
+    this.quotas.unload();
     await this.mounts.unloadAll();
     this.tokens.unload();
     this.policies.unload();

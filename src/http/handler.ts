@@ -35,19 +35,23 @@ export function createHttpHandler(core: Core, opts: HttpHandlerOptions) {
     }
     const extraHeaders = cors?.kind === "serve" ? cors.headers : undefined;
     const finished = opts.inFlight?.start(req);
-    serve(core, opts, limit, req)
+    // Rate limit headers (Retry-After, X-Ratelimit-*) are found while serving, sent with the answer.
+    const quotaHeaders: string[] = [];
+    const headers = (): readonly string[] | undefined =>
+      quotaHeaders.length === 0 ? extraHeaders : [...(extraHeaders ?? []), ...quotaHeaders];
+    serve(core, opts, limit, req, quotaHeaders)
       .then((reply) => {
         finished?.();
-        send(res, reply, extraHeaders);
+        send(res, reply, headers());
       })
       .catch((err: unknown) => {
         finished?.();
-        send(res, replyForError(err, opts.logger), extraHeaders);
+        send(res, replyForError(err, opts.logger), headers());
       });
   };
 }
 
-async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: IncomingMessage): Promise<HttpReply> {
+async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: IncomingMessage, quotaHeaders: string[]): Promise<HttpReply> {
   // Split by hand rather than with `new URL`, which costs more and would also resolve
   // `..` segments: Vault takes the path as sent, and so do we (then refuse `..`).
   const rawUrl = req.url ?? "/";
@@ -68,6 +72,18 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
     }
   }
   if (path.includes("\0") || (path.includes("..") && path.split("/").includes(".."))) throw badRequest("invalid path");
+  // Before the body is read or a token looked at: a flood costs as little as possible.
+  const quota = core.quotas.check(path, req.socket.remoteAddress ?? "");
+  if (quota) {
+    if (core.quotas.responseHeaders) {
+      quotaHeaders.push("X-Ratelimit-Limit", String(Math.max(1, Math.floor(quota.rule.rate))), "X-Ratelimit-Remaining", String(quota.remaining), "X-Ratelimit-Reset", String(quota.resetSeconds));
+    }
+    if (!quota.allowed) {
+      quotaHeaders.push("Retry-After", String(quota.resetSeconds));
+      req.resume();
+      throw new MayflyError(429, [`request path ${JSON.stringify(path)}: rate limit quota exceeded`]);
+    }
+  }
   const method = req.method ?? "GET";
   const listByMethod = isListRequest(req);
 

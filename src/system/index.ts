@@ -14,6 +14,7 @@ import { keyPaths } from "./keys.js";
 import { monitorPaths } from "./monitor.js";
 import { auditedHeaderPaths } from "./audited-headers.js";
 import { lockedUserPaths } from "./locked-users.js";
+import { quotaPaths } from "./quotas.js";
 import { leasePaths } from "./leases.js";
 import { loggerPaths } from "./loggers.js";
 import { metricsPaths } from "./metrics.js";
@@ -51,6 +52,7 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       ...monitorPaths(extras),
       ...auditedHeaderPaths(core),
       ...lockedUserPaths(core),
+      ...quotaPaths(core),
       ...pluginCatalogPaths(extras),
       ...internalSpecsPaths(core),
     ],
