@@ -128,6 +128,22 @@ describe("config/<name>", () => {
     expect(h.backend.engine.connections.openCount()).toBe(1);
   });
 
+  it("reload/<plugin_name> resets every connection of that plugin, and only those", async () => {
+    const { h, db } = await setup();
+    await h.write("config/a", base);
+    await h.write("config/b", base);
+    await h.write("config/r", { plugin_name: "redis-database-plugin", host: "127.0.0.1", port: 6379, username: "u", password: "p" });
+    const open = db.openPools;
+    const opened = db.poolsOpened;
+    const r = await h.write("reload/postgresql-database-plugin");
+    expect(r.status).toBe(200);
+    expect(r.data).toEqual({ connections: ["a", "b"], count: 2 });
+    // Two pools closed and two new ones opened; the Redis one untouched.
+    expect(db.openPools).toBe(open);
+    expect(db.poolsOpened).toBe(opened + 2);
+    expect((await h.write("reload/mysql-database-plugin")).data).toEqual({ connections: [], count: 0 });
+  });
+
   it("reset of an unknown connection is Vault's 500", async () => {
     const { h } = await setup();
     const r = await h.write("reset/nope");

@@ -221,6 +221,8 @@ export class FakeDatabase {
   failNewUserAfterCreate = 0;
   readonly calls: string[] = [];
   openPools = 0;
+  /** Pools opened so far, closed or not. */
+  poolsOpened = 0;
 
   constructor(
     readonly adminUser = "vault_admin",
@@ -258,6 +260,7 @@ class FakePlugin implements DatabasePlugin {
     if (settings.connectionUrl === "" && this.name !== "redis-database-plugin") throw badRequest("connection_url cannot be empty");
     this.settings = settings;
     this.db.openPools++;
+    this.db.poolsOpened++;
     if (verifyConnection) {
       try {
         this.check();
