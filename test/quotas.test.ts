@@ -3,6 +3,9 @@
  * the most specific rule winning; 429 with Retry-After past the rate; exempt paths; rules
  * kept across a seal. Windows of a second or two pass in real time.
  */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
@@ -81,5 +84,22 @@ describe("rate limit quotas", () => {
     expect((await s.api("GET", "sys/quotas/rate-limit/one", { token: s.rootToken })).status).toBe(200);
     expect((await s.api("DELETE", "sys/quotas/rate-limit/one", { token: s.rootToken })).status).toBe(204);
     expect((await s.api("GET", "sys/quotas/rate-limit/one", { token: s.rootToken })).status).toBe(404);
+  });
+
+  it("audits refused requests when enable_rate_limit_audit_logging is set", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mayfly-quota-audit-"));
+    const file = join(dir, "audit.log");
+    await s.api("PUT", "sys/audit/file", { token: "root", body: { type: "file", options: { file_path: file } } });
+    await put("kv", { path: "secret/", rate: 1, interval: "1m" });
+    expect((await read()).status).toBe(200);
+    expect((await read()).status).toBe(429);
+    const refusedEntries = () =>
+      readFileSync(file, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { error?: string }).filter((e) => e.error?.includes("rate limit quota exceeded"));
+    expect(refusedEntries()).toHaveLength(0);
+    await s.api("POST", "sys/quotas/config", { token: "root", body: { enable_rate_limit_audit_logging: true } });
+    expect((await read()).status).toBe(429);
+    const entries = refusedEntries() as Array<{ type: string; request: { path: string; operation: string } }>;
+    expect(entries.map((e) => e.type)).toEqual(["request", "response"]);
+    expect(entries[0]?.request).toMatchObject({ path: "secret/data/app", operation: "read" });
   });
 });

@@ -135,6 +135,10 @@ export class QuotaManager {
     return this.config.enable_rate_limit_response_headers;
   }
 
+  get auditRefusals(): boolean {
+    return this.config.enable_rate_limit_audit_logging;
+  }
+
   /** Counts one request from `client` to `path`; undefined when no rule applies. */
   check(path: string, client: string): QuotaDecision | undefined {
     if (this.rules.size === 0) return undefined;

@@ -81,7 +81,9 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
     if (!quota.allowed) {
       quotaHeaders.push("Retry-After", String(quota.resetSeconds));
       req.resume();
-      throw new MayflyError(429, [`request path ${JSON.stringify(path)}: rate limit quota exceeded`]);
+      const message = `request path ${JSON.stringify(path)}: rate limit quota exceeded`;
+      if (core.quotas.auditRefusals && core.audit.enabled) await auditQuotaRefusal(core, req, path, message);
+      throw new MayflyError(429, [message]);
     }
   }
   const method = req.method ?? "GET";
@@ -134,6 +136,20 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
 
   const handled = await handleRequest(core, { ...inboundBase(req, path, data), operation });
   return replyFor(handled.requestId, handled.response, handled.mountType);
+}
+
+/** enable_rate_limit_audit_logging: the refused request, as far as it was read, and why. */
+async function auditQuotaRefusal(core: Core, req: IncomingMessage, path: string, error: string): Promise<void> {
+  const method = req.method ?? "GET";
+  const operation = method === "GET" || method === "HEAD" ? "read" : method === "DELETE" ? "delete" : method === "PATCH" ? "patch" : "update";
+  const input = {
+    auth: {},
+    request: { id: randomUUID(), operation, path, remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 },
+    error,
+  };
+  // The request is refused either way; a device that cannot record it changes nothing.
+  await core.audit.logRequest(input).catch(() => undefined);
+  await core.audit.logResponse(input).catch(() => undefined);
 }
 
 function inboundBase(req: IncomingMessage, path: string, data: Record<string, unknown>): Omit<InboundRequest, "operation"> {

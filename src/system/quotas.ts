@@ -13,7 +13,7 @@ export function quotaPaths(core: Core): PathDef[] {
       pattern: "quotas/config",
       fields: {
         rate_limit_exempt_paths: { type: "strings", description: "Paths no rate limit quota applies to (a trailing * matches any suffix)." },
-        enable_rate_limit_audit_logging: { type: "bool", description: "Accepted and stored; Mayfly does not audit refused requests yet." },
+        enable_rate_limit_audit_logging: { type: "bool", description: "Audit the requests a quota refuses (path, address and the refusal; no token)." },
         enable_rate_limit_response_headers: { type: "bool", description: "Send X-Ratelimit-Limit, -Remaining and -Reset with answers under a quota." },
       },
       help: `Read or change the settings every rate limit quota shares.
