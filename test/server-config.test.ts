@@ -6,8 +6,10 @@
  * errors that point at the file and line.
  */
 import { execFileSync } from "node:child_process";
+import { X509Certificate } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cleanEnv,
@@ -190,6 +192,34 @@ describe("a TLS server over SQLite", () => {
     expect(old).toContain("secret/data/app");
     expect(old).not.toContain("sys/mounts/secret/tune");
     for (const line of readFileSync(auditPath, "utf8").trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+    expect(server?.child.exitCode).toBeNull();
+  });
+
+  it("SIGHUP loads a renewed TLS certificate from the same files, without a restart", async () => {
+    const presented = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const url = new URL(server?.address ?? "");
+        const socket = tlsConnect({ host: url.hostname, port: Number(url.port), rejectUnauthorized: false }, () => {
+          const fp = socket.getPeerCertificate().fingerprint256;
+          socket.end();
+          resolve(fp);
+        });
+        socket.on("error", reject);
+      });
+    const before = await presented();
+    expect(before).toBe(new X509Certificate(readFileSync(certFile)).fingerprint256);
+    execFileSync("openssl", [
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+      "-keyout", keyFile, "-out", certFile, "-days", "30", "-subj", "/CN=localhost",
+      "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+    ], { stdio: "ignore" });
+    const renewed = new X509Certificate(readFileSync(certFile)).fingerprint256;
+    expect(renewed).not.toBe(before);
+    server?.child.kill("SIGHUP");
+    await eventually(async () => (await presented()) === renewed, 3_000);
+    // Clients trusting the new certificate carry on; the server never stopped.
+    expect(await ok(["kv", "get", "-field=password", "secret/app"])).toBe(SECRET_VALUE);
+    expect(server?.stderr()).toContain("reload: configuration read again");
     expect(server?.child.exitCode).toBeNull();
   });
 

@@ -56,6 +56,13 @@ export interface RunningServer {
   core: Core;
   /** `http://127.0.0.1:8200`-style addresses, one per listener. */
   addresses: string[];
+  /**
+   * SIGHUP: each TLS listener takes its certificate, key and client CA from its files
+   * again (from `listeners`, the re-read configuration, position by position), so a
+   * renewed certificate needs no restart. Returns the problems; a listener whose files
+   * fail to load keeps what it had.
+   */
+  reloadTls(listeners: readonly ListenerSpec[]): string[];
   close(): Promise<void>;
 }
 
@@ -141,6 +148,27 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     core,
     addresses,
+    reloadTls(listeners) {
+      const problems: string[] = [];
+      if (listeners.length !== opts.listeners.length) {
+        problems.push(`the configuration now has ${listeners.length} listeners, the server ${opts.listeners.length}: listeners are not added or removed without a restart`);
+      }
+      opts.listeners.forEach((old, i) => {
+        const next = listeners[i];
+        const front = fronts[i];
+        if (!next || !front || old.tlsDisable) return;
+        if (next.tlsDisable || next.address !== old.address) {
+          problems.push(`listener ${old.address}: its address and TLS setting change only with a restart`);
+          return;
+        }
+        try {
+          (front as tls.Server).setSecureContext(tlsOptions(next));
+        } catch (err) {
+          problems.push(`listener ${old.address}: keeping the current certificate: ${(err as Error).message}`);
+        }
+      });
+      return problems;
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,6 +1,7 @@
 import { openStorage } from "../storage/open.js";
 import { loadServerConfig } from "./config.js";
-import { createLogger, parseLogLevel } from "./logger.js";
+import type { Logger } from "../framework/types.js";
+import { createLogger, logLevelControl, parseLogLevel } from "./logger.js";
 import { startServer, type RunningServer } from "./app.js";
 import { devBanner, startDevServer } from "./dev.js";
 
@@ -75,6 +76,8 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
     return 1;
   }
   let server: RunningServer;
+  // What SIGHUP reloads besides the audit files: nothing in dev mode.
+  let reload: () => void = () => undefined;
   try {
     if (flags.dev) {
       const logger = createLogger(parseLogLevel(flags.logLevel ?? process.env.MAYFLY_LOG_LEVEL ?? "info"));
@@ -101,6 +104,8 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
         ...(config.defaultMaxRequestDurationSeconds ? { maxRequestDurationSeconds: config.defaultMaxRequestDurationSeconds } : {}),
         ...(config.leaseRecoveryGraceSeconds ? { expiration: { recoveryGraceMs: config.leaseRecoveryGraceSeconds * 1000 } } : {}),
       });
+      const running = server;
+      reload = () => reloadConfiguration(running, flags, logger);
       process.stdout.write(`Mayfly server started; listening on ${server.addresses.join(", ")}\n`);
       if (!(await server.core.seal.initialized())) process.stdout.write("The server is not initialised: run `mayfly operator init`.\n");
       else process.stdout.write("The server is sealed: run `mayfly operator unseal` with the threshold of key shares.\n");
@@ -109,10 +114,28 @@ export async function runServerCommand(args: readonly string[]): Promise<number>
     process.stderr.write(`Error starting the server: ${(err as Error).message}\n`);
     return 1;
   }
-  return waitForSignals(server);
+  return waitForSignals(server, reload);
 }
 
-function waitForSignals(server: RunningServer): Promise<number> {
+/**
+ * SIGHUP, as Vault: the configuration files are read again; TLS listeners take their
+ * certificates and keys anew and the log level follows log_level (unless -log-level was
+ * given). Everything else needs a restart. A file that no longer parses changes nothing.
+ */
+function reloadConfiguration(server: RunningServer, flags: ServerFlags, logger: Logger): void {
+  let config;
+  try {
+    config = loadServerConfig(flags.configFiles);
+  } catch (err) {
+    logger.error("reload: the configuration could not be read; nothing changed", { error: (err as Error).message });
+    return;
+  }
+  for (const problem of server.reloadTls(config.listeners)) logger.error(`reload: ${problem}`);
+  if (flags.logLevel === undefined) logLevelControl(logger)?.setLevel(config.logLevel ?? "info");
+  logger.info("reload: configuration read again", { listeners: config.listeners.length });
+}
+
+function waitForSignals(server: RunningServer, reload: () => void): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
     const stop = (signal: string) => {
@@ -129,7 +152,11 @@ function waitForSignals(server: RunningServer): Promise<number> {
     };
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
-    // logrotate moves the audit file, then sends SIGHUP so we reopen it at its path.
-    process.on("SIGHUP", () => server.core.audit.reopen());
+    // logrotate moves the audit file, then sends SIGHUP so we reopen it at its path; a
+    // renewed TLS certificate is picked up the same way.
+    process.on("SIGHUP", () => {
+      server.core.audit.reopen();
+      reload();
+    });
   });
 }
