@@ -5,6 +5,7 @@ import type { Core } from "../core/core.js";
 import { handleRequest, type InboundRequest } from "../core/request-handler.js";
 import { badRequest, isMayflyError, MayflyError, unsupportedOperation } from "../framework/errors.js";
 import { parseGoBool } from "../framework/fields.js";
+import { clientOf, type ClientAddress, type ForwardedForConfig } from "./forwarded-for.js";
 import type { Logger, ResponseStream } from "../framework/types.js";
 import { parseBody, readBody, DEFAULT_MAX_BODY_BYTES } from "./body.js";
 import { decideCors, type CorsPolicy } from "./cors.js";
@@ -21,6 +22,8 @@ export interface HttpHandlerOptions {
   cors?: { current(): CorsPolicy };
   /** Records each request while it is served, for sys/in-flight-req. */
   inFlight?: InFlightRequests;
+  /** The listener's x_forwarded_for_* settings: whom to believe about the client's address. */
+  forwardedFor?: ForwardedForConfig;
 }
 
 /** Translates HTTP to the core's requests and back; the only place that writes status codes. */
@@ -72,8 +75,9 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
     }
   }
   if (path.includes("\0") || (path.includes("..") && path.split("/").includes(".."))) throw badRequest("invalid path");
+  const client = clientOf(req, opts.forwardedFor);
   // Before the body is read or a token looked at: a flood costs as little as possible.
-  const quota = core.quotas.check(path, req.socket.remoteAddress ?? "");
+  const quota = core.quotas.check(path, client.remoteAddress);
   if (quota) {
     if (core.quotas.responseHeaders) {
       quotaHeaders.push("X-Ratelimit-Limit", String(Math.max(1, Math.floor(quota.rule.rate))), "X-Ratelimit-Remaining", String(quota.remaining), "X-Ratelimit-Reset", String(quota.resetSeconds));
@@ -82,7 +86,7 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
       quotaHeaders.push("Retry-After", String(quota.resetSeconds));
       req.resume();
       const message = `request path ${JSON.stringify(path)}: rate limit quota exceeded`;
-      if (core.quotas.auditRefusals && core.audit.enabled) await auditQuotaRefusal(core, req, path, message);
+      if (core.quotas.auditRefusals && core.audit.enabled) await auditQuotaRefusal(core, req, path, message, client);
       throw new MayflyError(429, [message]);
     }
   }
@@ -94,12 +98,12 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
 
   // Vault serves help for any method whenever `help` is non-empty, before anything else.
   if (query.get("help")) {
-    const handled = await handleRequest(core, { ...inboundBase(req, path, {}), operation: "read", help: true });
+    const handled = await handleRequest(core, { ...inboundBase(req, path, {}, client), operation: "read", help: true });
     return replyFor(handled.requestId, handled.response, handled.mountType);
   }
 
   if (BARE_PATHS.has(path)) {
-    const connection = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
+    const connection = client;
     return handleBare(core, path, method, query, data, opts.storageType, connection);
   }
 
@@ -134,17 +138,17 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
       throw unsupportedOperation();
   }
 
-  const handled = await handleRequest(core, { ...inboundBase(req, path, data), operation });
+  const handled = await handleRequest(core, { ...inboundBase(req, path, data, client), operation });
   return replyFor(handled.requestId, handled.response, handled.mountType);
 }
 
 /** enable_rate_limit_audit_logging: the refused request, as far as it was read, and why. */
-async function auditQuotaRefusal(core: Core, req: IncomingMessage, path: string, error: string): Promise<void> {
+async function auditQuotaRefusal(core: Core, req: IncomingMessage, path: string, error: string, client: ClientAddress): Promise<void> {
   const method = req.method ?? "GET";
   const operation = method === "GET" || method === "HEAD" ? "read" : method === "DELETE" ? "delete" : method === "PATCH" ? "patch" : "update";
   const input = {
     auth: {},
-    request: { id: randomUUID(), operation, path, remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 },
+    request: { id: randomUUID(), operation, path, remoteAddress: client.remoteAddress, remotePort: client.remotePort },
     error,
   };
   // The request is refused either way; a device that cannot record it changes nothing.
@@ -152,7 +156,7 @@ async function auditQuotaRefusal(core: Core, req: IncomingMessage, path: string,
   await core.audit.logResponse(input).catch(() => undefined);
 }
 
-function inboundBase(req: IncomingMessage, path: string, data: Record<string, unknown>): Omit<InboundRequest, "operation"> {
+function inboundBase(req: IncomingMessage, path: string, data: Record<string, unknown>, client: ClientAddress): Omit<InboundRequest, "operation"> {
   const socket = req.socket as Partial<TLSSocket> & { remoteAddress?: string; remotePort?: number };
   const peer = socket.encrypted && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate(false) : undefined;
   return {
@@ -160,8 +164,8 @@ function inboundBase(req: IncomingMessage, path: string, data: Record<string, un
     data,
     clientToken: tokenFrom(req),
     connection: {
-      remoteAddress: socket.remoteAddress ?? "",
-      remotePort: socket.remotePort ?? 0,
+      remoteAddress: client.remoteAddress,
+      remotePort: client.remotePort,
       ...(peer && peer.raw ? { peerCertificateDer: peer.raw } : {}),
     },
     headers: req.headers,

@@ -7,6 +7,7 @@ import type { ExpirationOptions } from "../core/expiration/expiration-manager.js
 import { BackendRegistry } from "../core/registry.js";
 import type { Logger } from "../framework/types.js";
 import { createFront } from "../http/front.js";
+import type { ForwardedForConfig } from "../http/forwarded-for.js";
 import { createHttpHandler } from "../http/handler.js";
 import { InFlightRequests } from "../http/in-flight.js";
 import type { Storage } from "../storage/storage.js";
@@ -34,6 +35,8 @@ export interface ListenerSpec {
   maxRequestSizeBytes?: number;
   /** A request still unanswered after this long gets 408 (0: no limit). */
   maxRequestDurationSeconds?: number;
+  /** x_forwarded_for_*: the client address from X-Forwarded-For, behind trusted proxies. */
+  forwardedFor?: ForwardedForConfig;
 }
 
 export interface ServerOptions {
@@ -120,6 +123,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         cors: extras.cors,
         inFlight,
         ...(limit ? { maxBodyBytes: limit } : {}),
+        ...(l.forwardedFor ? { forwardedFor: l.forwardedFor } : {}),
       });
       const durationMs = (l.maxRequestDurationSeconds ?? 120) * 1000;
       const httpServer = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: durationMs }, handler);

@@ -5,6 +5,8 @@
  * file and, when the problem sits somewhere, the line:
  * `config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)`.
  */
+import { isIP } from "node:net";
+import type { ForwardedForConfig } from "../http/forwarded-for.js";
 import { badRequest, isMayflyError, type MayflyError } from "../framework/errors.js";
 import { parseDurationSeconds } from "../framework/duration.js";
 import { getBlocks, isHclError, parseHcl, type HclBlock, type HclItem, type HclObject, type HclValue } from "../hcl/index.js";
@@ -30,6 +32,8 @@ export interface ListenerConfig {
   /** Largest request body accepted; 0 means no limit (Vault: a negative max_request_size). */
   readonly maxRequestSizeBytes: number;
   readonly maxRequestDurationSeconds: number;
+  /** Vault's x_forwarded_for_*: whom to believe about the client's address. */
+  readonly forwardedFor?: ForwardedForConfig;
   /** Where the block is, for messages raised later (e.g. a port already in use). */
   readonly file: string;
   readonly line: number;
@@ -107,6 +111,10 @@ const LISTENER_KEYS = [
   "tls_disable_client_certs",
   "max_request_size",
   "max_request_duration",
+  "x_forwarded_for_authorized_addrs",
+  "x_forwarded_for_hop_skips",
+  "x_forwarded_for_reject_not_authorized",
+  "x_forwarded_for_reject_not_present",
 ] as const;
 
 const TLS_VERSIONS: readonly TlsVersion[] = ["tls10", "tls11", "tls12", "tls13"];
@@ -311,6 +319,8 @@ function readListener(block: HclBlock, file: string, at: At): ListenerConfig {
     if (seconds > 0) maxRequestDurationSeconds = seconds;
   }
 
+  const forwardedFor = readForwardedFor(items, where, at);
+
   const listener: { -readonly [K in keyof ListenerConfig]: ListenerConfig[K] } = {
     type: "tcp",
     address,
@@ -329,7 +339,57 @@ function readListener(block: HclBlock, file: string, at: At): ListenerConfig {
   if (tlsCertFile !== undefined) listener.tlsCertFile = tlsCertFile;
   if (tlsKeyFile !== undefined) listener.tlsKeyFile = tlsKeyFile;
   if (tlsClientCaFile !== undefined) listener.tlsClientCaFile = tlsClientCaFile;
+  if (forwardedFor) listener.forwardedFor = forwardedFor;
   return listener;
+}
+
+function readForwardedFor(items: Map<string, HclItem>, where: string, at: At): ForwardedForConfig | undefined {
+  const addrsItem = items.get("x_forwarded_for_authorized_addrs");
+  if (!addrsItem) {
+    for (const key of ["x_forwarded_for_hop_skips", "x_forwarded_for_reject_not_authorized", "x_forwarded_for_reject_not_present"]) {
+      const item = items.get(key);
+      if (item) throw at(item.line, `${where}: ${key} needs x_forwarded_for_authorized_addrs`);
+    }
+    return undefined;
+  }
+  const v = addrsItem.value;
+  const texts =
+    v.type === "string"
+      ? v.value.split(",")
+      : v.type === "list"
+        ? v.items.map((i) => {
+            if (i.type !== "string") throw at(addrsItem.line, `${where}: x_forwarded_for_authorized_addrs must hold strings`);
+            return i.value;
+          })
+        : undefined;
+  if (!texts) throw at(addrsItem.line, `${where}: x_forwarded_for_authorized_addrs must be a string or a list of CIDR blocks`);
+  const authorizedAddrs = texts.map((t) => t.trim()).filter((t) => t !== "");
+  for (const cidr of authorizedAddrs) {
+    const [ip = "", bits] = cidr.split("/");
+    const family = isIP(ip);
+    const maxBits = family === 4 ? 32 : 128;
+    if (family === 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw at(addrsItem.line, `${where}: x_forwarded_for_authorized_addrs: "${cidr}" is not an address or CIDR block`);
+    }
+  }
+  const hopsItem = items.get("x_forwarded_for_hop_skips");
+  let hopSkips = 0;
+  if (hopsItem) {
+    const h = hopsItem.value;
+    const n = h.type === "number" ? h.value : h.type === "string" ? Number(h.value) : NaN;
+    if (!Number.isInteger(n) || n < 0) throw at(hopsItem.line, `${where}: x_forwarded_for_hop_skips must be a whole number of hops, 0 or more`);
+    hopSkips = n;
+  }
+  const flag = (key: string): boolean => {
+    const item = items.get(key);
+    return item ? boolOf(item.value, `${where}: ${key}`, item.line, at) : true;
+  };
+  return {
+    authorizedAddrs,
+    hopSkips,
+    rejectNotAuthorized: flag("x_forwarded_for_reject_not_authorized"),
+    rejectNotPresent: flag("x_forwarded_for_reject_not_present"),
+  };
 }
 
 /** A block's settings by name, refusing keys outside `allowed` and nested blocks. */

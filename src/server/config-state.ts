@@ -27,6 +27,12 @@ function listenerState(l: ListenerSpec): Record<string, unknown> {
   if (l.tlsDisableClientCerts !== undefined) config.tls_disable_client_certs = l.tlsDisableClientCerts;
   if (l.maxRequestSizeBytes !== undefined) config.max_request_size = l.maxRequestSizeBytes;
   if (l.maxRequestDurationSeconds !== undefined) config.max_request_duration = l.maxRequestDurationSeconds;
+  if (l.forwardedFor) {
+    config.x_forwarded_for_authorized_addrs = l.forwardedFor.authorizedAddrs.join(",");
+    config.x_forwarded_for_hop_skips = l.forwardedFor.hopSkips;
+    config.x_forwarded_for_reject_not_authorized = l.forwardedFor.rejectNotAuthorized;
+    config.x_forwarded_for_reject_not_present = l.forwardedFor.rejectNotPresent;
+  }
   return { type: "tcp", config };
 }
 

@@ -164,7 +164,7 @@ cluster_name      = "main"
     ['storage "inmem" {}\nlistener "tcp" {\n  address = "0.0.0.0:8200"\n}', 'config.hcl:2: listener "tcp": tls_cert_file must be set, or TLS turned off with tls_disable = true'],
     ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = "maybe"\n}', 'config.hcl:3: listener "tcp": tls_disable must be true or false'],
     ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  tls_min_version = "tls14"\n}', 'config.hcl:4: listener "tcp": tls_min_version must be one of tls10, tls11, tls12, tls13, got "tls14"'],
-    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  x_forwarded_for_authorized_addrs = "1.2.3.4"\n}', 'config.hcl:4: listener "tcp": unknown key "x_forwarded_for_authorized_addrs"'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  proxy_protocol_behavior = "use_always"\n}', 'config.hcl:4: listener "tcp": unknown key "proxy_protocol_behavior"'],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ndefault_lease_ttl = "forever"', 'config.hcl:3: default_lease_ttl: invalid duration "forever"'],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ndefault_lease_ttl = "2h"\nmax_lease_ttl = "1h"', "config.hcl:3: default_lease_ttl (7200s) must not exceed max_lease_ttl (3600s)"],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nlog_level = "loud"', 'config.hcl:3: unknown log_level "loud"'],
@@ -369,3 +369,33 @@ describe("loadServerConfig", () => {
     expect(loadError([once, file])).toBe(`${file}: the same configuration file is given twice (as ${file} and ${file})`);
   });
 });
+
+describe("x_forwarded_for_* listener settings", () => {
+  const listener = (extra: string[]) =>
+    parseServerConfig(['storage "inmem" {}', 'listener "tcp" {', '  address = "127.0.0.1:8200"', "  tls_disable = true", ...extra, "}"].join("\n"), "lb.hcl").listeners[0];
+
+  it("reads Vault's forms, with Vault's defaults", () => {
+    expect(listener(['  x_forwarded_for_authorized_addrs = "10.0.0.0/8, 192.168.1.1"'])?.forwardedFor).toEqual({
+      authorizedAddrs: ["10.0.0.0/8", "192.168.1.1"],
+      hopSkips: 0,
+      rejectNotAuthorized: true,
+      rejectNotPresent: true,
+    });
+    expect(
+      listener([
+        '  x_forwarded_for_authorized_addrs = ["10.0.0.0/8"]',
+        '  x_forwarded_for_hop_skips = "1"',
+        "  x_forwarded_for_reject_not_authorized = false",
+        '  x_forwarded_for_reject_not_present = "false"',
+      ])?.forwardedFor,
+    ).toEqual({ authorizedAddrs: ["10.0.0.0/8"], hopSkips: 1, rejectNotAuthorized: false, rejectNotPresent: false });
+    expect(listener([])?.forwardedFor).toBeUndefined();
+  });
+
+  it("names the file and line of a bad setting", () => {
+    expect(() => listener(['  x_forwarded_for_authorized_addrs = "10.0.0.0/33"'])).toThrow(/lb\.hcl:5: .*"10\.0\.0\.0\/33" is not an address or CIDR block/);
+    expect(() => listener(['  x_forwarded_for_authorized_addrs = "10.0.0.0/8"', "  x_forwarded_for_hop_skips = -1"])).toThrow(/lb\.hcl:6: .*hop_skips/);
+    expect(() => listener(["  x_forwarded_for_hop_skips = 1"])).toThrow(/needs x_forwarded_for_authorized_addrs/);
+  });
+});
+
