@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { ForwardedForConfig } from "../http/forwarded-for.js";
+import { IGNORED_LISTENER, IGNORED_TOP_LEVEL, ignoredWarning, REFUSED_LISTENER, REFUSED_TOP_LEVEL } from "./vault-settings.js";
 import { badRequest, isMayflyError, type MayflyError } from "../framework/errors.js";
 import { parseDurationSeconds } from "../framework/duration.js";
 import { getBlocks, isHclError, parseHcl, type HclBlock, type HclItem, type HclObject, type HclValue } from "../hcl/index.js";
@@ -143,24 +144,40 @@ type At = (line: number | undefined, message: string) => MayflyError;
 
 function readConfig(body: HclObject, file: string, at: At): ConfigFile {
   const known: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
-  const unknown = body.items.filter((item) => !known.has(item.keys[0]?.name ?? ""));
+  const warnings: string[] = [];
+  const ignored = new Set<HclItem>();
+  for (const item of body.items) {
+    const key = item.keys[0]?.name ?? "";
+    if (known.has(key)) continue;
+    const refusal = REFUSED_TOP_LEVEL[key];
+    if (refusal !== undefined) throw at(item.line, `${key}: ${refusal}`);
+    if (key === "seal") {
+      // Shamir is what Mayfly does; any other seal would mean an auto-unseal it cannot do.
+      const type = item.keys[1]?.name ?? "";
+      if (type !== "shamir") throw at(item.line, `seal "${type}": auto-unseal is not supported; Mayfly unseals with Shamir key shares`);
+      ignored.add(item);
+    } else if (IGNORED_TOP_LEVEL.has(key)) {
+      warnings.push(ignoredWarning(file, item.line, "", key));
+      ignored.add(item);
+    }
+  }
+  const unknown = body.items.filter((item) => !known.has(item.keys[0]?.name ?? "") && !ignored.has(item));
   if (unknown.length > 0) {
     const names = unknown.map((i) => `"${i.keys[0]?.name ?? ""}"${unknown.length > 1 ? ` (line ${i.line})` : ""}`).join(", ");
     throw at(unknown[0]?.line, `unknown ${unknown.length > 1 ? "keys" : "key"} ${names} (supported: ${TOP_LEVEL_KEYS.join(", ")})`);
   }
 
-  const warnings: string[] = [];
   const attrs = new Map<string, HclItem>();
   for (const item of body.items) {
     const key = item.keys[0]?.name ?? "";
-    if (key === "storage" || key === "backend" || key === "listener") continue;
+    if (key === "storage" || key === "backend" || key === "listener" || ignored.has(item)) continue;
     if (item.keys.length > 1 || !item.assign) throw at(item.line, `"${key}" is a setting, not a block: write ${key} = <value>`);
     if (attrs.has(key)) warnings.push(`${file}:${item.line}: "${key}" is set more than once in this file; this value is used`);
     attrs.set(key, item);
   }
 
   const storage = readStorage(body, file, at);
-  const listeners = getBlocks(body, "listener", 1).map((b) => readListener(b, file, at));
+  const listeners = getBlocks(body, "listener", 1).map((b) => readListener(b, file, at, warnings));
 
   const str = (key: string): string | undefined => {
     const item = attrs.get(key);
@@ -255,11 +272,11 @@ function readStorage(body: HclObject, file: string, at: At): Placed<StorageConfi
   return placed({ type: "sqlite", path: pathItem.value.value });
 }
 
-function readListener(block: HclBlock, file: string, at: At): ListenerConfig {
+function readListener(block: HclBlock, file: string, at: At, warnings: string[]): ListenerConfig {
   const type = block.labels[0] ?? "";
   if (type !== "tcp") throw at(block.at.line, `unknown listener type "${type}" (supported: tcp)`);
   const where = `listener "tcp"`;
-  const items = settingsOf(block, where, LISTENER_KEYS, at);
+  const items = settingsOf(block, where, LISTENER_KEYS, at, { file, warnings, ignored: IGNORED_LISTENER, refused: REFUSED_LISTENER });
   const str = (key: string): string | undefined => {
     const item = items.get(key);
     if (!item) return undefined;
@@ -393,10 +410,25 @@ function readForwardedFor(items: Map<string, HclItem>, where: string, at: At): F
 }
 
 /** A block's settings by name, refusing keys outside `allowed` and nested blocks. */
-function settingsOf(block: HclBlock, where: string, allowed: readonly string[], at: At): Map<string, HclItem> {
+interface VaultOnly {
+  file: string;
+  warnings: string[];
+  ignored: ReadonlySet<string>;
+  refused: Readonly<Record<string, string>>;
+}
+
+function settingsOf(block: HclBlock, where: string, allowed: readonly string[], at: At, vaultOnly?: VaultOnly): Map<string, HclItem> {
   const out = new Map<string, HclItem>();
   for (const item of block.body.items) {
     const key = item.keys[0]?.name ?? "";
+    if (!allowed.includes(key) && vaultOnly) {
+      const refusal = vaultOnly.refused[key];
+      if (refusal !== undefined) throw at(item.line, `${where}: ${key} ${refusal}`);
+      if (vaultOnly.ignored.has(key)) {
+        vaultOnly.warnings.push(ignoredWarning(vaultOnly.file, item.line, `${where}: `, key));
+        continue;
+      }
+    }
     if (!allowed.includes(key)) {
       const hint = allowed.length > 0 ? `supported: ${allowed.join(", ")}` : "it takes no settings";
       throw at(item.line, `${where}: unknown key "${key}" (${hint})`);

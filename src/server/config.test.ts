@@ -153,8 +153,8 @@ cluster_name      = "main"
     ['listener "tcp" { tls_disable = true }\n\n\nstorage "s3" {\n  bucket = "x"\n}', 'config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)'],
     ['listener "tcp" { tls_disable = true }', 'config.hcl: no storage configured'],
     ['storage "inmem" {}', "config.hcl: no listener configured"],
-    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ntelemetry {\n}\nseal "awskms" {}', 'config.hcl:3: unknown keys "telemetry" (line 3), "seal" (line 5) (supported: storage, backend, listener'],
-    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nha_storage "x" {}', 'config.hcl:3: unknown key "ha_storage"'],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nteleemetry {\n}\nsael "awskms" {}', 'config.hcl:3: unknown keys "teleemetry" (line 3), "sael" (line 5) (supported: storage, backend, listener'],
+    ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nha_storage "x" {}', 'config.hcl:3: ha_storage: HA storage is not supported: Mayfly runs as a single node'],
     ['storage "sqlite" {\n  path = "x"\n  table = "kv"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:3: storage "sqlite": unknown key "table" (supported: path, synchronous)'],
     ['storage "sqlite" {}\nlistener "tcp" { tls_disable = true }', 'config.hcl:1: storage "sqlite": path must be set'],
     ['storage "sqlite" {\n  path = "x"\n  synchronous = "off"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:3: storage "sqlite": synchronous must be "full" or "normal"'],
@@ -164,7 +164,7 @@ cluster_name      = "main"
     ['storage "inmem" {}\nlistener "tcp" {\n  address = "0.0.0.0:8200"\n}', 'config.hcl:2: listener "tcp": tls_cert_file must be set, or TLS turned off with tls_disable = true'],
     ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = "maybe"\n}', 'config.hcl:3: listener "tcp": tls_disable must be true or false'],
     ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  tls_min_version = "tls14"\n}', 'config.hcl:4: listener "tcp": tls_min_version must be one of tls10, tls11, tls12, tls13, got "tls14"'],
-    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  proxy_protocol_behavior = "use_always"\n}', 'config.hcl:4: listener "tcp": unknown key "proxy_protocol_behavior"'],
+    ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = true\n  proxy_protocol_behavior = "use_always"\n}', 'config.hcl:4: listener "tcp": proxy_protocol_behavior is not supported: Mayfly does not read PROXY protocol headers'],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ndefault_lease_ttl = "forever"', 'config.hcl:3: default_lease_ttl: invalid duration "forever"'],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\ndefault_lease_ttl = "2h"\nmax_lease_ttl = "1h"', "config.hcl:3: default_lease_ttl (7200s) must not exceed max_lease_ttl (3600s)"],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nlog_level = "loud"', 'config.hcl:3: unknown log_level "loud"'],
@@ -396,6 +396,40 @@ describe("x_forwarded_for_* listener settings", () => {
     expect(() => listener(['  x_forwarded_for_authorized_addrs = "10.0.0.0/33"'])).toThrow(/lb\.hcl:5: .*"10\.0\.0\.0\/33" is not an address or CIDR block/);
     expect(() => listener(['  x_forwarded_for_authorized_addrs = "10.0.0.0/8"', "  x_forwarded_for_hop_skips = -1"])).toThrow(/lb\.hcl:6: .*hop_skips/);
     expect(() => listener(["  x_forwarded_for_hop_skips = 1"])).toThrow(/needs x_forwarded_for_authorized_addrs/);
+  });
+});
+
+describe("settings only Vault uses", () => {
+  const parse = (lines: string[]) => parseServerConfig(['storage "inmem" {}', ...lines].join("\n"), "vault.hcl");
+  const listenerWith = (extra: string[]) => ['listener "tcp" {', '  address = "127.0.0.1:8200"', "  tls_disable = true", ...extra, "}"];
+
+  it("accepts a Vault file's harmless settings with a warning for each", () => {
+    const config = parse([
+      ...listenerWith(["  telemetry {", "    unauthenticated_metrics_access = true", "  }", '  http_read_timeout = "30s"']),
+      "telemetry {",
+      '  prometheus_retention_time = "30s"',
+      "}",
+      'plugin_directory = "/etc/vault/plugins"',
+      'seal "shamir" {}',
+    ]);
+    expect(config.listeners).toHaveLength(1);
+    expect(config.warnings).toEqual([
+      "vault.hcl:10: telemetry is a Vault setting Mayfly does not use; ignored",
+      "vault.hcl:13: plugin_directory is a Vault setting Mayfly does not use; ignored",
+      'vault.hcl:5: listener "tcp": telemetry is a Vault setting Mayfly does not use; ignored',
+      'vault.hcl:8: listener "tcp": http_read_timeout is a Vault setting Mayfly does not use; ignored',
+    ]);
+  });
+
+  it("refuses what it cannot honour, naming the line and the reason", () => {
+    expect(() => parse([...listenerWith([]), 'seal "awskms" {', '  region = "us-east-1"', "}"])).toThrow(
+      'vault.hcl:6: seal "awskms": auto-unseal is not supported; Mayfly unseals with Shamir key shares',
+    );
+    expect(() => parse([...listenerWith([]), 'ha_storage "consul" {}'])).toThrow(/vault\.hcl:6: ha_storage: HA storage is not supported/);
+    expect(() => parse(listenerWith(['  tls_cipher_suites = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"']))).toThrow(
+      /vault\.hcl:5: listener "tcp": tls_cipher_suites is not supported/,
+    );
+    expect(() => parse([...listenerWith([]), "listner {}"])).toThrow(/vault\.hcl:6: unknown key "listner"/);
   });
 });
 
