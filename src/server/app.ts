@@ -35,6 +35,8 @@ export interface ListenerSpec {
   maxRequestSizeBytes?: number;
   /** A request still unanswered after this long gets 408 (0: no limit). */
   maxRequestDurationSeconds?: number;
+  /** tls_cipher_suites: the TLS 1.2 suites offered (OpenSSL's names in `openssl`). */
+  tlsCipherSuites?: { readonly written: string; readonly openssl: string };
   /** x_forwarded_for_*: the client address from X-Forwarded-For, behind trusted proxies. */
   forwardedFor?: ForwardedForConfig;
 }
@@ -203,6 +205,7 @@ function tlsOptions(l: ListenerSpec): tls.TlsOptions {
     // Vault's default is TLS 1.2 at least.
     minVersion: TLS_VERSIONS[l.tlsMinVersion ?? "tls12"],
     ...(l.tlsMaxVersion ? { maxVersion: TLS_VERSIONS[l.tlsMaxVersion] } : {}),
+    ...(l.tlsCipherSuites ? { ciphers: l.tlsCipherSuites.openssl } : {}),
     // By default client certificates are asked for but not required: the cert auth method decides.
     requestCert: !(l.tlsDisableClientCerts ?? false),
     rejectUnauthorized: require,

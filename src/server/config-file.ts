@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import type { ForwardedForConfig } from "../http/forwarded-for.js";
+import { opensslCipherList } from "./cipher-suites.js";
 import { IGNORED_LISTENER, IGNORED_TOP_LEVEL, ignoredWarning, REFUSED_LISTENER, REFUSED_TOP_LEVEL } from "./vault-settings.js";
 import { badRequest, isMayflyError, type MayflyError } from "../framework/errors.js";
 import { parseDurationSeconds } from "../framework/duration.js";
@@ -30,6 +31,8 @@ export interface ListenerConfig {
   readonly tlsMaxVersion: TlsVersion;
   readonly tlsRequireAndVerifyClientCert: boolean;
   readonly tlsDisableClientCerts: boolean;
+  /** tls_cipher_suites as written (Go's names) and as Node takes them (OpenSSL's). */
+  readonly tlsCipherSuites?: { readonly written: string; readonly openssl: string };
   /** Largest request body accepted; 0 means no limit (Vault: a negative max_request_size). */
   readonly maxRequestSizeBytes: number;
   readonly maxRequestDurationSeconds: number;
@@ -110,6 +113,7 @@ const LISTENER_KEYS = [
   "tls_max_version",
   "tls_require_and_verify_client_cert",
   "tls_disable_client_certs",
+  "tls_cipher_suites",
   "max_request_size",
   "max_request_duration",
   "x_forwarded_for_authorized_addrs",
@@ -337,6 +341,15 @@ function readListener(block: HclBlock, file: string, at: At, warnings: string[])
   }
 
   const forwardedFor = readForwardedFor(items, where, at);
+  const suites = str("tls_cipher_suites");
+  let tlsCipherSuites: ListenerConfig["tlsCipherSuites"];
+  if (suites !== undefined) {
+    try {
+      tlsCipherSuites = { written: suites, openssl: opensslCipherList(suites) };
+    } catch (e) {
+      throw at(items.get("tls_cipher_suites")?.line, `${where}: tls_cipher_suites: ${(e as Error).message}`);
+    }
+  }
 
   const listener: { -readonly [K in keyof ListenerConfig]: ListenerConfig[K] } = {
     type: "tcp",
@@ -357,6 +370,7 @@ function readListener(block: HclBlock, file: string, at: At, warnings: string[])
   if (tlsKeyFile !== undefined) listener.tlsKeyFile = tlsKeyFile;
   if (tlsClientCaFile !== undefined) listener.tlsClientCaFile = tlsClientCaFile;
   if (forwardedFor) listener.forwardedFor = forwardedFor;
+  if (tlsCipherSuites) listener.tlsCipherSuites = tlsCipherSuites;
   return listener;
 }
 

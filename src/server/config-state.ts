@@ -26,6 +26,7 @@ function listenerState(l: ListenerSpec): Record<string, unknown> {
   if (l.tlsRequireAndVerifyClientCert !== undefined) config.tls_require_and_verify_client_cert = l.tlsRequireAndVerifyClientCert;
   if (l.tlsDisableClientCerts !== undefined) config.tls_disable_client_certs = l.tlsDisableClientCerts;
   if (l.maxRequestSizeBytes !== undefined) config.max_request_size = l.maxRequestSizeBytes;
+  if (l.tlsCipherSuites) config.tls_cipher_suites = l.tlsCipherSuites.written;
   if (l.maxRequestDurationSeconds !== undefined) config.max_request_duration = l.maxRequestDurationSeconds;
   if (l.forwardedFor) {
     config.x_forwarded_for_authorized_addrs = l.forwardedFor.authorizedAddrs.join(",");

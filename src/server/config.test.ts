@@ -426,9 +426,13 @@ describe("settings only Vault uses", () => {
       'vault.hcl:6: seal "awskms": auto-unseal is not supported; Mayfly unseals with Shamir key shares',
     );
     expect(() => parse([...listenerWith([]), 'ha_storage "consul" {}'])).toThrow(/vault\.hcl:6: ha_storage: HA storage is not supported/);
-    expect(() => parse(listenerWith(['  tls_cipher_suites = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"']))).toThrow(
-      /vault\.hcl:5: listener "tcp": tls_cipher_suites is not supported/,
+    expect(() => parse(listenerWith(['  tls_cipher_suites = "TLS_ECDHE_RSA_WITH_RC4_128_SHA"']))).toThrow(
+      'vault.hcl:5: listener "tcp": tls_cipher_suites: unknown or unsupported cipher suite "TLS_ECDHE_RSA_WITH_RC4_128_SHA"',
     );
+    expect(parse(listenerWith(['  tls_cipher_suites = "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256"'])).listeners[0]?.tlsCipherSuites).toEqual({
+      written: "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256",
+      openssl: "ECDHE-RSA-AES128-GCM-SHA256",
+    });
     expect(() => parse([...listenerWith([]), "listner {}"])).toThrow(/vault\.hcl:6: unknown key "listner"/);
   });
 });

@@ -67,7 +67,6 @@ export const IGNORED_LISTENER: ReadonlySet<string> = new Set([
 
 /** Listener settings refused, with why. */
 export const REFUSED_LISTENER: Readonly<Record<string, string>> = {
-  tls_cipher_suites: "is not supported: Mayfly offers Node's default suites for TLS 1.2 and 1.3 and cannot narrow them as written",
   proxy_protocol_behavior: "is not supported: Mayfly does not read PROXY protocol headers (x_forwarded_for_* is)",
   proxy_protocol_authorized_addrs: "is not supported: Mayfly does not read PROXY protocol headers (x_forwarded_for_* is)",
   chroot_namespace: "needs namespaces (Vault Enterprise), which Mayfly does not have",
