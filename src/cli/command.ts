@@ -7,6 +7,7 @@ import { renderFlagHelp, type FlagSpec, type ParsedFlags } from "./flags.js";
 import { ApiError, TransportError, VaultClient, type ClientConfig } from "./http-client.js";
 import { Ui, promptSecret, type CliIo } from "./io.js";
 import { TokenHelper } from "./token-helper.js";
+import { parseDurationSeconds } from "./duration.js";
 import { outputData, outputList, outputSecret, printRawField, type OutputContext } from "./output.js";
 import type { Secret } from "./secret.js";
 
@@ -43,6 +44,7 @@ export const httpFlags: readonly FlagSpec[] = [
   { name: "header", kind: "map", usage: "Key=value header sent with every request. May be repeated." },
   { name: "non-interactive", kind: "bool", usage: "Never prompt for input." },
   { name: "disable-redirects", kind: "bool", usage: "Accepted for compatibility; Mayfly does not redirect." },
+  { name: "client-timeout", kind: "string", default: "60s", env: ["MAYFLY_CLIENT_TIMEOUT", "VAULT_CLIENT_TIMEOUT"], usage: "How long to wait for the server's answer (default 60s, as Vault's CLI; 0 waits forever). Also MAYFLY_CLIENT_TIMEOUT or VAULT_CLIENT_TIMEOUT." },
   { name: "output-curl-string", kind: "bool", usage: "Print the curl command for the request the command would make instead of making it." },
   { name: "output-policy", kind: "bool", usage: "Print the ACL policy that would allow the request the command would make instead of making it." },
 ];
@@ -103,6 +105,15 @@ export class Ctx implements OutputContext {
     }
     const headers = f.map("header");
     if (Object.keys(headers).length > 0) config.headers = headers;
+    const timeoutText = f.str("client-timeout");
+    let timeoutSeconds: number;
+    try {
+      timeoutSeconds = timeoutText === "" ? 60 : parseDurationSeconds(timeoutText);
+    } catch {
+      throw new LocalError(`Error initializing client: invalid client timeout "${timeoutText}"`);
+    }
+    if (!(timeoutSeconds >= 0)) throw new LocalError(`Error initializing client: invalid client timeout "${timeoutText}"`);
+    config.timeoutMs = timeoutSeconds * 1000;
     if (f.bool("output-curl-string")) config.outputRequest = "curl";
     else if (f.bool("output-policy")) config.outputRequest = "policy";
     try {

@@ -86,3 +86,18 @@ describe("VaultClient", () => {
     expect(h["x-extra"]).toBe("1");
   });
 });
+
+describe("client timeout", () => {
+  it("gives up on a server that never answers, with the reason", async () => {
+    const { createServer } = await import("node:net");
+    // Accepts connections and never writes a byte back.
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
+    const { port } = silent.address() as { port: number };
+    const client = new VaultClient({ address: `http://127.0.0.1:${port}`, timeoutMs: 200 });
+    const started = Date.now();
+    await expect(client.request("GET", "sys/health")).rejects.toThrow(/no answer within 0.2s \(client timeout\)/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    silent.close();
+  });
+});

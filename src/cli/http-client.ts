@@ -23,6 +23,8 @@ export interface ClientConfig {
   namespace?: string;
   wrapTtl?: string;
   headers?: Record<string, string>;
+  /** Give up on an answer after this long (0: never); streamed answers are not timed. */
+  timeoutMs?: number;
   /** -output-curl-string / -output-policy: describe the command's request instead of sending it. */
   outputRequest?: OutputRequestKind;
 }
@@ -182,6 +184,11 @@ export class VaultClient {
         res.on("error", (err) => reject(new TransportError(method, url, err)));
       });
       req.on("error", (err) => reject(new TransportError(method, url, err)));
+      const timeoutMs = this.config.timeoutMs ?? 60_000;
+      if (timeoutMs > 0 && !opts.onData) {
+        const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs / 1000}s (client timeout)`)), timeoutMs);
+        req.on("close", () => clearTimeout(timer));
+      }
       if (payload) req.write(payload);
       req.end();
     });
