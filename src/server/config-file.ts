@@ -5,43 +5,22 @@
  * file and, when the problem sits somewhere, the line:
  * `config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)`.
  */
-import { isIP } from "node:net";
-import type { ForwardedForConfig } from "../http/forwarded-for.js";
-import { opensslCipherList } from "./cipher-suites.js";
-import { IGNORED_LISTENER, IGNORED_TOP_LEVEL, ignoredWarning, REFUSED_LISTENER, REFUSED_TOP_LEVEL } from "./vault-settings.js";
-import { badRequest, isMayflyError, type MayflyError } from "../framework/errors.js";
-import { parseDurationSeconds } from "../framework/duration.js";
-import { getBlocks, isHclError, parseHcl, type HclBlock, type HclItem, type HclObject, type HclValue } from "../hcl/index.js";
+import { badRequest, type MayflyError } from "../framework/errors.js";
+import { getBlocks, isHclError, parseHcl, type HclItem, type HclObject } from "../hcl/index.js";
 import type { StorageConfig } from "../storage/open.js";
+import { readListener, type ListenerConfig } from "./config-listener.js";
+import { boolOf, durationOf, settingsOf, type At } from "./config-values.js";
+import { IGNORED_TOP_LEVEL, ignoredWarning, REFUSED_TOP_LEVEL } from "./vault-settings.js";
 
-export type TlsVersion = "tls10" | "tls11" | "tls12" | "tls13";
+export {
+  DEFAULT_LISTENER_ADDRESS,
+  DEFAULT_MAX_REQUEST_DURATION_SECONDS,
+  DEFAULT_MAX_REQUEST_SIZE_BYTES,
+  type ListenerConfig,
+  type TlsVersion,
+} from "./config-listener.js";
+
 export type ConfigLogLevel = "trace" | "debug" | "info" | "warn" | "error";
-
-export interface ListenerConfig {
-  readonly type: "tcp";
-  /** host:port as written (default 127.0.0.1:8200). */
-  readonly address: string;
-  readonly host: string;
-  readonly port: number;
-  readonly tlsDisable: boolean;
-  readonly tlsCertFile?: string;
-  readonly tlsKeyFile?: string;
-  readonly tlsClientCaFile?: string;
-  readonly tlsMinVersion: TlsVersion;
-  readonly tlsMaxVersion: TlsVersion;
-  readonly tlsRequireAndVerifyClientCert: boolean;
-  readonly tlsDisableClientCerts: boolean;
-  /** tls_cipher_suites as written (Go's names) and as Node takes them (OpenSSL's). */
-  readonly tlsCipherSuites?: { readonly written: string; readonly openssl: string };
-  /** Largest request body accepted; 0 means no limit (Vault: a negative max_request_size). */
-  readonly maxRequestSizeBytes: number;
-  readonly maxRequestDurationSeconds: number;
-  /** Vault's x_forwarded_for_*: whom to believe about the client's address. */
-  readonly forwardedFor?: ForwardedForConfig;
-  /** Where the block is, for messages raised later (e.g. a port already in use). */
-  readonly file: string;
-  readonly line: number;
-}
 
 /** A value with the place it was written, for checks that look across files. */
 export interface Placed<T> {
@@ -72,11 +51,8 @@ export interface ConfigFile {
   readonly warnings: readonly string[];
 }
 
-export const DEFAULT_LISTENER_ADDRESS = "127.0.0.1:8200";
 /** Vault's system default for both default_lease_ttl and max_lease_ttl: 32 days. */
 export const SYSTEM_DEFAULT_LEASE_TTL_SECONDS = 768 * 3600;
-export const DEFAULT_MAX_REQUEST_SIZE_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_MAX_REQUEST_DURATION_SECONDS = 90;
 
 const TOP_LEVEL_KEYS = [
   "storage",
@@ -102,28 +78,6 @@ const STORAGE_KEYS: Readonly<Record<StorageConfig["type"], readonly string[]>> =
 };
 export const STORAGE_TYPES = Object.keys(STORAGE_KEYS) as readonly StorageConfig["type"][];
 
-const LISTENER_KEYS = [
-  "address",
-  "cluster_address",
-  "tls_disable",
-  "tls_cert_file",
-  "tls_key_file",
-  "tls_client_ca_file",
-  "tls_min_version",
-  "tls_max_version",
-  "tls_require_and_verify_client_cert",
-  "tls_disable_client_certs",
-  "tls_cipher_suites",
-  "max_request_size",
-  "max_request_duration",
-  "x_forwarded_for_authorized_addrs",
-  "x_forwarded_for_hop_skips",
-  "x_forwarded_for_reject_not_authorized",
-  "x_forwarded_for_reject_not_present",
-] as const;
-
-const TLS_VERSIONS: readonly TlsVersion[] = ["tls10", "tls11", "tls12", "tls13"];
-
 /** Reads one file; refuses anything wrong within it, naming the file and line. */
 export function parseConfigFile(text: string, fileName: string): ConfigFile {
   const at = (line: number | undefined, message: string): MayflyError =>
@@ -143,8 +97,6 @@ export function parseConfigFile(text: string, fileName: string): ConfigFile {
     throw e;
   }
 }
-
-type At = (line: number | undefined, message: string) => MayflyError;
 
 function readConfig(body: HclObject, file: string, at: At): ConfigFile {
   const known: ReadonlySet<string> = new Set(TOP_LEVEL_KEYS);
@@ -276,200 +228,3 @@ function readStorage(body: HclObject, file: string, at: At): Placed<StorageConfi
   return placed({ type: "sqlite", path: pathItem.value.value });
 }
 
-function readListener(block: HclBlock, file: string, at: At, warnings: string[]): ListenerConfig {
-  const type = block.labels[0] ?? "";
-  if (type !== "tcp") throw at(block.at.line, `unknown listener type "${type}" (supported: tcp)`);
-  const where = `listener "tcp"`;
-  const items = settingsOf(block, where, LISTENER_KEYS, at, { file, warnings, ignored: IGNORED_LISTENER, refused: REFUSED_LISTENER });
-  const str = (key: string): string | undefined => {
-    const item = items.get(key);
-    if (!item) return undefined;
-    if (item.value.type !== "string") throw at(item.line, `${where}: ${key} must be a string`);
-    return item.value.value === "" ? undefined : item.value.value;
-  };
-  const bool = (key: string): boolean => {
-    const item = items.get(key);
-    return item ? boolOf(item.value, `${where}: ${key}`, item.line, at) : false;
-  };
-  const tlsVersion = (key: string, fallback: TlsVersion): TlsVersion => {
-    const v = str(key);
-    if (v === undefined) return fallback;
-    if (!(TLS_VERSIONS as readonly string[]).includes(v)) {
-      throw at(items.get(key)?.line, `${where}: ${key} must be one of ${TLS_VERSIONS.join(", ")}, got "${v}"`);
-    }
-    return v as TlsVersion;
-  };
-
-  const address = str("address") ?? DEFAULT_LISTENER_ADDRESS;
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(address.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || port > 65535) {
-    throw at(items.get("address")?.line ?? block.item.line, `${where}: invalid address "${address}" (expected host:port, e.g. "127.0.0.1:8200")`);
-  }
-  const host = m[1] ?? (m[2] || "0.0.0.0");
-
-  const tlsDisable = bool("tls_disable");
-  const tlsCertFile = str("tls_cert_file");
-  const tlsKeyFile = str("tls_key_file");
-  const tlsClientCaFile = str("tls_client_ca_file");
-  if (!tlsDisable && (tlsCertFile === undefined || tlsKeyFile === undefined)) {
-    const missing = tlsCertFile === undefined ? "tls_cert_file" : "tls_key_file";
-    throw at(block.item.line, `${where}: ${missing} must be set, or TLS turned off with tls_disable = true`);
-  }
-  const tlsMinVersion = tlsVersion("tls_min_version", "tls12");
-  const tlsMaxVersion = tlsVersion("tls_max_version", "tls13");
-  if (TLS_VERSIONS.indexOf(tlsMaxVersion) < TLS_VERSIONS.indexOf(tlsMinVersion)) {
-    throw at(items.get("tls_max_version")?.line, `${where}: tls_max_version (${tlsMaxVersion}) is below tls_min_version (${tlsMinVersion})`);
-  }
-  const requireClientCert = bool("tls_require_and_verify_client_cert");
-  if (requireClientCert && !tlsDisable && tlsClientCaFile === undefined) {
-    throw at(items.get("tls_require_and_verify_client_cert")?.line, `${where}: tls_require_and_verify_client_cert needs tls_client_ca_file`);
-  }
-
-  let maxRequestSizeBytes = DEFAULT_MAX_REQUEST_SIZE_BYTES;
-  const sizeItem = items.get("max_request_size");
-  if (sizeItem) {
-    const v = sizeItem.value;
-    if (v.type !== "number" || !Number.isInteger(v.value)) throw at(sizeItem.line, `${where}: max_request_size must be a whole number of bytes`);
-    maxRequestSizeBytes = v.value < 0 ? 0 : v.value === 0 ? DEFAULT_MAX_REQUEST_SIZE_BYTES : v.value;
-  }
-  let maxRequestDurationSeconds = DEFAULT_MAX_REQUEST_DURATION_SECONDS;
-  const durationItem = items.get("max_request_duration");
-  if (durationItem) {
-    const seconds = durationOf(durationItem.value, `${where}: max_request_duration`, durationItem.line, at);
-    if (seconds > 0) maxRequestDurationSeconds = seconds;
-  }
-
-  const forwardedFor = readForwardedFor(items, where, at);
-  const suites = str("tls_cipher_suites");
-  let tlsCipherSuites: ListenerConfig["tlsCipherSuites"];
-  if (suites !== undefined) {
-    try {
-      tlsCipherSuites = { written: suites, openssl: opensslCipherList(suites) };
-    } catch (e) {
-      throw at(items.get("tls_cipher_suites")?.line, `${where}: tls_cipher_suites: ${(e as Error).message}`);
-    }
-  }
-
-  const listener: { -readonly [K in keyof ListenerConfig]: ListenerConfig[K] } = {
-    type: "tcp",
-    address,
-    host,
-    port,
-    tlsDisable,
-    tlsMinVersion,
-    tlsMaxVersion,
-    tlsRequireAndVerifyClientCert: requireClientCert,
-    tlsDisableClientCerts: bool("tls_disable_client_certs"),
-    maxRequestSizeBytes,
-    maxRequestDurationSeconds,
-    file,
-    line: block.item.line,
-  };
-  if (tlsCertFile !== undefined) listener.tlsCertFile = tlsCertFile;
-  if (tlsKeyFile !== undefined) listener.tlsKeyFile = tlsKeyFile;
-  if (tlsClientCaFile !== undefined) listener.tlsClientCaFile = tlsClientCaFile;
-  if (forwardedFor) listener.forwardedFor = forwardedFor;
-  if (tlsCipherSuites) listener.tlsCipherSuites = tlsCipherSuites;
-  return listener;
-}
-
-function readForwardedFor(items: Map<string, HclItem>, where: string, at: At): ForwardedForConfig | undefined {
-  const addrsItem = items.get("x_forwarded_for_authorized_addrs");
-  if (!addrsItem) {
-    for (const key of ["x_forwarded_for_hop_skips", "x_forwarded_for_reject_not_authorized", "x_forwarded_for_reject_not_present"]) {
-      const item = items.get(key);
-      if (item) throw at(item.line, `${where}: ${key} needs x_forwarded_for_authorized_addrs`);
-    }
-    return undefined;
-  }
-  const v = addrsItem.value;
-  const texts =
-    v.type === "string"
-      ? v.value.split(",")
-      : v.type === "list"
-        ? v.items.map((i) => {
-            if (i.type !== "string") throw at(addrsItem.line, `${where}: x_forwarded_for_authorized_addrs must hold strings`);
-            return i.value;
-          })
-        : undefined;
-  if (!texts) throw at(addrsItem.line, `${where}: x_forwarded_for_authorized_addrs must be a string or a list of CIDR blocks`);
-  const authorizedAddrs = texts.map((t) => t.trim()).filter((t) => t !== "");
-  for (const cidr of authorizedAddrs) {
-    const [ip = "", bits] = cidr.split("/");
-    const family = isIP(ip);
-    const maxBits = family === 4 ? 32 : 128;
-    if (family === 0 || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
-      throw at(addrsItem.line, `${where}: x_forwarded_for_authorized_addrs: "${cidr}" is not an address or CIDR block`);
-    }
-  }
-  const hopsItem = items.get("x_forwarded_for_hop_skips");
-  let hopSkips = 0;
-  if (hopsItem) {
-    const h = hopsItem.value;
-    const n = h.type === "number" ? h.value : h.type === "string" ? Number(h.value) : NaN;
-    if (!Number.isInteger(n) || n < 0) throw at(hopsItem.line, `${where}: x_forwarded_for_hop_skips must be a whole number of hops, 0 or more`);
-    hopSkips = n;
-  }
-  const flag = (key: string): boolean => {
-    const item = items.get(key);
-    return item ? boolOf(item.value, `${where}: ${key}`, item.line, at) : true;
-  };
-  return {
-    authorizedAddrs,
-    hopSkips,
-    rejectNotAuthorized: flag("x_forwarded_for_reject_not_authorized"),
-    rejectNotPresent: flag("x_forwarded_for_reject_not_present"),
-  };
-}
-
-/** A block's settings by name, refusing keys outside `allowed` and nested blocks. */
-interface VaultOnly {
-  file: string;
-  warnings: string[];
-  ignored: ReadonlySet<string>;
-  refused: Readonly<Record<string, string>>;
-}
-
-function settingsOf(block: HclBlock, where: string, allowed: readonly string[], at: At, vaultOnly?: VaultOnly): Map<string, HclItem> {
-  const out = new Map<string, HclItem>();
-  for (const item of block.body.items) {
-    const key = item.keys[0]?.name ?? "";
-    if (!allowed.includes(key) && vaultOnly) {
-      const refusal = vaultOnly.refused[key];
-      if (refusal !== undefined) throw at(item.line, `${where}: ${key} ${refusal}`);
-      if (vaultOnly.ignored.has(key)) {
-        vaultOnly.warnings.push(ignoredWarning(vaultOnly.file, item.line, `${where}: `, key));
-        continue;
-      }
-    }
-    if (!allowed.includes(key)) {
-      const hint = allowed.length > 0 ? `supported: ${allowed.join(", ")}` : "it takes no settings";
-      throw at(item.line, `${where}: unknown key "${key}" (${hint})`);
-    }
-    if (item.keys.length > 1 || item.value.type === "object") throw at(item.line, `${where}: ${key} must be a value, not a block`);
-    out.set(key, item);
-  }
-  return out;
-}
-
-/** Go's strconv.ParseBool, plus HCL booleans and the numbers 0 and 1. */
-function boolOf(value: HclValue, what: string, line: number, at: At): boolean {
-  if (value.type === "bool") return value.value;
-  if (value.type === "number" && (value.value === 0 || value.value === 1)) return value.value === 1;
-  if (value.type === "string") {
-    if (["1", "t", "T", "TRUE", "true", "True"].includes(value.value)) return true;
-    if (["0", "f", "F", "FALSE", "false", "False"].includes(value.value)) return false;
-  }
-  throw at(line, `${what} must be true or false`);
-}
-
-function durationOf(value: HclValue, what: string, line: number, at: At): number {
-  if (value.type !== "string" && value.type !== "number") throw at(line, `${what} must be a duration such as "768h" or a number of seconds`);
-  try {
-    return parseDurationSeconds(value.value);
-  } catch (e) {
-    if (isMayflyError(e)) throw at(line, `${what}: ${e.message}`);
-    throw e;
-  }
-}
