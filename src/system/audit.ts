@@ -4,7 +4,10 @@ import { definePath, type PathDef } from "../framework/types.js";
 
 const DEVICE_HELP = `Enable or disable an audit device at a path.
 
-Only the file type is served (Vault's socket and syslog devices are refused). Its
+The file and socket types are served (Vault's syslog device is refused). A socket
+device sends each entry as a line to address (host:port, or a path for unix) over
+socket_type tcp (the default), udp or unix, giving up on a write after write_timeout
+(default 2s); it connects on first use and again after a failure. A file device's
 options: file_path (required) is a file to append to, "stdout", or "discard"; mode is
 the file's octal permissions (default "0600"; "0000" leaves an existing file's alone);
 format is "json" (the default) or "jsonx"; prefix is written before each entry;
@@ -32,11 +35,11 @@ sudo.`,
       pattern: "audit/*path",
       fields: {
         path: { type: "string", required: true, description: "Where the device is enabled, e.g. file/; it names the device in listings." },
-        type: { type: "string", description: 'The device type; only "file" is served.' },
+        type: { type: "string", description: 'The device type: "file" or "socket".' },
         description: { type: "string", description: "Free text shown in sys/audit." },
         options: {
           type: "string-map",
-          description: "Device options as string pairs: file_path, mode, format, prefix, log_raw, hmac_accessor, elide_list_responses.",
+          description: "Device options as string pairs: file_path and mode (file), address, socket_type and write_timeout (socket), and for both format, prefix, log_raw, hmac_accessor, elide_list_responses.",
         },
         local: { type: "bool", description: "Stored and shown; Mayfly has no replication, so every device is local." },
       },

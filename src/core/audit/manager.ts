@@ -9,10 +9,11 @@
 import { MayflyError, badRequest } from "../../framework/errors.js";
 import { getJson, jsonPut, putJson, type Storage, type StorageOp } from "../../storage/storage.js";
 import { DiscardSink, FailedSink, FileSink, StdoutSink, type AuditSink } from "./devices/file.js";
+import { SocketSink } from "./devices/socket.js";
 import { IsoTimeMemo, formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
 import {
   normaliseOptions,
-  parseFileOptions,
+  parseDeviceOptions,
   parseFormatOptions,
   type FileDeviceOptions,
   type FormatOptions,
@@ -112,9 +113,8 @@ export class AuditManager {
     return this.serially(async () => {
       this.assertLoaded();
       const p = normalisePath(path);
-      if (config.type !== "file") throw badRequest(`unknown audit backend type: ${config.type}`);
       const options = normaliseOptions(config.options);
-      const parsed = parseFileOptions(options);
+      const parsed = parseDeviceOptions(config.type, options);
       if (this.devices.some((d) => d.entry.path.startsWith(p) || p.startsWith(d.entry.path))) {
         throw badRequest("path already in use");
       }
@@ -272,7 +272,7 @@ export class AuditManager {
     let sink: AuditSink;
     let parsed: FileDeviceOptions | undefined;
     try {
-      parsed = parseFileOptions(entry.options);
+      parsed = parseDeviceOptions(entry.type, entry.options);
       sink = this.createSink(parsed);
     } catch (e) {
       const reason = `stored audit device configuration is invalid: ${describeError(e)}`;
@@ -294,6 +294,8 @@ export class AuditManager {
         return new StdoutSink();
       case "discard":
         return new DiscardSink();
+      case "socket":
+        return new SocketSink({ address: o.target.address, socketType: o.target.socketType, writeTimeoutMs: o.target.writeTimeoutMs });
       case "file":
         return new FileSink({
           filePath: o.target.filePath,

@@ -1,3 +1,4 @@
+import { parseDurationMs } from "../../framework/duration.js";
 import { badRequest } from "../../framework/errors.js";
 
 export type AuditFormat = "json" | "jsonx";
@@ -11,7 +12,45 @@ export interface FormatOptions {
   prefix: string;
 }
 
-export type FileTarget = { kind: "stdout" } | { kind: "discard" } | { kind: "file"; filePath: string; modeBits: number };
+export type FileTarget =
+  | { kind: "stdout" }
+  | { kind: "discard" }
+  | { kind: "file"; filePath: string; modeBits: number }
+  | { kind: "socket"; address: string; socketType: "tcp" | "udp" | "unix"; writeTimeoutMs: number };
+
+/** The device types served: Vault's file and socket (not syslog). */
+export const DEVICE_TYPES = ["file", "socket"] as const;
+
+/** A device's options by its type; errors are 400s naming the option. */
+export function parseDeviceOptions(type: string, options: Readonly<Record<string, string>>): FileDeviceOptions {
+  if (type === "file") return parseFileOptions(options);
+  if (type === "socket") return parseSocketOptions(options);
+  throw badRequest(`unknown audit backend type: ${type}`);
+}
+
+/** Vault's socket device: address (required), socket_type tcp|udp|unix, write_timeout (2s). */
+export function parseSocketOptions(options: Readonly<Record<string, string>>): FileDeviceOptions {
+  const address = (options.address ?? "").trim();
+  if (address === "") throw badRequest(`"address" is required`);
+  const socketType = (options.socket_type ?? "tcp").trim().toLowerCase() || "tcp";
+  if (socketType !== "tcp" && socketType !== "udp" && socketType !== "unix") {
+    throw badRequest(`invalid "socket_type" ${JSON.stringify(options.socket_type)}: use "tcp", "udp" or "unix"`);
+  }
+  if (socketType !== "unix" && !/^(?:\[[^\]]+\]|[^:]*):\d{1,5}$/.test(address)) {
+    throw badRequest(`invalid "address" ${JSON.stringify(address)}: expected host:port`);
+  }
+  let writeTimeoutMs = 2000;
+  const rawTimeout = (options.write_timeout ?? "").trim();
+  if (rawTimeout !== "") {
+    try {
+      writeTimeoutMs = parseDurationMs(rawTimeout);
+    } catch {
+      throw badRequest(`invalid "write_timeout" ${JSON.stringify(options.write_timeout)}`);
+    }
+    if (!(writeTimeoutMs > 0)) throw badRequest(`"write_timeout" must be positive`);
+  }
+  return { target: { kind: "socket", address, socketType, writeTimeoutMs }, ...parseFormatOptions(options) };
+}
 
 export interface FileDeviceOptions extends FormatOptions {
   target: FileTarget;
