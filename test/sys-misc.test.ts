@@ -68,6 +68,16 @@ describe("tools", () => {
     expect(h.json.data.sum).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     expect((await root.post("sys/tools/random/0")).status).toBe(400);
   });
+
+  it("takes Vault's entropy source in the URL or the body; a Shamir seal has none", async () => {
+    expect((await root.post("sys/tools/random/platform/8", { format: "hex" })).json.data.random_bytes).toMatch(/^[0-9a-f]{16}$/);
+    expect(Buffer.from((await root.post("sys/tools/random/all")).json.data.random_bytes as string, "base64")).toHaveLength(32);
+    expect((await root.post("sys/tools/random", { source: "platform", bytes: 4 })).status).toBe(200);
+    const seal = await root.post("sys/tools/random/seal/8");
+    expect(seal.status).toBe(400);
+    expect(seal.json.errors[0]).toMatch(/no entropy source/);
+    expect((await root.post("sys/tools/random/moon/8")).status).toBe(400);
+  });
 });
 
 describe("leases API without leases", () => {

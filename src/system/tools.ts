@@ -22,20 +22,31 @@ function encode(buf: Buffer, format: string): string {
 export function toolPaths(): PathDef[] {
   return [
     definePath({
-      pattern: ["tools/random", "tools/random/:urlbytes"],
+      pattern: ["tools/random", "tools/random/:urlbytes", "tools/random/:source/:urlbytes"],
       fields: {
         urlbytes: { type: "string", description: "The number of bytes, given in the URL; it takes the place of bytes." },
+        source: { type: "string", default: "platform", description: 'Where the bytes come from: "platform" (the default) or "all"; "seal" is refused (a Shamir seal has no entropy).' },
         bytes: { type: "int", default: 32, description: "How many random bytes to return, 1 to 131072 (default 32)." },
         format: { type: "string", default: "base64", description: 'Encoding of the answer: "base64" (the default) or "hex".' },
       },
       help: `Return random bytes from Node's cryptographically secure generator.
 
-The answer is random_bytes, encoded as asked. There is no source parameter (Vault's
-platform, seal or all) and no drbg option, and the URL may carry the byte count but
-not a source.`,
+The answer is random_bytes, encoded as asked. source may be platform (the default) or
+all, which are the same here; seal is refused, as a Shamir seal has no entropy source
+(Vault answers likewise for such seals). The URL may carry the source, the byte count,
+or both (tools/random/platform/64).`,
       operations: {
         update: async (_req, f) => {
-          const n = f.values.urlbytes ? Number(f.values.urlbytes) : f.values.bytes;
+          let source = f.values.source.trim().toLowerCase() || "platform";
+          let urlBytes = f.values.urlbytes;
+          // tools/random/<source>: one segment that is not a number names the source.
+          if (urlBytes && !/^\d+$/.test(urlBytes) && !f.getOk("source")) {
+            source = urlBytes.toLowerCase();
+            urlBytes = "";
+          }
+          if (source === "seal") throw badRequest("the seal does not provide entropy: a Shamir seal has no entropy source");
+          if (source !== "platform" && source !== "all") throw badRequest(`unsupported entropy source ${JSON.stringify(source)}`);
+          const n = urlBytes ? Number(urlBytes) : f.values.bytes;
           if (!Number.isInteger(n) || n < 1 || n > 128 * 1024) throw badRequest("the number of bytes must be between 1 and 131072");
           return { data: { random_bytes: encode(randomBytes(n), f.values.format) } };
         },
