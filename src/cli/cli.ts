@@ -46,15 +46,16 @@ import {
   operatorKeyStatusCommand,
   operatorRotateCommand,
   operatorSealCommand,
+  operatorStepDownCommand,
   operatorUnsealCommand,
   statusCommand,
 } from "./commands/operator.js";
 import { operatorRekeyCommand } from "./commands/operator-rekey.js";
 import { operatorGenerateRootCommand } from "./commands/operator-generate-root.js";
 import { loginCommand } from "./commands/login.js";
-import { monitorCommand, printTokenCommand, runServer, versionCommand } from "./commands/misc.js";
+import { monitorCommand, printTokenCommand, runServer, versionCommand, versionHistoryCommand } from "./commands/misc.js";
 import { unwrapCommand } from "./commands/unwrap.js";
-import { pathHelpCommand } from "./commands/path-help.js";
+import { authHelpCommand, pathHelpCommand } from "./commands/path-help.js";
 import { authMoveCommand, secretsMoveCommand } from "./commands/mounts-move.js";
 import { pluginInfoCommand, pluginListCommand } from "./commands/plugin.js";
 
@@ -109,6 +110,7 @@ export const commands: readonly Command[] = [
   operatorInitCommand,
   operatorUnsealCommand,
   operatorSealCommand,
+  operatorStepDownCommand,
   operatorRotateCommand,
   operatorKeyStatusCommand,
   operatorRekeyCommand,
@@ -116,11 +118,13 @@ export const commands: readonly Command[] = [
   loginCommand,
   unwrapCommand,
   pathHelpCommand,
+  authHelpCommand,
   pluginListCommand,
   pluginInfoCommand,
   printTokenCommand,
   monitorCommand,
   versionCommand,
+  versionHistoryCommand,
 ];
 
 const groups: Record<string, string> = {

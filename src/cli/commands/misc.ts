@@ -1,6 +1,7 @@
 /** print token, version, server. */
 import { StringDecoder } from "node:string_decoder";
 import type { Command } from "../command.js";
+import { tableOutput } from "../gofmt.js";
 import { mayflyVersion } from "../../framework/version.js";
 
 export const printTokenCommand: Command = {
@@ -79,6 +80,37 @@ Usage: mayfly monitor [options]
     } catch (err) {
       return ctx.fail("Error starting monitor", err);
     }
+    return 0;
+  },
+};
+
+export const versionHistoryCommand: Command = {
+  path: "version-history",
+  synopsis: "Prints the version history of the server",
+  help: `
+Usage: mayfly version-history [options]
+
+  Prints the versions this server's storage has run, each with when it was first
+  unsealed, from sys/version-history.
+
+      $ mayfly version-history`,
+  async run(ctx) {
+    const bad = ctx.expectArgs(0, 0);
+    if (bad !== undefined) return bad;
+    const client = await ctx.client();
+    let secret;
+    try {
+      secret = await client.list("sys/version-history");
+    } catch (err) {
+      return ctx.fail("Error reading version history", err);
+    }
+    const data = (secret?.data ?? {}) as { keys?: string[]; key_info?: Record<string, { timestamp_installed?: string; build_date?: string; previous_version?: string | null }> };
+    if (ctx.format !== "table") return ctx.data(data);
+    const rows = (data.keys ?? []).map((v) => {
+      const info = data.key_info?.[v] ?? {};
+      return [v, info.timestamp_installed ?? "", info.build_date ?? ""];
+    });
+    ctx.ui.output(tableOutput(["Version", "Installation Time", "Build Date"], rows));
     return 0;
   },
 };

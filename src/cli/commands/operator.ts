@@ -377,3 +377,28 @@ Usage: mayfly operator key-status [options]
     return 0;
   },
 };
+
+export const operatorStepDownCommand: Command = {
+  path: "operator step-down",
+  synopsis: "Forces the active node to give up its role",
+  help: `
+Usage: mayfly operator step-down [options]
+
+  Asks the active node to step down. Mayfly runs as a single node, so there is no
+  standby to take over: the request is accepted and the node stays active. Requires
+  a token with sudo on sys/step-down.
+
+      $ mayfly operator step-down`,
+  async run(ctx) {
+    const bad = ctx.expectArgs(0, 0);
+    if (bad !== undefined) return bad;
+    const client = await ctx.client();
+    try {
+      await client.request("PUT", "sys/step-down");
+    } catch (err) {
+      return ctx.fail("Error stepping down", err);
+    }
+    ctx.ui.output("Success! Stepped down: (no standby; this node stays active)");
+    return 0;
+  },
+};

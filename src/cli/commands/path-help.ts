@@ -1,5 +1,5 @@
 /** path-help (command/path_help.go): the server's help for a path, `GET /v1/<path>?help=1`. */
-import { sanitizePath, type Command } from "../command.js";
+import { Ctx, sanitizePath, type Command } from "../command.js";
 import { ApiError } from "../http-client.js";
 import { sortForGo } from "../gofmt.js";
 
@@ -57,5 +57,24 @@ Usage: mayfly path-help [options] PATH
     }
     ctx.ui.output(typeof body.help === "string" ? body.help : "");
     return 0;
+  },
+};
+
+export const authHelpCommand: Command = {
+  path: "auth help",
+  synopsis: "Prints usage for an auth method",
+  help: `
+Usage: mayfly auth help [options] PATH
+
+  Prints the help of the auth method enabled at PATH (as path-help auth/PATH does):
+  what it is for and the paths it serves.
+
+      $ mayfly auth help userpass
+      $ mayfly auth help token`,
+  async run(ctx) {
+    const bad = ctx.expectArgs(1, 1);
+    if (bad !== undefined) return bad;
+    const mount = sanitizePath(ctx.args[0] as string).replace(/^auth\//, "");
+    return pathHelpCommand.run(new Ctx(ctx.io, pathHelpCommand, [`auth/${mount}/`], ctx.flags));
   },
 };
