@@ -97,6 +97,14 @@ describe("socket audit device", () => {
     expect((await api(url, "DELETE", "sys/audit/udp", { token: "root" })).status).toBe(204);
     udp.close();
 
+    // A collector that is not there: refused at once, not enabled to refuse everything after.
+    const closed = await tcpCollector();
+    await closed.close();
+    const unreachable = await api(url, "PUT", "sys/audit/gone", { token: "root", body: { type: "socket", options: { address: `127.0.0.1:${closed.port}` } } });
+    expect(unreachable.status).toBe(400);
+    expect(unreachable.json.errors[0]).toMatch(/audit backend failed test/);
+    expect((await api(url, "GET", "sys/audit", { token: "root" })).status).toBe(200);
+
     for (const [options, message] of [
       [{}, '"address" is required'],
       [{ address: "nowhere" }, 'invalid "address"'],

@@ -131,6 +131,14 @@ export class AuditManager {
       } catch (e) {
         throw badRequest(`failed to open audit file ${JSON.stringify(sink.target)}: ${describeError(e)}`);
       }
+      // As Vault tests a new device before enabling it: one that cannot write would refuse
+      // every request from now on, its own removal included.
+      try {
+        await sink.probe?.();
+      } catch (e) {
+        sink.close();
+        throw badRequest(`audit backend failed test: ${describeError(e)}`);
+      }
       const salt = AuditSalt.generate();
       const device: ActiveDevice = { entry, salt, formatter: formatterFor(parsed, salt), sink, failing: false };
       const next = [...this.devices, device];

@@ -22,6 +22,8 @@ export interface AuditSink {
   writeLine(line: string): void | Promise<void>;
   /** Closes and opens again (SIGHUP, log rotation). Throws if the reopen fails. */
   reopen(): void;
+  /** For sinks that reach out (a socket): checks the target answers before enabling. */
+  probe?(): Promise<void>;
   close(): void;
 }
 

@@ -34,6 +34,12 @@ export class SocketSink implements AuditSink {
     this.closed = false;
   }
 
+  /** Connects (stream sockets); a datagram socket has nothing to check before it sends. */
+  async probe(): Promise<void> {
+    if (this.opts.socketType === "udp") return;
+    await withTimeout(this.connected(), this.opts.writeTimeoutMs, this.target);
+  }
+
   writeLine(line: string): Promise<void> {
     if (this.closed) return Promise.reject(new Error("audit socket sink is closed"));
     let batch = this.pending;
