@@ -56,6 +56,7 @@ import { loginCommand } from "./commands/login.js";
 import { monitorCommand, printTokenCommand, runServer, versionCommand, versionHistoryCommand } from "./commands/misc.js";
 import { unwrapCommand } from "./commands/unwrap.js";
 import { authHelpCommand, pathHelpCommand } from "./commands/path-help.js";
+import { operatorDiagnoseCommand } from "./commands/operator-diagnose.js";
 import { authMoveCommand, secretsMoveCommand } from "./commands/mounts-move.js";
 import { pluginInfoCommand, pluginListCommand } from "./commands/plugin.js";
 
@@ -111,6 +112,7 @@ export const commands: readonly Command[] = [
   operatorUnsealCommand,
   operatorSealCommand,
   operatorStepDownCommand,
+  operatorDiagnoseCommand,
   operatorRotateCommand,
   operatorKeyStatusCommand,
   operatorRekeyCommand,
