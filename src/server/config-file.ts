@@ -6,7 +6,8 @@
  * `config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)`.
  */
 import { badRequest, type MayflyError } from "../framework/errors.js";
-import { getBlocks, isHclError, parseHcl, type HclItem, type HclObject } from "../hcl/index.js";
+import { join as joinPath } from "node:path";
+import { getBlocks, isHclError, parseHcl, type HclBlock, type HclItem, type HclObject } from "../hcl/index.js";
 import type { StorageConfig } from "../storage/open.js";
 import { readListener, type ListenerConfig } from "./config-listener.js";
 import { boolOf, durationOf, settingsOf, type At } from "./config-values.js";
@@ -132,7 +133,7 @@ function readConfig(body: HclObject, file: string, at: At): ConfigFile {
     attrs.set(key, item);
   }
 
-  const storage = readStorage(body, file, at);
+  const storage = readStorage(body, file, at, warnings);
   const listeners = getBlocks(body, "listener", 1).map((b) => readListener(b, file, at, warnings));
 
   const str = (key: string): string | undefined => {
@@ -199,15 +200,61 @@ function readConfig(body: HclObject, file: string, at: At): ConfigFile {
   return config;
 }
 
-function readStorage(body: HclObject, file: string, at: At): Placed<StorageConfig> | undefined {
+/**
+ * Vault's `file` and (single-node) `raft` storage name a directory: Mayfly keeps its SQLite
+ * database there, so a configuration written for Vault starts and its data stays where the
+ * operator put it. Mayfly cannot read Vault's own layout in that directory; nor does it join
+ * a raft cluster, so retry_join is refused.
+ */
+const DIRECTORY_STORAGE: Readonly<Record<string, { ignored: readonly string[] }>> = {
+  file: { ignored: [] },
+  raft: {
+    ignored: [
+      "node_id",
+      "performance_multiplier",
+      "trailing_logs",
+      "snapshot_threshold",
+      "snapshot_interval",
+      "max_entry_size",
+      "autopilot_reconcile_interval",
+      "autopilot_update_interval",
+      "max_mount_and_namespace_table_entry_size",
+    ],
+  },
+};
+const DIRECTORY_DB_FILE = "mayfly.db";
+
+function readDirectoryStorage(block: HclBlock, type: string, file: string, at: At, warnings: string[]): StorageConfig {
+  const where = `storage "${type}"`;
+  for (const item of block.body.items) {
+    const key = item.keys[0]?.name ?? "";
+    if (key === "retry_join" || key === "auto_join") throw at(item.line, `${where}: ${key}: raft clustering is not supported; Mayfly runs as a single node`);
+  }
+  const spec = DIRECTORY_STORAGE[type] as { ignored: readonly string[] };
+  const items = settingsOf(block, where, ["path", ...spec.ignored], at);
+  const pathItem = items.get("path");
+  if (!pathItem || pathItem.value.type !== "string" || pathItem.value.value === "") {
+    throw at(pathItem?.line ?? block.item.line, `${where}: path must be set to a directory`);
+  }
+  for (const key of spec.ignored) {
+    const item = items.get(key);
+    if (item) warnings.push(ignoredWarning(file, item.line, `${where}: `, key));
+  }
+  const dbPath = joinPath(pathItem.value.value, DIRECTORY_DB_FILE);
+  warnings.push(`${file}:${block.item.line}: ${where}: Mayfly keeps its data in one SQLite database, ${dbPath}, not in Vault's ${type} layout`);
+  return { type: "sqlite", path: dbPath };
+}
+
+function readStorage(body: HclObject, file: string, at: At, warnings: string[]): Placed<StorageConfig> | undefined {
   const blocks = [...getBlocks(body, "storage", 1), ...getBlocks(body, "backend", 1)].sort((a, b) => a.item.line - b.item.line);
-  const supported = STORAGE_TYPES.join(", ");
+  const supported = [...STORAGE_TYPES, ...Object.keys(DIRECTORY_STORAGE)].join(", ");
   const first = blocks[0];
   if (!first) return undefined;
   const placed = (value: StorageConfig): Placed<StorageConfig> => ({ value, file, line: first.item.line });
   const second = blocks[1];
   if (second) throw at(second.item.line, `only one storage block is allowed (another is on line ${first.item.line})`);
   const type = first.labels[0] ?? "";
+  if (Object.prototype.hasOwnProperty.call(DIRECTORY_STORAGE, type)) return placed(readDirectoryStorage(first, type, file, at, warnings));
   const allowed = STORAGE_KEYS[type as StorageConfig["type"]];
   if (!Object.prototype.hasOwnProperty.call(STORAGE_KEYS, type) || allowed === undefined) {
     throw at(first.at.line, `unknown storage type "${type}" (supported: ${supported})`);

@@ -69,3 +69,27 @@ describe("settings only Vault uses", () => {
   });
 });
 
+describe("Vault's file and raft storage", () => {
+  const withStorage = (storage: string[]) =>
+    parseServerConfig([...storage, 'listener "tcp" {', '  address = "127.0.0.1:8200"', "  tls_disable = true", "}"].join("\n"), "vault.hcl");
+
+  it("keeps Mayfly's SQLite database in the directory they name, saying so", () => {
+    const file = withStorage(['storage "file" {', '  path = "/vault/file"', "}"]);
+    expect(file.storage).toEqual({ type: "sqlite", path: "/vault/file/mayfly.db" });
+    expect(file.warnings).toEqual(['vault.hcl:1: storage "file": Mayfly keeps its data in one SQLite database, /vault/file/mayfly.db, not in Vault\'s file layout']);
+    const raft = withStorage(['storage "raft" {', '  path = "/vault/data"', '  node_id = "node1"', "}"]);
+    expect(raft.storage).toEqual({ type: "sqlite", path: "/vault/data/mayfly.db" });
+    expect(raft.warnings).toEqual([
+      'vault.hcl:3: storage "raft": node_id is a Vault setting Mayfly does not use; ignored',
+      'vault.hcl:1: storage "raft": Mayfly keeps its data in one SQLite database, /vault/data/mayfly.db, not in Vault\'s raft layout',
+    ]);
+  });
+
+  it("refuses a raft cluster and a directory left out", () => {
+    expect(() => withStorage(['storage "raft" {', '  path = "/vault/data"', "  retry_join {", '    leader_api_addr = "https://vault-0:8200"', "  }", "}"])).toThrow(
+      'vault.hcl:3: storage "raft": retry_join: raft clustering is not supported; Mayfly runs as a single node',
+    );
+    expect(() => withStorage(['storage "file" {}'])).toThrow('vault.hcl:1: storage "file": path must be set to a directory');
+  });
+});
+

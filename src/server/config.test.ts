@@ -150,7 +150,7 @@ cluster_name      = "main"
 
   it.each([
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\n\nstorage "s3" {}', 'config.hcl:4: only one storage block is allowed (another is on line 1)'],
-    ['listener "tcp" { tls_disable = true }\n\n\nstorage "s3" {\n  bucket = "x"\n}', 'config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem)'],
+    ['listener "tcp" { tls_disable = true }\n\n\nstorage "s3" {\n  bucket = "x"\n}', 'config.hcl:4: unknown storage type "s3" (supported: sqlite, inmem, file, raft)'],
     ['listener "tcp" { tls_disable = true }', 'config.hcl: no storage configured'],
     ['storage "inmem" {}', "config.hcl: no listener configured"],
     ['storage "inmem" {}\nlistener "tcp" { tls_disable = true }\nteleemetry {\n}\nsael "awskms" {}', 'config.hcl:3: unknown keys "teleemetry" (line 3), "sael" (line 5) (supported: storage, backend, listener'],
@@ -178,7 +178,7 @@ cluster_name      = "main"
   });
 
   it("names the file it was given", () => {
-    expect(refusal('storage "file" {}\nlistener "tcp" {}', "/etc/mayfly/server.hcl")).toMatch(/^\/etc\/mayfly\/server\.hcl:1: unknown storage type "file"/);
+    expect(refusal('storage "s3" {}\nlistener "tcp" {}', "/etc/mayfly/server.hcl")).toMatch(/^\/etc\/mayfly\/server\.hcl:1: unknown storage type "s3"/);
   });
 });
 

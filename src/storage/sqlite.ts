@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { Storage, StorageOp } from "./storage.js";
 import { assertValidKey, assertValidPrefix, assertValidValue, folderEnd, pageStart } from "./inmem.js";
@@ -155,6 +156,8 @@ function prepare(db: Database.Database) {
  */
 function createPrivateFile(path: string): void {
   if (path === ":memory:" || path === "") return;
+  // A missing directory is made, private, as Vault's file and raft storage do with theirs.
+  fs.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   try {
     fs.closeSync(fs.openSync(path, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_WRONLY, 0o600));
   } catch (e) {
