@@ -121,7 +121,10 @@ export class VaultClient {
 
   /** Sends one request and returns whatever came back, any status. */
   raw(method: string, path: string, opts: RequestOptions = {}): Promise<RawResponse> {
-    const url = `${this.address}/v1/${encodeVaultPath(path.replace(/^\/+/, ""))}${encodeQuery(opts.query)}`;
+    // unix:///path/to.sock: HTTP over that socket, addressed as localhost (Vault's client alike).
+    const unixSocket = this.address.startsWith("unix://") ? this.address.slice("unix://".length) : undefined;
+    const base = unixSocket !== undefined ? "http://localhost" : this.address;
+    const url = `${base}/v1/${encodeVaultPath(path.replace(/^\/+/, ""))}${encodeQuery(opts.query)}`;
     let parsed: URL;
     try {
       parsed = new URL(url);
@@ -163,8 +166,9 @@ export class VaultClient {
     }
     const requestOptions: https.RequestOptions = {
       method,
-      hostname: parsed.hostname.replace(/^\[|\]$/g, ""),
-      port: parsed.port || (isHttps ? 443 : 80),
+      ...(unixSocket !== undefined
+        ? { socketPath: unixSocket }
+        : { hostname: parsed.hostname.replace(/^\[|\]$/g, ""), port: parsed.port || (isHttps ? 443 : 80) }),
       path: parsed.pathname + parsed.search,
       headers,
       agent: false,

@@ -1,6 +1,8 @@
 import http from "node:http";
 import type net from "node:net";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, chownSync, lstatSync, mkdirSync, readFileSync, unlinkSync, type Stats } from "node:fs";
+import { dirname } from "node:path";
 import type tls from "node:tls";
 import { Core } from "../core/core.js";
 import type { ExpirationOptions } from "../core/expiration/expiration-manager.js";
@@ -19,6 +21,10 @@ import { LogMonitor } from "./log-monitor.js";
 import { adoptLevelControl } from "./logger.js";
 
 export interface ListenerSpec {
+  /** "unix": `address` is the path of a Unix domain socket (no TLS). Default tcp. */
+  type?: "tcp" | "unix";
+  /** unix only: mode and owner given to the socket file. */
+  socket?: { readonly mode?: number; readonly user?: string; readonly group?: string };
   /** host:port; port 0 picks a free one. */
   address: string;
   tlsDisable: boolean;
@@ -132,6 +138,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       httpServers.push(httpServer);
       const tls = l.tlsDisable ? undefined : tlsOptions(l);
       const front = createFront(httpServer, tls ? { tls } : {});
+      if (l.type === "unix") {
+        await listenUnix(front, l);
+        addresses.push(`unix://${l.address}`);
+        fronts.push(front);
+        continue;
+      }
       const { host, port } = splitAddress(l.address);
       await new Promise<void>((resolve, reject) => {
         front.once("error", reject);
@@ -210,6 +222,53 @@ function tlsOptions(l: ListenerSpec): tls.TlsOptions {
     requestCert: !(l.tlsDisableClientCerts ?? false),
     rejectUnauthorized: require,
   };
+}
+
+/**
+ * Listens on a Unix socket path: a socket file left by an earlier run is replaced (a file
+ * of any other kind is not touched), then mode and owner are applied as configured.
+ */
+async function listenUnix(front: net.Server, l: ListenerSpec): Promise<void> {
+  const path = l.address;
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(path);
+  } catch {
+    existing = undefined;
+  }
+  if (existing) {
+    if (!existing.isSocket()) throw new Error(`listener ${path}: the path exists and is not a socket`);
+    unlinkSync(path);
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
+  await new Promise<void>((resolve, reject) => {
+    front.once("error", reject);
+    front.listen(path, () => {
+      front.off("error", reject);
+      resolve();
+    });
+  });
+  const s = l.socket ?? {};
+  if (s.mode !== undefined) chmodSync(path, s.mode);
+  if (s.user !== undefined || s.group !== undefined) {
+    chownSync(path, s.user !== undefined ? idOf(s.user, "user") : -1, s.group !== undefined ? idOf(s.group, "group") : -1);
+  }
+  front.once("close", () => {
+    try {
+      if (lstatSync(path).isSocket()) unlinkSync(path);
+    } catch {
+      // already gone
+    }
+  });
+}
+
+/** A numeric id, or the id of a user or group name as the system knows it. */
+function idOf(name: string, kind: "user" | "group"): number {
+  if (/^\d+$/.test(name)) return Number(name);
+  const out = execFileSync("getent", [kind === "user" ? "passwd" : "group", name], { encoding: "utf8" }).split(":");
+  const id = Number(out[2]);
+  if (!Number.isInteger(id)) throw new Error(`unknown socket_${kind} "${name}"`);
+  return id;
 }
 
 export function splitAddress(address: string): { host: string; port: number } {

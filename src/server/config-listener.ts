@@ -13,7 +13,10 @@ export const DEFAULT_MAX_REQUEST_DURATION_SECONDS = 90;
 export type TlsVersion = "tls10" | "tls11" | "tls12" | "tls13";
 
 export interface ListenerConfig {
-  readonly type: "tcp";
+  /** tcp, or unix: a Unix domain socket at `address` (then host is "" and port 0). */
+  readonly type: "tcp" | "unix";
+  /** unix only: the socket's permission bits and owner (Vault's socket_mode, socket_user, socket_group). */
+  readonly socket?: { readonly mode?: number; readonly user?: string; readonly group?: string };
   /** host:port as written (default 127.0.0.1:8200). */
   readonly address: string;
   readonly host: string;
@@ -60,9 +63,77 @@ const LISTENER_KEYS = [
 
 const TLS_VERSIONS: readonly TlsVersion[] = ["tls10", "tls11", "tls12", "tls13"];
 
+const UNIX_LISTENER_KEYS = ["address", "socket_mode", "socket_user", "socket_group", "tls_disable", "max_request_size", "max_request_duration"] as const;
+
+/**
+ * `listener "unix"`: HTTP on a Unix domain socket, for clients on the same host (sidecars,
+ * local tooling). No TLS: the socket's owner and mode decide who may connect.
+ */
+function readUnixListener(block: HclBlock, file: string, at: At, warnings: string[]): ListenerConfig {
+  const where = `listener "unix"`;
+  const items = settingsOf(block, where, UNIX_LISTENER_KEYS, at, { file, warnings, ignored: IGNORED_LISTENER, refused: REFUSED_LISTENER });
+  const str = (key: string): string | undefined => {
+    const item = items.get(key);
+    if (!item) return undefined;
+    if (item.value.type !== "string" && item.value.type !== "number") throw at(item.line, `${where}: ${key} must be a string`);
+    const v = String(item.value.value);
+    return v === "" ? undefined : v;
+  };
+  const address = str("address");
+  if (address === undefined || !address.startsWith("/")) {
+    throw at(items.get("address")?.line ?? block.item.line, `${where}: address must be the absolute path of the socket, e.g. "/run/mayfly/mayfly.sock"`);
+  }
+  const tlsItem = items.get("tls_disable");
+  if (tlsItem && !boolOf(tlsItem.value, `${where}: tls_disable`, tlsItem.line, at)) {
+    throw at(tlsItem.line, `${where}: TLS is not served on a Unix socket; set tls_disable = true or leave it out`);
+  }
+  const socket: { mode?: number; user?: string; group?: string } = {};
+  const mode = str("socket_mode");
+  if (mode !== undefined) {
+    if (!/^[0-7]{3,4}$/.test(mode)) throw at(items.get("socket_mode")?.line, `${where}: socket_mode must be octal, e.g. "0660"`);
+    socket.mode = parseInt(mode, 8);
+  }
+  const user = str("socket_user");
+  if (user !== undefined) socket.user = user;
+  const group = str("socket_group");
+  if (group !== undefined) socket.group = group;
+  return {
+    type: "unix",
+    address,
+    host: "",
+    port: 0,
+    tlsDisable: true,
+    tlsMinVersion: "tls12",
+    tlsMaxVersion: "tls13",
+    tlsRequireAndVerifyClientCert: false,
+    tlsDisableClientCerts: true,
+    maxRequestSizeBytes: maxRequestSize(items, where, at),
+    maxRequestDurationSeconds: maxRequestDuration(items, where, at),
+    socket,
+    file,
+    line: block.item.line,
+  };
+}
+
+function maxRequestSize(items: Map<string, HclItem>, where: string, at: At): number {
+  const sizeItem = items.get("max_request_size");
+  if (!sizeItem) return DEFAULT_MAX_REQUEST_SIZE_BYTES;
+  const v = sizeItem.value;
+  if (v.type !== "number" || !Number.isInteger(v.value)) throw at(sizeItem.line, `${where}: max_request_size must be a whole number of bytes`);
+  return v.value < 0 ? 0 : v.value === 0 ? DEFAULT_MAX_REQUEST_SIZE_BYTES : v.value;
+}
+
+function maxRequestDuration(items: Map<string, HclItem>, where: string, at: At): number {
+  const durationItem = items.get("max_request_duration");
+  if (!durationItem) return DEFAULT_MAX_REQUEST_DURATION_SECONDS;
+  const seconds = durationOf(durationItem.value, `${where}: max_request_duration`, durationItem.line, at);
+  return seconds > 0 ? seconds : DEFAULT_MAX_REQUEST_DURATION_SECONDS;
+}
+
 export function readListener(block: HclBlock, file: string, at: At, warnings: string[]): ListenerConfig {
   const type = block.labels[0] ?? "";
-  if (type !== "tcp") throw at(block.at.line, `unknown listener type "${type}" (supported: tcp)`);
+  if (type === "unix") return readUnixListener(block, file, at, warnings);
+  if (type !== "tcp") throw at(block.at.line, `unknown listener type "${type}" (supported: tcp, unix)`);
   const where = `listener "tcp"`;
   const items = settingsOf(block, where, LISTENER_KEYS, at, { file, warnings, ignored: IGNORED_LISTENER, refused: REFUSED_LISTENER });
   const str = (key: string): string | undefined => {
@@ -110,19 +181,8 @@ export function readListener(block: HclBlock, file: string, at: At, warnings: st
     throw at(items.get("tls_require_and_verify_client_cert")?.line, `${where}: tls_require_and_verify_client_cert needs tls_client_ca_file`);
   }
 
-  let maxRequestSizeBytes = DEFAULT_MAX_REQUEST_SIZE_BYTES;
-  const sizeItem = items.get("max_request_size");
-  if (sizeItem) {
-    const v = sizeItem.value;
-    if (v.type !== "number" || !Number.isInteger(v.value)) throw at(sizeItem.line, `${where}: max_request_size must be a whole number of bytes`);
-    maxRequestSizeBytes = v.value < 0 ? 0 : v.value === 0 ? DEFAULT_MAX_REQUEST_SIZE_BYTES : v.value;
-  }
-  let maxRequestDurationSeconds = DEFAULT_MAX_REQUEST_DURATION_SECONDS;
-  const durationItem = items.get("max_request_duration");
-  if (durationItem) {
-    const seconds = durationOf(durationItem.value, `${where}: max_request_duration`, durationItem.line, at);
-    if (seconds > 0) maxRequestDurationSeconds = seconds;
-  }
+  const maxRequestSizeBytes = maxRequestSize(items, where, at);
+  const maxRequestDurationSeconds = maxRequestDuration(items, where, at);
 
   const forwardedFor = readForwardedFor(items, where, at);
   const suites = str("tls_cipher_suites");

@@ -34,7 +34,7 @@ function listenerState(l: ListenerSpec): Record<string, unknown> {
     config.x_forwarded_for_reject_not_authorized = l.forwardedFor.rejectNotAuthorized;
     config.x_forwarded_for_reject_not_present = l.forwardedFor.rejectNotPresent;
   }
-  return { type: "tcp", config };
+  return { type: l.type ?? "tcp", config };
 }
 
 export function sanitizedConfigState(input: ConfigStateInput): Record<string, unknown> {

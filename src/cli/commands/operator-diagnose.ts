@@ -105,6 +105,7 @@ async function checkStorage(storage: { type: string; path?: string }): Promise<C
 }
 
 interface ListenerLike {
+  type: "tcp" | "unix";
   address: string;
   host: string;
   port: number;
@@ -116,7 +117,9 @@ interface ListenerLike {
 
 async function checkListener(l: ListenerLike): Promise<Check> {
   const checks: Check[] = [await checkAddress(l)];
-  if (l.tlsDisable) {
+  if (l.type === "unix") {
+    checks.push({ name: "Check TLS", status: "success", messages: ["a Unix socket: access follows its owner and mode"] });
+  } else if (l.tlsDisable) {
     checks.push({ name: "Check TLS", status: "warning", messages: ["TLS is disabled: tokens and secrets cross the network in clear"] });
   } else {
     checks.push(checkTls(l));
@@ -126,6 +129,14 @@ async function checkListener(l: ListenerLike): Promise<Check> {
 
 function checkAddress(l: ListenerLike): Promise<Check> {
   const name = "Check Address";
+  if (l.type === "unix") {
+    try {
+      accessSync(dirname(l.address), constants.W_OK);
+      return Promise.resolve({ name, status: "success", messages: [`the socket ${l.address} can be made`] });
+    } catch {
+      return Promise.resolve({ name, status: "warning", messages: [`${dirname(l.address)} is not writable yet (the server makes missing directories)`] });
+    }
+  }
   if (l.port === 0) return Promise.resolve({ name, status: "success", messages: ["port 0: the system picks a free port"] });
   return new Promise((resolve) => {
     const probe = net.createServer();
