@@ -159,7 +159,7 @@ cluster_name      = "main"
     ['storage "sqlite" {}\nlistener "tcp" { tls_disable = true }', 'config.hcl:1: storage "sqlite": path must be set'],
     ['storage "sqlite" {\n  path = "x"\n  synchronous = "off"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:3: storage "sqlite": synchronous must be "full" or "normal"'],
     ['storage "inmem" {\n  path = "x"\n}\nlistener "tcp" { tls_disable = true }', 'config.hcl:2: storage "inmem": unknown key "path" (it takes no settings)'],
-    ['storage "inmem" {}\nlistener "unix" {}', 'config.hcl:2: unknown listener type "unix" (supported: tcp)'],
+    ['storage "inmem" {}\nlistener "udp" {}', 'config.hcl:2: unknown listener type "udp" (supported: tcp, unix)'],
     ['storage "inmem" {}\nlistener "tcp" {\n  address = "localhost"\n  tls_disable = true\n}', 'config.hcl:3: listener "tcp": invalid address "localhost" (expected host:port'],
     ['storage "inmem" {}\nlistener "tcp" {\n  address = "0.0.0.0:8200"\n}', 'config.hcl:2: listener "tcp": tls_cert_file must be set, or TLS turned off with tls_disable = true'],
     ['storage "inmem" {}\nlistener "tcp" {\n  tls_disable = "maybe"\n}', 'config.hcl:3: listener "tcp": tls_disable must be true or false'],
