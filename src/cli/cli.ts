@@ -42,7 +42,6 @@ import { auditDisableCommand, auditEnableCommand, auditListCommand } from "./com
 import { policyDeleteCommand, policyFmtCommand, policyListCommand, policyReadCommand, policyWriteCommand } from "./commands/policy.js";
 import { leaseLookupCommand, leaseRenewCommand, leaseRevokeCommand } from "./commands/lease.js";
 import {
-  operatorInitCommand,
   operatorKeyStatusCommand,
   operatorRotateCommand,
   operatorSealCommand,
@@ -50,6 +49,7 @@ import {
   operatorUnsealCommand,
   statusCommand,
 } from "./commands/operator.js";
+import { operatorInitCommand } from "./commands/operator-init.js";
 import { operatorRekeyCommand } from "./commands/operator-rekey.js";
 import { operatorGenerateRootCommand } from "./commands/operator-generate-root.js";
 import { loginCommand } from "./commands/login.js";
