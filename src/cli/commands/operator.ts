@@ -1,4 +1,4 @@
-/** status and operator init|unseal|seal|rotate|key-status (command/status.go, operator_*.go). */
+/** status and operator unseal|seal|rotate|key-status|step-down (command/status.go, operator_*.go); init is in operator-init.ts. */
 import type { Command, Ctx } from "../command.js";
 import { goStruct, tableOutput, columnize, wrapAtLength } from "../gofmt.js";
 import type { VaultClient } from "../http-client.js";
