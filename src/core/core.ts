@@ -12,6 +12,7 @@ import { AuditManager } from "./audit/index.js";
 import { AuditedHeaders } from "./audit/audited-headers.js";
 import { RotationConfigStore } from "./barrier/rotation-config.js";
 import { QuotaManager } from "./quotas.js";
+import { DEFAULT_MAX_REQUEST_DURATION_SECONDS } from "./request-limits.js";
 import { TokenStore } from "./tokens/token-store.js";
 import { ExpirationManager, type ExpirationOptions } from "./expiration/expiration-manager.js";
 import type { LeaseRecord } from "./expiration/lease-record.js";
@@ -37,8 +38,7 @@ export interface CoreOptions {
   maxRequestDurationSeconds?: number;
 }
 
-/** Vault's default_max_request_duration. */
-export const DEFAULT_MAX_REQUEST_DURATION_SECONDS = 90;
+export { DEFAULT_MAX_REQUEST_DURATION_SECONDS };
 
 /** Vault's system-wide default and maximum lease TTL: 32 days. */
 export const SYSTEM_MAX_TTL_SECONDS = 768 * 3600;

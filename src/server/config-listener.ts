@@ -2,13 +2,14 @@
 import { isIP } from "node:net";
 import type { ForwardedForConfig } from "../http/forwarded-for.js";
 import type { HclBlock, HclItem } from "../hcl/index.js";
+import { DEFAULT_MAX_REQUEST_DURATION_SECONDS } from "../core/request-limits.js";
 import { opensslCipherList } from "./cipher-suites.js";
 import { boolOf, durationOf, settingsOf, type At } from "./config-values.js";
 import { IGNORED_LISTENER, REFUSED_LISTENER } from "./vault-settings.js";
 
 export const DEFAULT_LISTENER_ADDRESS = "127.0.0.1:8200";
 export const DEFAULT_MAX_REQUEST_SIZE_BYTES = 32 * 1024 * 1024;
-export const DEFAULT_MAX_REQUEST_DURATION_SECONDS = 90;
+export { DEFAULT_MAX_REQUEST_DURATION_SECONDS };
 
 export type TlsVersion = "tls10" | "tls11" | "tls12" | "tls13";
 

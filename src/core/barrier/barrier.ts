@@ -155,11 +155,6 @@ export class Barrier implements Storage {
     return { term: k.term, install_time: new Date(k.installTimeMs).toISOString(), encryptions: k.encryptions };
   }
 
-  /** True once the active key has sealed enough values that it should be rotated. */
-  needsRotation(): boolean {
-    return this.unsealedKeyring().active().encryptions >= ROTATION_ENCRYPTIONS;
-  }
-
   /** The active key's use and age, for the rotation policy (sys/rotate/config). */
   activeKeyUse(): { encryptions: number; installTimeMs: number } {
     const k = this.unsealedKeyring().active();
