@@ -8,6 +8,7 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
+import { eventually } from "./support/e2e.js";
 import { api } from "./support/http.js";
 
 let server: DevServer;
@@ -48,13 +49,6 @@ async function tcpCollector(port = 0) {
   };
 }
 
-async function until(what: string, check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe("socket audit device", () => {
   it("sends each request and response to a TCP collector, and refuses service while it is gone", async () => {
@@ -65,7 +59,7 @@ describe("socket audit device", () => {
     expect((await api(url, "GET", "sys/audit", { token: "root" })).json.data["collector/"]).toMatchObject({ type: "socket", options: { address: `127.0.0.1:${port}` } });
 
     await api(url, "PUT", "secret/data/audited", { token: "root", body: { data: { password: "hunter2-socket" } } });
-    await until("the write's two entries", () => collector.lines.filter((l) => l.includes("secret/data/audited")).length >= 2);
+    await eventually(() => collector.lines.filter((l) => l.includes("secret/data/audited")).length >= 2);
     const entries = collector.lines.map((l) => JSON.parse(l) as { type: string; auth?: { client_token?: string } });
     expect(entries.some((e) => e.type === "response")).toBe(true);
     expect(collector.lines.join("\n")).not.toContain("hunter2-socket");
@@ -80,7 +74,7 @@ describe("socket audit device", () => {
     // It comes back on the same port: the next request reconnects and is served.
     collector = await tcpCollector(port);
     expect((await api(url, "GET", "secret/data/audited", { token: "root" })).status).toBe(200);
-    await until("entries on the new connection", () => collector.lines.some((l) => l.includes("secret/data/audited")));
+    await eventually(() => collector.lines.some((l) => l.includes("secret/data/audited")));
     expect((await api(url, "DELETE", "sys/audit/collector", { token: "root" })).status).toBe(204);
     await collector.close();
   });
@@ -93,7 +87,7 @@ describe("socket audit device", () => {
     const port = udp.address().port;
     expect((await api(url, "PUT", "sys/audit/udp", { token: "root", body: { type: "socket", options: { address: `127.0.0.1:${port}`, socket_type: "udp" } } })).status).toBe(204);
     await api(url, "GET", "sys/mounts", { token: "root" });
-    await until("a datagram", () => got.some((l) => l.includes('"sys/mounts"')));
+    await eventually(() => got.some((l) => l.includes('"sys/mounts"')));
     expect((await api(url, "DELETE", "sys/audit/udp", { token: "root" })).status).toBe(204);
     udp.close();
 

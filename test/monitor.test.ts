@@ -7,7 +7,7 @@ import http from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
-import { assertBuilt, cleanEnv, MAYFLY_BIN } from "./support/e2e.js";
+import { assertBuilt, cleanEnv, eventually, MAYFLY_BIN } from "./support/e2e.js";
 import { api } from "./support/http.js";
 
 let server: DevServer;
@@ -41,13 +41,6 @@ function openMonitor(query: string, token = "root") {
   });
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("sys/monitor", () => {
   it("streams lines at the level asked for, in standard text or JSON, while the client stays", async () => {
@@ -58,10 +51,10 @@ describe("sys/monitor", () => {
     expect(text.contentType).toMatch(/^text\/plain/);
     expect(json.contentType).toBe("application/json");
     expect((await api(url, "POST", "sys/mounts/monitored", { token: "root", body: { type: "kv" } })).status).toBe(204);
-    await until("the mount's line", () => text.lines.some((l) => l.includes("successful mount")));
+    await eventually(() => text.lines.some((l) => l.includes("successful mount")));
     const line = text.lines.find((l) => l.includes("successful mount")) as string;
     expect(line).toMatch(/^\d{4}-\d\d-\d\dT[\d:.]+Z \[INFO\] {2}successful mount: path=monitored\/ type=kv$/);
-    await until("the JSON line", () => json.lines.length > 0);
+    await eventually(() => json.lines.length > 0);
     expect(JSON.parse(json.lines[0] as string)).toMatchObject({ "@level": "info", "@message": "successful mount", path: "monitored/", type: "kv" });
     expect(warnOnly.lines).toEqual([]);
     for (const m of [text, json, warnOnly]) m.close();
