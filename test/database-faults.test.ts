@@ -7,123 +7,13 @@
  * drops the record without the target and leaves the user for the orphan sweep to find.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMariadb, startPostgres, startRedis } from "./support/index.js";
+import { mariadbTarget, postgresTarget, redisTarget, trialApi, waitFor, type Answer, type FaultTarget } from "./support/fault-targets.js";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
 
-/** What a trial needs of a target database: how to configure it, find a user, take it away. */
-interface Target {
-  readonly name: string;
-  readonly config: Record<string, unknown>;
-  /** Creation statements for a role (the plugin's own defaults revoke). */
-  readonly creation: string;
-  userExists(user: string): Promise<boolean>;
-  canLogin(user: string, password: string): Promise<boolean>;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  /** Whether users made before a stop are still there after the start (not so for Redis). */
-  readonly usersSurviveRestart: boolean;
-  stop(): Promise<void>;
-}
-
-async function postgresTarget(): Promise<Target> {
-  const pg = await startPostgres();
-  return {
-    name: "PostgreSQL",
-    config: { plugin_name: "postgresql-database-plugin", connection_url: pg.templatedConnectionUrl, username: pg.adminUser, password: pg.adminPassword },
-    creation: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-    userExists: async (user) => (await pg.adminQuery("SELECT 1 FROM pg_roles WHERE rolname = $1", [user])).rowCount === 1,
-    canLogin: (user, password) => pg.canLogin(user, password),
-    pause: () => pg.pause(),
-    resume: () => pg.resume(),
-    usersSurviveRestart: true,
-    stop: () => pg.stop(),
-  };
-}
-
-async function mariadbTarget(): Promise<Target> {
-  const maria = await startMariadb();
-  return {
-    name: "MariaDB",
-    config: { plugin_name: "mysql-database-plugin", connection_url: maria.templatedConnectionUrl, username: maria.adminUser, password: maria.adminPassword },
-    creation: "CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';",
-    userExists: async (user) => ((await maria.adminQuery("SELECT 1 FROM mysql.user WHERE User = ?", [user])) as unknown[]).length > 0,
-    canLogin: (user, password) => maria.canLogin(user, password),
-    pause: () => maria.pause(),
-    resume: () => maria.resume(),
-    usersSurviveRestart: true,
-    stop: () => maria.stop(),
-  };
-}
-
-async function redisTarget(): Promise<Target> {
-  const redis = await startRedis();
-  return {
-    name: "Redis",
-    config: { plugin_name: "redis-database-plugin", host: redis.host, port: redis.port, username: redis.adminUser, password: redis.adminPassword },
-    creation: '["~*", "+@read"]',
-    userExists: async (user) => (await redis.adminCommand("ACL", "GETUSER", user)) !== null,
-    canLogin: (user, password) => redis.canLogin(user, password),
-    pause: () => redis.pause(),
-    resume: () => redis.resume(),
-    // ACL SETUSER lives in memory: a restarted Redis (no aclfile here) has forgotten them.
-    usersSurviveRestart: false,
-    stop: () => redis.stop(),
-  };
-}
-
-let db: Target;
+let db: FaultTarget;
 let server: DevServer;
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<Answer> {
-  const res = await fetch(`${server.addresses[0]}/v1/${path}`, {
-    method,
-    headers: { "X-Vault-Token": "root", "Content-Type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
-}
-
-interface Issued {
-  leaseId: string;
-  username: string;
-  password: string;
-}
-
-async function issue(role = "app"): Promise<Issued> {
-  const r = await api("GET", `database/creds/${role}`);
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  const data = r.body.data as { username: string; password: string };
-  return { leaseId: String(r.body.lease_id), username: data.username, password: data.password };
-}
-
-async function leaseKnown(leaseId: string): Promise<boolean> {
-  const r = await api("PUT", "sys/leases/lookup", { lease_id: leaseId });
-  if (r.status === 200) return true;
-  expect(r.status).toBe(400);
-  return false;
-}
-
-async function leaseIdsUnder(prefix: string): Promise<string[]> {
-  const r = await api("GET", `sys/leases/lookup/${prefix}?list=true`);
-  if (r.status === 404) return [];
-  expect(r.status).toBe(200);
-  return ((r.body.data as { keys: string[] }).keys ?? []).map((k) => prefix + k);
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((res) => setTimeout(res, 200));
-  }
-}
+const { api, issue, leaseKnown, leaseIdsUnder } = trialApi(() => server);
 
 function expectVaultError(r: Answer): void {
   expect(r.status).toBeGreaterThanOrEqual(400);

@@ -8,7 +8,7 @@
  * once the database wakes every user it holds has a lease or is dropped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMariadb, startPostgres, startRedis } from "./support/index.js";
+import { mariadbTarget, postgresTarget, redisTarget, trialApi, waitFor, type Answer, type FaultTarget } from "./support/fault-targets.js";
 import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
 
@@ -16,115 +16,15 @@ const DEADLINE_SECONDS = 2;
 // Deadline plus a connect timeout's worth of slack on a loaded 2-core machine; a hang is minutes.
 const BOUND_MS = DEADLINE_SECONDS * 1000 + 6_000;
 
-interface Target {
-  readonly config: Record<string, unknown>;
-  readonly creation: string;
-  userExists(user: string): Promise<boolean>;
-  canLogin(user: string, password: string): Promise<boolean>;
-  freeze(): void;
-  thaw(): void;
-  stop(): Promise<void>;
-}
-
-async function postgresTarget(): Promise<Target> {
-  const pg = await startPostgres();
-  return {
-    config: { plugin_name: "postgresql-database-plugin", connection_url: pg.templatedConnectionUrl, username: pg.adminUser, password: pg.adminPassword, connect_timeout: 3 },
-    creation: `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-    userExists: async (user) => (await pg.adminQuery("SELECT 1 FROM pg_roles WHERE rolname = $1", [user])).rowCount === 1,
-    canLogin: (user, password) => pg.canLogin(user, password),
-    freeze: () => pg.freeze(),
-    thaw: () => pg.thaw(),
-    stop: () => pg.stop(),
-  };
-}
-
-async function mariadbTarget(): Promise<Target> {
-  const maria = await startMariadb();
-  return {
-    config: { plugin_name: "mysql-database-plugin", connection_url: `${maria.templatedConnectionUrl}?timeout=3s`, username: maria.adminUser, password: maria.adminPassword },
-    creation: "CREATE USER '{{name}}'@'%' IDENTIFIED BY '{{password}}';",
-    userExists: async (user) => ((await maria.adminQuery("SELECT 1 FROM mysql.user WHERE User = ?", [user])) as unknown[]).length > 0,
-    canLogin: (user, password) => maria.canLogin(user, password),
-    freeze: () => maria.freeze(),
-    thaw: () => maria.thaw(),
-    stop: () => maria.stop(),
-  };
-}
-
-async function redisTarget(): Promise<Target> {
-  const redis = await startRedis();
-  return {
-    config: { plugin_name: "redis-database-plugin", host: redis.host, port: redis.port, username: redis.adminUser, password: redis.adminPassword },
-    creation: '["~*", "+@read"]',
-    userExists: async (user) => (await redis.adminCommand("ACL", "GETUSER", user)) !== null,
-    canLogin: (user, password) => redis.canLogin(user, password),
-    freeze: () => redis.freeze(),
-    thaw: () => redis.thaw(),
-    stop: () => redis.stop(),
-  };
-}
-
-let db: Target;
+let db: FaultTarget;
 let server: DevServer;
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  ms: number;
-}
-
-async function api(method: string, path: string, body?: unknown): Promise<Answer> {
-  const started = Date.now();
-  const res = await fetch(`${server.addresses[0]}/v1/${path}`, {
-    method,
-    headers: { "X-Vault-Token": "root", "Content-Type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(60_000),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>), ms: Date.now() - started };
-}
-
-interface Issued {
-  leaseId: string;
-  username: string;
-  password: string;
-}
-
-async function issue(): Promise<Issued> {
-  const r = await api("GET", "database/creds/app");
-  expect(r.status, JSON.stringify(r.body)).toBe(200);
-  const data = r.body.data as { username: string; password: string };
-  return { leaseId: String(r.body.lease_id), username: data.username, password: data.password };
-}
-
-async function leaseKnown(leaseId: string): Promise<boolean> {
-  const r = await api("PUT", "sys/leases/lookup", { lease_id: leaseId });
-  if (r.status === 200) return true;
-  expect(r.status).toBe(400);
-  return false;
-}
-
-async function leaseCount(): Promise<number> {
-  const r = await api("GET", "sys/leases/lookup/database/creds/app/?list=true");
-  if (r.status === 404) return 0;
-  expect(r.status).toBe(200);
-  return ((r.body.data as { keys?: string[] }).keys ?? []).length;
-}
+const { api, issue, leaseKnown, leaseIdsUnder } = trialApi(() => server);
+const leaseCount = async (): Promise<number> => (await leaseIdsUnder("database/creds/app/")).length;
 
 async function orphans(): Promise<string[]> {
   const r = await api("GET", "database/orphans/frozen");
   expect(r.status, JSON.stringify(r.body)).toBe(200);
   return (r.body.data as { orphans: string[] }).orphans;
-}
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((res) => setTimeout(res, 250));
-  }
 }
 
 /** A failure in bounded time, in Vault's error shape, naming the deadline. */
@@ -136,9 +36,9 @@ function expectTimelyError(r: Answer): void {
 }
 
 describe.each([
-  ["PostgreSQL", postgresTarget],
-  ["MariaDB", mariadbTarget],
-  ["Redis", redisTarget],
+  ["PostgreSQL", () => postgresTarget({ connectTimeoutSeconds: 3 })],
+  ["MariaDB", () => mariadbTarget({ connectTimeoutSeconds: 3 })],
+  ["Redis", () => redisTarget()],
 ] as const)("%s freezes", (_name, startTarget) => {
   beforeAll(async () => {
     db = await startTarget();
