@@ -35,7 +35,7 @@ const put = (name: string, body: Record<string, unknown>) => s.api("POST", `sys/
 
 describe("rate limit quotas", () => {
   it("refuses a client past its rate with 429 and Retry-After, until the window passes", async () => {
-    expect((await put("kv", { path: "secret/", rate: 3, interval: "2s" })).status).toBe(204);
+    expect((await put("kv", { path: "secret/", rate: 3, interval: "4s" })).status).toBe(204);
     for (let i = 0; i < 3; i++) expect((await read()).status).toBe(200);
     const refused = await read();
     expect(refused.status).toBe(429);
@@ -44,25 +44,26 @@ describe("rate limit quotas", () => {
     // Other mounts and the exempt paths are not counted.
     expect((await call(url, "GET", "auth/token/lookup-self", { token: "root" })).status).toBe(200);
     expect((await call(url, "GET", "sys/health")).status).toBe(200);
-    await sleep(2_100);
+    await sleep(4_100);
     expect((await read()).status).toBe(200);
   });
 
   it("applies the most specific rule, blocks for block_interval, and sends X-Ratelimit headers when asked", async () => {
     await put("global", { rate: 1000 });
-    await put("app", { path: "secret/data/app", rate: 1, interval: "1s", block_interval: "3s" });
+    await put("app", { path: "secret/data/app", rate: 1, interval: "3s", block_interval: "6s" });
     await s.api("POST", "sys/quotas/config", { token: s.rootToken, body: { enable_rate_limit_response_headers: true } });
     const first = await read();
     expect(first.status).toBe(200);
     expect(first.headers["x-ratelimit-limit"]).toBe("1");
     expect(first.headers["x-ratelimit-remaining"]).toBe("0");
     expect((await read()).status).toBe(429);
-    // The window is over, the block is not.
-    await sleep(1_200);
+    // The window is over, the block is not. (Windows of seconds, so a slow machine's pauses
+    // between two requests cannot land them in different windows.)
+    await sleep(3_300);
     const blocked = await read();
     expect(blocked.status).toBe(429);
     expect(Number(blocked.headers["retry-after"])).toBeGreaterThanOrEqual(1);
-    await sleep(2_000);
+    await sleep(3_000);
     expect((await read()).status).toBe(200);
   });
 
