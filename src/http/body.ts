@@ -1,12 +1,14 @@
 import type { IncomingMessage } from "node:http";
+import type { LaneRequestLike } from "./lane/connection.js";
 import { badRequest, payloadTooLarge, unsupportedMediaType } from "../framework/errors.js";
 
 /** Vault's default max_request_size. */
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 
-export async function readBody(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+export async function readBody(req: IncomingMessage | LaneRequestLike, limitBytes: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? "0");
   if (declared > limitBytes) throw payloadTooLarge();
+  if ("readFullBody" in req) return req.readFullBody(limitBytes);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

@@ -31,7 +31,7 @@ export interface ClientAddress {
  * X-Forwarded-For names, believed only from the listener's authorized addresses and
  * counted `hopSkips` entries from the end (Vault's x_forwarded_for_* rules and messages).
  */
-export function clientOf(req: IncomingMessage, ff: ForwardedForConfig | undefined): ClientAddress {
+export function clientOf(req: Pick<IncomingMessage, "headers"> & { socket: { remoteAddress?: string | undefined; remotePort?: number | undefined } }, ff: ForwardedForConfig | undefined): ClientAddress {
   const peer = { remoteAddress: req.socket.remoteAddress ?? "", remotePort: req.socket.remotePort ?? 0 };
   if (!ff) return peer;
   const header = req.headers["x-forwarded-for"];

@@ -9,6 +9,7 @@ import net from "node:net";
 import tls from "node:tls";
 import { RequestFramer } from "./front/framer.js";
 import { FrontSocket, TlsFrontSocket } from "./front/socket.js";
+import { LaneConnection, type LaneHandler, type LaneRequestLike } from "./lane/connection.js";
 
 export { FrontSocket, TlsFrontSocket } from "./front/socket.js";
 
@@ -34,6 +35,12 @@ export interface FrontOptions {
    * Default 16 KiB, or httpServer.maxHeaderSize if that is larger.
    */
   maxHeaderBytes?: number;
+  /**
+   * Serves ordinary requests without node:http (see lane/): the same handler, a fraction of
+   * the cost per request. A connection moves to node:http at its first request the lane
+   * does not read itself. Without it every connection goes to node:http.
+   */
+  lane?: LaneHandler;
 }
 
 /**
@@ -50,17 +57,38 @@ export function createFront(httpServer: http.Server, options: FrontOptions = {})
   const newFramer = (): RequestFramer =>
     new RequestFramer({ maxHeaderBytes, markerName: LIST_MARKER_HEADER, markerLine, forgedName: FORGED_MARKER_HEADER });
 
+  const lanes = new Set<LaneConnection>();
+  const accept = (raw: net.Socket, wrap: (framer: RequestFramer) => FrontSocket): void => {
+    const toHttp = (unread: Buffer | null): void => {
+      const socket = wrap(newFramer());
+      httpServer.emit("connection", socket);
+      if (unread !== null) socket.replay(unread);
+    };
+    if (!options.lane) return toHttp(null);
+    const lane = new LaneConnection(raw, options.lane, toHttp, laneOptions(httpServer, maxHeaderBytes), (c) => lanes.delete(c));
+    lanes.add(lane);
+    watchLanes(lanes);
+  };
+
   // allowHalfOpen as http.Server sets it: a client's FIN must not end our replies early.
   const front: net.Server =
     options.tls === undefined
-      ? net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
-          httpServer.emit("connection", new FrontSocket(raw, newFramer()));
-        })
+      ? net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => accept(raw, (f) => new FrontSocket(raw, f)))
       : tls
           .createServer({ ALPNProtocols: ["http/1.1"], ...options.tls, allowHalfOpen: true, noDelay: true })
-          .on("secureConnection", (raw: tls.TLSSocket) => {
-            httpServer.emit("connection", new TlsFrontSocket(raw, newFramer()));
-          });
+          .on("secureConnection", (raw: tls.TLSSocket) => accept(raw, (f) => new TlsFrontSocket(raw, f)));
+
+  // Lane connections are closed whenever http.Server closes its own, by whoever asks it to.
+  const closeIdle = httpServer.closeIdleConnections.bind(httpServer);
+  httpServer.closeIdleConnections = () => {
+    for (const c of lanes) if (c.idle) c.close();
+    closeIdle();
+  };
+  const closeAll = httpServer.closeAllConnections.bind(httpServer);
+  httpServer.closeAllConnections = () => {
+    for (const c of lanes) c.close();
+    closeAll();
+  };
 
   front.on("listening", () => startConnectionTracking(httpServer));
 
@@ -73,7 +101,9 @@ export function createFront(httpServer: http.Server, options: FrontOptions = {})
 }
 
 /** Whether the request arrived with the LIST method (now GET, marked by the front). */
-export function isListRequest(req: http.IncomingMessage): boolean {
+export function isListRequest(req: http.IncomingMessage | LaneRequestLike): boolean {
+  // The lane reads the method itself; only node:http's requests carry the marker.
+  if ("listMethod" in req) return req.listMethod;
   const value = req.headers[LIST_MARKER_HEADER];
   if (typeof value !== "string" || value.length !== markerValue.length) return false;
   return timingSafeEqual(Buffer.from(value, "latin1"), markerValue);
@@ -86,4 +116,41 @@ function startConnectionTracking(httpServer: http.Server): void {
   for (const listener of httpServer.listeners("listening")) {
     if (listener.name === "setupConnectionsTracking") (listener as () => void).call(httpServer);
   }
+}
+
+function laneOptions(httpServer: http.Server, maxHeaderBytes: number) {
+  return {
+    maxHeaderBytes,
+    keepAliveTimeoutMs: httpServer.keepAliveTimeout || 5_000,
+    // 0 means none in node:http.
+    requestTimeoutMs: httpServer.requestTimeout || Infinity,
+    headersTimeoutMs: httpServer.headersTimeout || Infinity,
+  };
+}
+
+// One timer for all lane connections of the process, as node:http checks its own
+// connections on an interval rather than arming a timer per request.
+const LANE_CHECK_INTERVAL_MS = 1_000;
+const watched = new Set<Set<LaneConnection>>();
+let laneTimer: NodeJS.Timeout | undefined;
+
+function watchLanes(lanes: Set<LaneConnection>): void {
+  watched.add(lanes);
+  if (laneTimer !== undefined) return;
+  laneTimer = setInterval(() => {
+    const now = Date.now();
+    let any = false;
+    for (const set of watched) {
+      if (set.size === 0) watched.delete(set);
+      for (const c of set) {
+        any = true;
+        c.checkTimeouts(now);
+      }
+    }
+    if (!any) {
+      clearInterval(laneTimer);
+      laneTimer = undefined;
+    }
+  }, LANE_CHECK_INTERVAL_MS);
+  laneTimer.unref();
 }

@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { LaneRequestLike } from "./lane/connection.js";
+import type { ResponseLike } from "./lane/response.js";
 import type { TLSSocket } from "node:tls";
 import { randomUUID } from "node:crypto";
 import type { Core } from "../core/core.js";
@@ -26,10 +28,16 @@ export interface HttpHandlerOptions {
   forwardedFor?: ForwardedForConfig;
 }
 
-/** Translates HTTP to the core's requests and back; the only place that writes status codes. */
-export function createHttpHandler(core: Core, opts: HttpHandlerOptions) {
+/** A request from node:http or from the lane (src/http/lane), which serves ordinary ones itself. */
+type RequestIn = IncomingMessage | LaneRequestLike;
+
+/**
+ * Translates HTTP to the core's requests and back; the only place that writes status codes.
+ * The same function serves node:http (http.createServer) and the lane (createFront's `lane`).
+ */
+export function createHttpHandler(core: Core, opts: HttpHandlerOptions): (req: RequestIn, res: ServerResponse | ResponseLike) => void {
   const limit = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  return (req: IncomingMessage, res: ServerResponse): void => {
+  return (req: RequestIn, res: ServerResponse | ResponseLike): void => {
     const cors = opts.cors ? decideCors(req.method ?? "GET", req.headers, opts.cors.current()) : undefined;
     if (cors?.kind === "answer") {
       req.resume();
@@ -54,7 +62,7 @@ export function createHttpHandler(core: Core, opts: HttpHandlerOptions) {
   };
 }
 
-async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: IncomingMessage, quotaHeaders: string[]): Promise<HttpReply> {
+async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: RequestIn, quotaHeaders: string[]): Promise<HttpReply> {
   // Split by hand rather than with `new URL`, which costs more and would also resolve
   // `..` segments: Vault takes the path as sent, and so do we (then refuse `..`).
   const rawUrl = req.url ?? "/";
@@ -143,7 +151,7 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: I
 }
 
 /** enable_rate_limit_audit_logging: the refused request, as far as it was read, and why. */
-async function auditQuotaRefusal(core: Core, req: IncomingMessage, path: string, error: string, client: ClientAddress): Promise<void> {
+async function auditQuotaRefusal(core: Core, req: RequestIn, path: string, error: string, client: ClientAddress): Promise<void> {
   const method = req.method ?? "GET";
   const operation = method === "GET" || method === "HEAD" ? "read" : method === "DELETE" ? "delete" : method === "PATCH" ? "patch" : "update";
   const input = {
@@ -156,7 +164,7 @@ async function auditQuotaRefusal(core: Core, req: IncomingMessage, path: string,
   await core.audit.logResponse(input).catch(() => undefined);
 }
 
-function inboundBase(req: IncomingMessage, path: string, data: Record<string, unknown>, client: ClientAddress): Omit<InboundRequest, "operation"> {
+function inboundBase(req: RequestIn, path: string, data: Record<string, unknown>, client: ClientAddress): Omit<InboundRequest, "operation"> {
   const socket = req.socket as Partial<TLSSocket> & { remoteAddress?: string; remotePort?: number };
   const peer = socket.encrypted && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate(false) : undefined;
   return {
@@ -172,7 +180,7 @@ function inboundBase(req: IncomingMessage, path: string, data: Record<string, un
   };
 }
 
-function tokenFrom(req: IncomingMessage): string {
+function tokenFrom(req: RequestIn): string {
   const header = req.headers["x-vault-token"];
   if (typeof header === "string" && header !== "") return header.trim();
   const auth = req.headers.authorization;
@@ -196,7 +204,7 @@ export function replyForError(err: unknown, logger: Logger): HttpReply {
   return errorReply(500, [`internal error (request id ${requestId})`]);
 }
 
-function send(res: ServerResponse, reply: HttpReply, extraHeaders?: readonly string[]): void {
+function send(res: ServerResponse | ResponseLike, reply: HttpReply, extraHeaders?: readonly string[]): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -227,7 +235,7 @@ function send(res: ServerResponse, reply: HttpReply, extraHeaders?: readonly str
 /** Beyond this much unsent output a slow reader misses lines rather than growing memory. */
 const STREAM_BACKLOG_BYTES = 1024 * 1024;
 
-function sendStream(res: ServerResponse, status: number, stream: ResponseStream, extraHeaders?: readonly string[]): void {
+function sendStream(res: ServerResponse | ResponseLike, status: number, stream: ResponseStream, extraHeaders?: readonly string[]): void {
   res.writeHead(status, ["Cache-Control", "no-store", "Content-Type", stream.contentType, ...(extraHeaders ?? [])]);
   res.flushHeaders();
   let dropped = 0;

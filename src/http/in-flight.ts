@@ -11,8 +11,11 @@ export interface InFlightRequestInfo {
   readonly client_id: string;
 }
 
+/** What is shown of a request: node:http's or the lane's. */
+type RequestSeen = Pick<IncomingMessage, "url" | "method"> & { socket: { remoteAddress?: string | undefined; remotePort?: number | undefined } };
+
 interface Live {
-  readonly req: IncomingMessage;
+  readonly req: RequestSeen;
   readonly startMs: number;
   /** Made on the first snapshot that shows the request, so serving one costs no UUID. */
   id?: string;
@@ -28,7 +31,7 @@ export class InFlightRequests {
   constructor(private readonly nowMs: () => number = Date.now) {}
 
   /** Records `req` until the returned function is called. */
-  start(req: IncomingMessage): () => void {
+  start(req: RequestSeen): () => void {
     const entry: Live = { req, startMs: this.nowMs() };
     this.live.add(entry);
     return () => {
@@ -59,7 +62,7 @@ export class InFlightRequests {
 }
 
 /** `host:port` as Go prints a net.Addr: IPv6 hosts in brackets. */
-function remoteAddress(req: IncomingMessage): string {
+function remoteAddress(req: RequestSeen): string {
   const host = req.socket.remoteAddress ?? "";
   const port = req.socket.remotePort ?? 0;
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;

@@ -137,7 +137,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const httpServer = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: durationMs }, handler);
       httpServers.push(httpServer);
       const tls = l.tlsDisable ? undefined : tlsOptions(l);
-      const front = createFront(httpServer, tls ? { tls } : {});
+      const front = createFront(httpServer, { lane: handler, ...(tls ? { tls } : {}) });
       if (l.type === "unix") {
         await listenUnix(front, l);
         addresses.push(`unix://${l.address}`);

@@ -76,8 +76,9 @@ export async function startCoreServer(opts: CoreServerOptions = {}): Promise<Cor
   const { keys, rootToken } = await core.initialize(1, 1);
   await core.unsealWith(keys);
 
-  const server = http.createServer(createHttpHandler(core, { storageType: "inmem", logger: quietLogger }));
-  const front = createFront(server);
+  const handler = createHttpHandler(core, { storageType: "inmem", logger: quietLogger });
+  const server = http.createServer(handler);
+  const front = createFront(server, { lane: handler });
   await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
   const { port } = front.address() as AddressInfo;
   const url = `http://127.0.0.1:${port}`;

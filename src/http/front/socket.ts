@@ -72,6 +72,11 @@ export class FrontSocket extends Duplex {
     });
   }
 
+  /** Bytes read from the socket before this wrapper existed (the lane's), passed on first. */
+  replay(unread: Buffer): void {
+    this.framer.feed(unread, this.pushPiece);
+  }
+
   get bytesRead(): number {
     return this.raw.bytesRead;
   }
