@@ -45,11 +45,15 @@ class LaneRequest implements LaneRequestLike {
   chunks: Buffer[] = [];
   received = 0;
   discard = false;
+  /** The handler has said what it wants of the body (read it whole, or skip it). */
+  claimed = false;
   private waiter: { resolve(b: Buffer): void; reject(e: Error): void; limit: number } | undefined;
 
   constructor(
     head: ParsedHead,
     readonly socket: net.Socket,
+    /** Called once the handler claims the body, so a reader paused for it can go on. */
+    private readonly onClaim: () => void,
   ) {
     this.listMethod = head.method === "LIST";
     this.method = this.listMethod ? "GET" : head.method;
@@ -64,6 +68,7 @@ class LaneRequest implements LaneRequestLike {
 
   readFullBody(limitBytes: number): Promise<Buffer> {
     if (this.contentLength > limitBytes) return Promise.reject(tooLarge());
+    this.claim();
     if (this.complete) return Promise.resolve(this.body());
     return new Promise((resolve, reject) => (this.waiter = { resolve, reject, limit: limitBytes }));
   }
@@ -71,6 +76,18 @@ class LaneRequest implements LaneRequestLike {
   resume(): void {
     this.discard = true;
     this.chunks = [];
+    this.claim();
+  }
+
+  /** Body bytes held that nobody has asked for yet: past a few, reading pauses (as node:http's stream would). */
+  get unclaimedBytes(): number {
+    return this.claimed ? 0 : this.received;
+  }
+
+  private claim(): void {
+    if (this.claimed) return;
+    this.claimed = true;
+    this.onClaim();
   }
 
   /** Takes body bytes; returns how many of `data` belonged to this request. */
@@ -170,6 +187,7 @@ export class LaneConnection {
     if (req !== null && !req.complete) {
       const used = req.take(chunk);
       data = used === chunk.length ? null : chunk.subarray(used);
+      if (req.unclaimedBytes > MAX_BUFFERED_BYTES) this.pause();
       if (req.complete && !this.responding) this.next();
     }
     if (data === null) return;
@@ -180,11 +198,8 @@ export class LaneConnection {
       this.pending = Buffer.concat([this.pending, data]);
     }
     if (this.current === null) this.parse();
-    else if (this.pending.length > MAX_BUFFERED_BYTES && !this.paused) {
-      // Pipelined requests wait for the one being served; past this much, so does the client.
-      this.paused = true;
-      this.raw.pause();
-    }
+    // Pipelined requests wait for the one being served; past this much, so does the client.
+    else if (this.pending.length > MAX_BUFFERED_BYTES) this.pause();
   }
 
   /** Starts the next request held in `pending`, if its head is all there. */
@@ -198,7 +213,7 @@ export class LaneConnection {
       this.handOff(buf);
       return;
     }
-    const req = new LaneRequest(head, this.raw);
+    const req = new LaneRequest(head, this.raw, () => this.unpause());
     this.current = req;
     this.closing = head.close;
     const rest = buf.length > head.headBytes ? buf.subarray(head.headBytes) : null;
@@ -243,6 +258,19 @@ export class LaneConnection {
       return;
     }
     this.next();
+  }
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.raw.pause();
+  }
+
+  private unpause(): void {
+    // Pipelined bytes beyond the limit keep the reader paused until this request is done.
+    if (!this.paused || (this.pending !== null && this.pending.length > MAX_BUFFERED_BYTES)) return;
+    this.paused = false;
+    this.raw.resume();
   }
 
   private next(): void {
