@@ -59,10 +59,11 @@ async function measure(name, fn) {
 const direct = pgServer.pool(concurrency);
 console.log(`issue breakdown, ${calls} calls at concurrency ${concurrency}, CPU of this process per op:`);
 const only = argument("only", "");
-// --stub-target: the plugin's newUser does nothing, so only Mayfly's own work is measured.
+// --stub-target: the plugin's newUser and deleteUser do nothing, so only Mayfly's own work is measured.
 if (argument("stub-target", "no") === "yes") {
   const { PostgresPlugin } = await load("engines/database/plugins/postgres.js");
   PostgresPlugin.prototype.newUser = async () => undefined;
+  PostgresPlugin.prototype.deleteUser = async () => undefined;
 }
 const leaseIds = [];
 for (let round = 0; round < 2; round++) {

@@ -15,6 +15,14 @@ describe("StatementCoalescer", () => {
     expect(sent).toEqual(["DROP ROLE a"]);
   });
 
+  it("joins what arrives in one event-loop turn into one message", async () => {
+    const sent: string[] = [];
+    const c = new StatementCoalescer(async (t) => void sent.push(t), () => 8);
+    await Promise.all(["a", "b", "c"].map((n) => c.run(`DROP ROLE ${n}`)));
+    await c.run("DROP ROLE d");
+    expect(sent).toEqual(["DROP ROLE a;\nDROP ROLE b;\nDROP ROLE c", "DROP ROLE d"]);
+  });
+
   it("joins what queued while the connections were busy into one message", async () => {
     const sent: string[] = [];
     const gate = deferred();
@@ -23,7 +31,9 @@ describe("StatementCoalescer", () => {
       if (sent.length === 1) await gate.promise;
     }, () => 1);
     const first = c.run("DROP ROLE a");
+    await new Promise((r) => setImmediate(r));
     const rest = ["b", "c", "d"].map((n) => c.run(`DROP ROLE ${n}`));
+    await new Promise((r) => setImmediate(r));
     gate.resolve();
     await Promise.all([first, ...rest]);
     expect(sent).toEqual(["DROP ROLE a", "DROP ROLE b;\nDROP ROLE c;\nDROP ROLE d"]);
@@ -38,7 +48,9 @@ describe("StatementCoalescer", () => {
       if (t.includes("bad")) throw new Error("role bad is in use");
     }, () => 1);
     const first = c.run("DROP ROLE a");
+    await new Promise((r) => setImmediate(r));
     const results = ["b", "bad", "d"].map((n) => c.run(`DROP ROLE ${n}`).then(() => "ok", (e: Error) => e.message));
+    await new Promise((r) => setImmediate(r));
     gate.resolve();
     await first;
     expect(await Promise.all(results)).toEqual(["ok", "role bad is in use", "ok"]);
