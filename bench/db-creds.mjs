@@ -26,7 +26,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { jsonClient } from "./lib/http-client.mjs";
+import { rawJsonClient } from "./lib/http-client.mjs";
 import { startMayflyDev } from "./lib/mayfly.mjs";
 import { alphanumeric, startPostgres } from "./lib/postgres.mjs";
 import { cpuSplitMicros, loadAverage, mainThreadCpuMicros, processTreeCpuMicros } from "./lib/proc.mjs";
@@ -182,7 +182,7 @@ async function setUp() {
     policy: 'path "database/creds/*" { capabilities = ["read"] }\npath "sys/leases/revoke" { capabilities = ["update"] }',
   });
   const created = await api.call("POST", "auth/token/create", { policies: ["bench-db"], ttl: "4h" });
-  const client = jsonClient(mayfly.port, created.body.auth.client_token);
+  const client = rawJsonClient(mayfly.port, created.body.auth.client_token);
   const direct = pg.pool(poolSize, ADMIN_USER, ADMIN_PASSWORD);
   return { pg, admin, mayfly, client, direct };
 }
