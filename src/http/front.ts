@@ -26,6 +26,7 @@ const markerValue = Buffer.from(randomBytes(16).toString("hex"), "latin1");
 const markerLine = Buffer.from(`${LIST_MARKER_HEADER}: ${markerValue.toString("latin1")}\r\n`, "latin1");
 
 const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
+const REFUSED_IN_LANE: ReadonlySet<string> = new Set([LIST_MARKER_HEADER]);
 
 export interface FrontOptions {
   /** Terminate TLS in the front (cert, key, ca, requestCert, ...); plain TCP without it. */
@@ -125,6 +126,8 @@ function laneOptions(httpServer: http.Server, maxHeaderBytes: number) {
     // 0 means none in node:http.
     requestTimeoutMs: httpServer.requestTimeout || Infinity,
     headersTimeoutMs: httpServer.headersTimeout || Infinity,
+    // A client-sent LIST marker is renamed by the framer on node:http's side; one place does it.
+    refusedHeaders: REFUSED_IN_LANE,
   };
 }
 

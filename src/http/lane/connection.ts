@@ -31,6 +31,8 @@ export interface LaneOptions {
   requestTimeoutMs: number;
   /** ... and its head (node:http's headersTimeout). */
   headersTimeoutMs: number;
+  /** Header names (lower case) whose requests go to node:http. */
+  refusedHeaders?: ReadonlySet<string>;
 }
 
 // Bytes of later requests kept while one is served before reading from the client pauses.
@@ -206,7 +208,7 @@ export class LaneConnection {
   private parse(): void {
     const buf = this.pending;
     if (buf === null || this.closing || this.gone) return;
-    const head = parseHead(buf, this.options.maxHeaderBytes);
+    const head = parseHead(buf, this.options.maxHeaderBytes, this.options.refusedHeaders);
     if (head === "incomplete") return;
     if (head === "fallback") {
       this.detach();

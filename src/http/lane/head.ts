@@ -33,8 +33,11 @@ const MAX_CONTENT_LENGTH_DIGITS = 15;
 const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") TCHAR[c.charCodeAt(0)] = 1;
 
-/** Parses the head at the start of `buf`; "incomplete" until its blank line has arrived. */
-export function parseHead(buf: Buffer, maxHeaderBytes: number): HeadResult {
+/**
+ * Parses the head at the start of `buf`; "incomplete" until its blank line has arrived.
+ * A header named in `refused` (lower case) sends the request to node:http too.
+ */
+export function parseHead(buf: Buffer, maxHeaderBytes: number, refused?: ReadonlySet<string>): HeadResult {
   const end = buf.indexOf(HEAD_END);
   if (end === -1) return buf.length > maxHeaderBytes ? "fallback" : "incomplete";
   if (end + 4 > maxHeaderBytes) return "fallback";
@@ -85,7 +88,7 @@ export function parseHead(buf: Buffer, maxHeaderBytes: number): HeadResult {
     while (vs < ve && (buf[vs] === 0x20 || buf[vs] === 0x09)) vs++;
     while (ve > vs && (buf[ve - 1] === 0x20 || buf[ve - 1] === 0x09)) ve--;
     const name = buf.toString("latin1", pos, colon).toLowerCase();
-    if (headers[name] !== undefined) return "fallback";
+    if (headers[name] !== undefined || refused?.has(name)) return "fallback";
     const value = buf.toString("latin1", vs, ve);
     switch (name) {
       case "content-length": {
