@@ -92,7 +92,7 @@ export class PolicyStore {
    * identity, under the identity's digest.
    */
   async acl(policyNames: readonly string[], identity?: AclIdentity): Promise<Acl> {
-    const key = [...new Set(policyNames)].sort().join("\n");
+    const key = this.setKey(policyNames);
     // Most sets have no templated rules: their ACL is found under the names alone.
     const plain = this.acls.get(key);
     if (plain) return plain;
@@ -134,6 +134,21 @@ export class PolicyStore {
     this.parsed.set(name, p);
     return p;
   }
+
+  /**
+   * The cache key of a policy set: its names deduplicated and sorted. A token's requests
+   * pass the same array each time, so the key is remembered per array (and checked against
+   * a copy of its names, in case an array is ever changed in place).
+   */
+  private setKey(policyNames: readonly string[]): string {
+    const known = this.setKeys.get(policyNames);
+    if (known && known.names.length === policyNames.length && known.names.every((n, i) => n === policyNames[i])) return known.key;
+    const key = [...new Set(policyNames)].sort().join("\n");
+    this.setKeys.set(policyNames, { names: [...policyNames], key });
+    return key;
+  }
+
+  private readonly setKeys = new WeakMap<readonly string[], { names: readonly string[]; key: string }>();
 
   private invalidate(name: string): void {
     this.parsed.delete(name);

@@ -28,6 +28,8 @@ export interface HttpHandlerOptions {
   forwardedFor?: ForwardedForConfig;
 }
 
+const NO_QUERY: Readonly<URLSearchParams> = new URLSearchParams();
+
 /** A request from node:http or from the lane (src/http/lane), which serves ordinary ones itself. */
 type RequestIn = IncomingMessage | LaneRequestLike;
 
@@ -68,7 +70,8 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: R
   const rawUrl = req.url ?? "/";
   const q = rawUrl.indexOf("?");
   const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
-  const query = new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
+  // Most requests carry no query string: they share one empty (and never modified) set.
+  const query = q === -1 ? NO_QUERY : new URLSearchParams(rawUrl.slice(q + 1));
   if (!rawPath.startsWith("/v1/")) {
     // Drain the body so keep-alive connections stay usable.
     req.resume();
