@@ -12,6 +12,8 @@ import { setTimeout as delay } from "node:timers/promises";
 import nodeVault from "node-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FrontSocket, isListRequest, type FrontOptions } from "../src/http/front.js";
+import type { LaneRequestLike } from "../src/http/lane/connection.js";
+import type { ResponseLike } from "../src/http/lane/response.js";
 import { closeFrontsAfterEach, echo, get, list, post, RawClient, startFront } from "./support/front-harness.js";
 
 closeFrontsAfterEach();
@@ -160,6 +162,31 @@ describe("TLS", () => {
       alpnProtocol: "http/1.1",
       remoteAddress: "127.0.0.1",
     });
+  });
+
+  it("the lane, over TLS, gives handlers the TLS socket with the client certificate", async () => {
+    const seen: Array<Record<string, unknown>> = [];
+    const handler = (req: http.IncomingMessage | LaneRequestLike, res: http.ServerResponse | ResponseLike): void => {
+      const socket = req.socket as tls.TLSSocket;
+      seen.push({
+        lane: "listMethod" in req,
+        list: isListRequest(req),
+        encrypted: socket.encrypted === true,
+        authorized: socket.authorized,
+        peer: socket.getPeerCertificate(false).subject?.CN ?? null,
+      });
+      req.resume();
+      res.writeHead(200, ["Content-Length", "0"]);
+      res.end();
+    };
+    const { port } = await startFront({ handler: handler as never, front: { ...tlsFront(), lane: handler } });
+    const client = await RawClient.connectTls(port, { ca: pem.serverCert, key: pem.clientKey, cert: pem.clientCert });
+    client.write(list("/v1/auth/cert/certs/") + get("/v1/a"));
+    await client.read(2);
+    expect(seen).toEqual([
+      { lane: true, list: true, encrypted: true, authorized: true, peer: "mayfly-client" },
+      { lane: true, list: false, encrypted: true, authorized: true, peer: "mayfly-client" },
+    ]);
   });
 
   it("reports an untrusted or missing client certificate as unauthorized", async () => {
