@@ -86,7 +86,7 @@ for (let round = 0; round < 2; round++) {
     }));
     await plugin.close();
   }
-  if (only !== "pipeline" && only !== "plugin") await measure("direct pg: same statements", async () => {
+  if (only === "" || only === "direct") await measure("direct pg: same statements", async () => {
     const name = `v-direct-${alphanumeric(20)}`;
     const c = await direct.connect();
     try {

@@ -58,6 +58,21 @@ export function scheduleTimeOf(scheduleKey: string): number {
   return Number(scheduleKey.slice(keys.schedulePrefix.length, keys.schedulePrefix.length + 15));
 }
 
+/**
+ * A lease's keys are made several times over its life (issue, activation, revocation each
+ * name its pending, schedule and token entries), so recent digests are remembered.
+ */
+const recentDigests = new Map<string, string>();
+const RECENT_DIGESTS = 2048;
+
 function digest(s: string): string {
-  return createHash("sha256").update(s).digest("hex").slice(0, 24);
+  let d = recentDigests.get(s);
+  if (d !== undefined) return d;
+  d = createHash("sha256").update(s).digest("hex").slice(0, 24);
+  if (recentDigests.size >= RECENT_DIGESTS) {
+    const oldest = recentDigests.keys().next();
+    if (!oldest.done) recentDigests.delete(oldest.value);
+  }
+  recentDigests.set(s, d);
+  return d;
 }
