@@ -29,6 +29,11 @@ export interface ResponseOutput {
   onGone(listener: () => void): void;
 }
 
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// node:http's rule: any control character but horizontal tab.
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const HIGH_BYTES = /[\x80-\xff]/;
+
 let dateSecond = 0;
 let dateText = "";
 
@@ -53,6 +58,8 @@ export class LaneResponse implements ResponseLike {
   writableEnded = false;
   private status = 200;
   private headerText = "";
+  /** Header values with bytes 0x80-0xff go out as latin1, as node:http writes them. */
+  private latin1Head = false;
   private chunked = false;
 
   constructor(
@@ -74,8 +81,16 @@ export class LaneResponse implements ResponseLike {
     if (this.headersSent) throw new Error("headers already sent");
     this.status = status;
     let text = "";
-    for (let i = 0; i + 1 < headers.length; i += 2) text += `${headers[i]}: ${headers[i + 1]}\r\n`;
+    for (let i = 0; i + 1 < headers.length; i += 2) {
+      const name = headers[i] as string;
+      const value = headers[i + 1] as string;
+      // As node:http refuses them: a line break in a header would let a value start new headers.
+      if (!HEADER_NAME.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+      if (INVALID_VALUE.test(value)) throw new TypeError(`invalid character in header ${JSON.stringify(name)}`);
+      text += `${name}: ${value}\r\n`;
+    }
     this.headerText = text;
+    this.latin1Head = HIGH_BYTES.test(text);
     return this;
   }
 
@@ -83,7 +98,8 @@ export class LaneResponse implements ResponseLike {
     if (this.headersSent) return;
     // A response whose length is unknown when its head goes out is sent in chunks.
     this.chunked = true;
-    this.out.write(this.head("Transfer-Encoding: chunked\r\n"));
+    const head = this.head("Transfer-Encoding: chunked\r\n");
+    this.out.write(this.latin1Head ? Buffer.from(head, "latin1") : head);
     this.headersSent = true;
   }
 
@@ -113,7 +129,11 @@ export class LaneResponse implements ResponseLike {
       const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
       const lengthLine = bodyless || /content-length:/i.test(this.headerText) ? "" : `Content-Length: ${length}\r\n`;
       const head = this.head(lengthLine, close);
-      if (body === undefined || bodyless) this.out.write(head);
+      if (this.latin1Head) {
+        const parts: Buffer[] = [Buffer.from(head, "latin1")];
+        if (body !== undefined && !bodyless) parts.push(typeof body === "string" ? Buffer.from(body, "utf8") : body);
+        this.out.write(Buffer.concat(parts));
+      } else if (body === undefined || bodyless) this.out.write(head);
       else if (typeof body === "string") this.out.write(head + body);
       else this.out.write(Buffer.concat([Buffer.from(head, "latin1"), body]));
     } else {
