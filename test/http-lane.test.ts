@@ -148,6 +148,21 @@ describe("the lane serves ordinary requests itself", () => {
     expect(bytesReadWhileWaiting).toBeLessThan(2 << 20);
   });
 
+  it("thousands of pipelined requests answered at once (no await) are all answered, in order", async () => {
+    const immediate = (req: AnyRequest, res: ResponseLike | http.ServerResponse): void => {
+      req.resume();
+      const text = req.url ?? "";
+      res.writeHead(200, ["Content-Length", String(text.length)]);
+      res.end(text);
+    };
+    const { port } = await startLane({ handler: immediate });
+    const client = await RawClient.connect(port);
+    const count = 3000;
+    client.write(Array.from({ length: count }, (_, i) => get(`/v1/${i}`)).join(""));
+    const responses = await client.read(count, 30_000);
+    expect(responses.map((r) => r.body.toString())).toEqual(Array.from({ length: count }, (_, i) => `/v1/${i}`));
+  });
+
   it("a body larger than the reader's limit is refused and the connection closed", async () => {
     const limited = (req: AnyRequest, res: ResponseLike | http.ServerResponse): void => {
       const reading = "readFullBody" in req ? req.readFullBody(10) : Promise.reject(new Error("not the lane"));

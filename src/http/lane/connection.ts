@@ -129,6 +129,7 @@ export class LaneConnection {
   /** The request being read or served. */
   private current: LaneRequest | null = null;
   private responding = false;
+  private inHandler = false;
   private closing = false;
   private gone = false;
   private paused = false;
@@ -227,11 +228,14 @@ export class LaneConnection {
     this.responding = true;
     // A body still arriving when the answer is complete is not waited for: the connection closes.
     const res = new LaneResponse(this.output(), () => this.closing || !req.complete, Math.floor(this.options.keepAliveTimeoutMs / 1000));
+    this.inHandler = true;
     try {
       this.handler(req, res);
     } catch {
       // The handler answers its own errors; one that escapes must not take the server down.
       this.raw.destroy();
+    } finally {
+      this.inHandler = false;
     }
   }
 
@@ -259,7 +263,11 @@ export class LaneConnection {
       this.raw.end();
       return;
     }
-    this.next();
+    // Answered while the handler was still being called (a CORS preflight): the next
+    // pipelined request starts once this call has returned, so thousands of them cannot
+    // nest calls until the stack runs out.
+    if (this.inHandler) queueMicrotask(() => this.next());
+    else this.next();
   }
 
   private pause(): void {
