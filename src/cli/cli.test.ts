@@ -81,3 +81,29 @@ describe("help text", () => {
     expect(text.indexOf("Command Options:")).toBeGreaterThan(text.indexOf("Output Options:"));
   });
 });
+
+describe("VAULT_MAX_RETRIES", () => {
+  it("sends a request that got a 5xx again (2 retries by default, as Vault's CLI), and refuses a bad value", async () => {
+    const { StubServer } = await import("./testing.js");
+    const stub = new StubServer();
+    await stub.start();
+    try {
+      let calls = 0;
+      stub.on("GET", "secret/flaky", () => (++calls === 1 ? { status: 503, body: { errors: ["Vault is sealed"] } } : { body: { data: { v: "ok" } } }));
+      const r = await run(["read", "-field=v", "secret/flaky"], stub.address, { env: { VAULT_MAX_RETRIES: "1" } });
+      expect(r.stdout).toBe("ok");
+      expect(calls).toBe(2);
+
+      calls = 0;
+      const once = await run(["read", "secret/flaky"], stub.address, { env: { VAULT_MAX_RETRIES: "0" } });
+      expect(once.code).toBe(2);
+      expect(calls).toBe(1);
+
+      const bad = await run(["read", "secret/flaky"], stub.address, { env: { VAULT_MAX_RETRIES: "many" } });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('invalid VAULT_MAX_RETRIES "many"');
+    } finally {
+      await stub.close();
+    }
+  });
+});

@@ -114,6 +114,7 @@ export class Ctx implements OutputContext {
     }
     if (!(timeoutSeconds >= 0)) throw new LocalError(`Error initializing client: invalid client timeout "${timeoutText}"`);
     config.timeoutMs = timeoutSeconds * 1000;
+    config.maxRetries = maxRetriesFrom(this.io.env);
     if (f.bool("output-curl-string")) config.outputRequest = "curl";
     else if (f.bool("output-policy")) config.outputRequest = "policy";
     try {
@@ -188,4 +189,12 @@ export function sanitizePath(p: string): string {
 export function ensureTrailingSlash(p: string): string {
   const t = p.trim();
   return t === "" || t.endsWith("/") ? t : t + "/";
+}
+
+/** VAULT_MAX_RETRIES (or MAYFLY_MAX_RETRIES): how often a failed request is sent again, 2 by default as in Vault. */
+function maxRetriesFrom(env: Readonly<Record<string, string | undefined>>): number {
+  const text = [env["MAYFLY_MAX_RETRIES"], env["VAULT_MAX_RETRIES"]].find((v) => v !== undefined && v.trim() !== "");
+  if (text === undefined) return 2;
+  if (!/^\d{1,9}$/.test(text.trim())) throw new LocalError(`Error initializing client: invalid VAULT_MAX_RETRIES "${text}": not a whole number`);
+  return Number(text.trim());
 }

@@ -101,3 +101,62 @@ describe("client timeout", () => {
     silent.close();
   });
 });
+
+describe("retries, as the Go client's", () => {
+  it("sends again after a 5xx, 412 or 429 and returns the first other answer", async () => {
+    let calls = 0;
+    const statuses = [503, 412, 429, 200];
+    stub.on("GET", "retry/flaky", () => {
+      const status = statuses[calls++] ?? 200;
+      return status === 200 ? { body: { data: { ok: true } } } : { status, body: { errors: [`status ${status}`] } };
+    });
+    const waits: number[] = [];
+    const retrying = new VaultClient({ address: stub.address, maxRetries: 3, retryWaitMs: (n) => (waits.push(n), 1) });
+    const secret = await retrying.read("retry/flaky");
+    expect(secret?.data).toEqual({ ok: true });
+    expect(calls).toBe(4);
+    expect(waits).toEqual([1, 2, 3]);
+  });
+
+  it("stops after maxRetries, answering with the last error; never retries 4xx or 501", async () => {
+    let calls = 0;
+    stub.on("GET", "retry/down", () => (calls++, { status: 500, body: { errors: ["boom"] } }));
+    const retrying = new VaultClient({ address: stub.address, maxRetries: 2, retryWaitMs: () => 1 });
+    await expect(retrying.request("GET", "retry/down")).rejects.toThrow(/Code: 500/);
+    expect(calls).toBe(3);
+
+    for (const [status, path] of [[403, "retry/denied"], [400, "retry/bad"], [501, "retry/unimplemented"]] as const) {
+      let n = 0;
+      stub.on("GET", path, () => (n++, { status, body: { errors: ["no"] } }));
+      await expect(retrying.request("GET", path)).rejects.toThrow(new RegExp(`Code: ${status}`));
+      expect(n).toBe(1);
+    }
+  });
+
+  it("sends again when nothing answers, and a write's body goes each time", async () => {
+    const { createServer, connect } = await import("node:net");
+    // Refuses the first connection outright (reset), then the stub's own server answers.
+    let resets = 0;
+    let bodies: string[] = [];
+    stub.on("PUT", "retry/write", (req) => (bodies.push(JSON.stringify(req.body)), { status: 204 }));
+    const proxy = createServer((socket) => {
+      if (resets++ === 0) return socket.resetAndDestroy();
+      const { port } = new URL(stub.address);
+      const upstream = connect(Number(port), "127.0.0.1");
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const { port } = proxy.address() as { port: number };
+    const retrying = new VaultClient({ address: `http://127.0.0.1:${port}`, maxRetries: 2, retryWaitMs: () => 1 });
+    await retrying.write("retry/write", { a: 1 });
+    expect(resets).toBe(2);
+    expect(bodies).toEqual(['{"a":1}']);
+    bodies = [];
+    proxy.close();
+  });
+
+  it("is off unless asked for (the library default), so one refused connection fails at once", async () => {
+    const refusing = new VaultClient({ address: "http://127.0.0.1:1" });
+    await expect(refusing.request("GET", "sys/health")).rejects.toBeInstanceOf(TransportError);
+  });
+});

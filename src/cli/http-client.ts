@@ -2,7 +2,9 @@
  * A pure HTTP client of Vault's API, behaving like the Go `api` package the Vault CLI
  * uses: `X-Vault-Token` and `X-Vault-Request` headers, LIST sent as `GET ?list=true`,
  * a 404 read with no data meaning "no secret", and errors rendered in Go's words so
- * scripts that match "Code: 403" keep working. One connection per request, no retries.
+ * scripts that match "Code: 403" keep working. One connection per request; a request that
+ * gets no answer, a 412, 429 or 5xx (but 501) is sent again up to `maxRetries` times, as the
+ * Go client does (VAULT_MAX_RETRIES, 2 by default in the CLI).
  */
 import http from "node:http";
 import https from "node:https";
@@ -25,6 +27,10 @@ export interface ClientConfig {
   headers?: Record<string, string>;
   /** Give up on an answer after this long (0: never); streamed answers are not timed. */
   timeoutMs?: number;
+  /** Times a failed request is sent again (see `shouldRetry`); 0 by default. */
+  maxRetries?: number;
+  /** The wait before retry `n` (1-based); by default Go's linear jitter, 1-1.5 s times n. */
+  retryWaitMs?: (attempt: number) => number;
   /** -output-curl-string / -output-policy: describe the command's request instead of sending it. */
   outputRequest?: OutputRequestKind;
 }
@@ -82,9 +88,13 @@ export class ApiError extends Error {
 
 /** The request never got an HTTP answer; worded like Go's url.Error. */
 export class TransportError extends Error {
+  /** The certificate was refused: sending again would not change that (Go's client does not retry). */
+  readonly certificateRefused: boolean;
   constructor(method: string, url: string, cause: Error) {
     super(`${method.charAt(0)}${method.slice(1).toLowerCase()} "${url}": ${cause.message}`);
     this.name = "TransportError";
+    const code = (cause as Error & { code?: unknown }).code;
+    this.certificateRefused = typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME/.test(code);
   }
 }
 
@@ -164,6 +174,42 @@ export class VaultClient {
     if (!isHttps && parsed.protocol !== "http:") {
       return Promise.reject(new TransportError(method, url, new Error(`unsupported protocol scheme "${parsed.protocol.replace(/:$/, "")}"`)));
     }
+    const send = (): Promise<RawResponse> => this.send(method, url, parsed, unixSocket, headers, payload, opts);
+    // A streamed answer is not sent twice: part of it may already have been shown.
+    return opts.onData ? send() : this.withRetries(send);
+  }
+
+  /** Sends again what got no answer or a retryable status, waiting longer each time. */
+  private async withRetries(send: () => Promise<RawResponse>): Promise<RawResponse> {
+    const retries = Math.max(0, this.config.maxRetries ?? 0);
+    const wait = this.config.retryWaitMs ?? linearJitterMs;
+    for (let attempt = 0; ; attempt++) {
+      let res: RawResponse | undefined;
+      let failure: unknown;
+      try {
+        res = await send();
+      } catch (err) {
+        if (!(err instanceof TransportError) || err.certificateRefused) throw err;
+        failure = err;
+      }
+      if (attempt >= retries || !shouldRetry(res)) {
+        if (res) return res;
+        throw failure;
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait(attempt + 1)));
+    }
+  }
+
+  private send(
+    method: string,
+    url: string,
+    parsed: URL,
+    unixSocket: string | undefined,
+    headers: Record<string, string>,
+    payload: Buffer | undefined,
+    opts: RequestOptions,
+  ): Promise<RawResponse> {
+    const isHttps = parsed.protocol === "https:";
     const requestOptions: https.RequestOptions = {
       method,
       ...(unixSocket !== undefined
@@ -247,6 +293,21 @@ export class VaultClient {
     if (res.status >= 400) throw toApiError(res);
     return parseSecret(res.body);
   }
+}
+
+/**
+ * The Go client's retry policy: no answer at all (refused, reset, timed out), 412 (a
+ * standby not yet caught up), 429, and 5xx except 501 (not implemented will not change).
+ */
+export function shouldRetry(res: RawResponse | undefined): boolean {
+  if (!res) return true;
+  const s = res.status;
+  return s === 412 || s === 429 || (s >= 500 && s !== 501) || s === 0;
+}
+
+/** Go's retryablehttp.LinearJitterBackoff with Vault's 1 s and 1.5 s bounds. */
+function linearJitterMs(attempt: number): number {
+  return Math.round((1000 + Math.random() * 500) * attempt);
 }
 
 export function toApiError(res: RawResponse): ApiError {

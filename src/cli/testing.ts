@@ -141,9 +141,12 @@ export interface RunResult {
   stderr: string;
 }
 
-/** Runs the CLI against `address` with a token in the environment unless one is given. */
+/**
+ * Runs the CLI against `address` with a token in the environment unless one is given, and
+ * without retries unless asked for (a stub's 5xx would otherwise be sent three times).
+ */
 export async function run(argv: string[], address: string, opts: MemoryIoOptions = {}): Promise<RunResult> {
-  const mem = memoryIo({ ...opts, env: { MAYFLY_ADDR: address, MAYFLY_TOKEN: "test-token", ...(opts.env ?? {}) } });
+  const mem = memoryIo({ ...opts, env: { MAYFLY_ADDR: address, MAYFLY_TOKEN: "test-token", VAULT_MAX_RETRIES: "0", ...(opts.env ?? {}) } });
   const code = await runCli(argv, mem.io);
   return { code, stdout: mem.stdout(), stderr: mem.stderr() };
 }
