@@ -270,6 +270,31 @@ describe("lane connections end as node:http's do", () => {
     release();
   });
 
+  it("closing the front ends a busy connection after its answer (Connection: close), not after keep-alive", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const slow = (req: AnyRequest, res: ResponseLike | http.ServerResponse): void => {
+      req.resume();
+      void held.then(() => {
+        res.writeHead(200, ["Content-Length", "2"]);
+        res.end("ok");
+      });
+    };
+    const { port, front } = await startLane({ handler: slow });
+    const busy = await RawClient.connect(port);
+    busy.write(get("/v1/wait"));
+    await delay(100);
+    let closed = false;
+    front.close(() => (closed = true));
+    release();
+    const [answer] = await busy.read(1);
+    expect(answer!.status).toBe(200);
+    expect(answer!.headers["connection"]).toBe("close");
+    await within(2000, busy.closed);
+    await delay(50);
+    expect(closed).toBe(true);
+  });
+
   it("a client that leaves mid-body does not take the server down", async () => {
     const { port } = await startLane();
     const client = await RawClient.connect(port);

@@ -79,10 +79,11 @@ export function createFront(httpServer: http.Server, options: FrontOptions = {})
           .createServer({ ALPNProtocols: ["http/1.1"], ...options.tls, allowHalfOpen: true, noDelay: true })
           .on("secureConnection", (raw: tls.TLSSocket) => accept(raw, (f) => new TlsFrontSocket(raw, f)));
 
-  // Lane connections are closed whenever http.Server closes its own, by whoever asks it to.
+  // Lane connections are closed whenever http.Server closes its own, by whoever asks it to;
+  // a busy one at its answer's end, so that closing the front does not wait for keep-alive.
   const closeIdle = httpServer.closeIdleConnections.bind(httpServer);
   httpServer.closeIdleConnections = () => {
-    for (const c of lanes) if (c.idle) c.close();
+    for (const c of lanes) c.closeWhenDone();
     closeIdle();
   };
   const closeAll = httpServer.closeAllConnections.bind(httpServer);

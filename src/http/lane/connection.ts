@@ -169,6 +169,16 @@ export class LaneConnection {
     this.raw.destroy();
   }
 
+  /** The server is closing: an idle connection ends now, a busy one once its answer is out (with `Connection: close`). */
+  closeWhenDone(): void {
+    // Nothing being served (at most part of a head received): nothing to finish.
+    if (!this.responding) {
+      this.raw.destroy();
+      return;
+    }
+    this.closing = true;
+  }
+
   /** Called by the lane's timer: ends connections idle too long or sending too slowly. */
   checkTimeouts(nowMs: number): void {
     if (this.idle) {
