@@ -270,7 +270,10 @@ describe("lane connections end as node:http's do", () => {
     release();
   });
 
-  it("closing the front ends a busy connection after its answer (Connection: close), not after keep-alive", async () => {
+  it.each([
+    ["a lane connection", (path: string) => get(path)],
+    ["a connection handed to node:http", (path: string) => `POST ${path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`],
+  ])("closing the front ends %s busy answering after its answer (Connection: close), not after keep-alive", async (_name, request) => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const slow = (req: AnyRequest, res: ResponseLike | http.ServerResponse): void => {
@@ -282,7 +285,7 @@ describe("lane connections end as node:http's do", () => {
     };
     const { port, front } = await startLane({ handler: slow });
     const busy = await RawClient.connect(port);
-    busy.write(get("/v1/wait"));
+    busy.write(request("/v1/wait"));
     await delay(100);
     let closed = false;
     front.close(() => (closed = true));

@@ -94,8 +94,23 @@ export function createFront(httpServer: http.Server, options: FrontOptions = {})
 
   front.on("listening", () => startConnectionTracking(httpServer));
 
+  // http.Server never listens itself, so it does not know the front is closing: answers it is
+  // still writing then are its connections' last (Connection: close), as the lane's are.
+  let closing = false;
+  const answering = new Set<http.ServerResponse>();
+  httpServer.on("request", (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (closing) res.shouldKeepAlive = false;
+    answering.add(res);
+    res.on("close", () => answering.delete(res));
+  });
+
   const closeListener = front.close;
   front.close = function close(callback?: (error?: Error) => void): net.Server {
+    closing = true;
+    for (const res of answering) {
+      if (!res.headersSent) res.shouldKeepAlive = false;
+      else res.on("finish", () => res.socket?.destroySoon?.());
+    }
     httpServer.closeIdleConnections();
     return closeListener.call(front, callback);
   };
