@@ -1,7 +1,9 @@
-// Cost of the LIST front (src/http/front.ts) per request. Run after `npm run build`:
+// Cost of the LIST front (src/http/front.ts) and of the lane (src/http/lane/) per request.
+// Run after `npm run build`:
 //   node bench/front.mjs [--seconds 6] [--connections 32] [--client raw|http|both]
-// The same tiny JSON handler is served by a bare node:http server and by the same server
-// behind the front, each in its own child process; this process drives them over keep-alive
+// The same tiny JSON handler is served by a bare node:http server, by the same server
+// behind the front, and by the front with its lane (requests answered without node:http),
+// each in its own child process; this process drives them over keep-alive
 // connections and prints req/s and p99 side by side.
 //
 // The machine is shared, so the targets take turns in short slices (bare GET, front GET,
@@ -27,17 +29,21 @@ function argument(name, fallback) {
 }
 
 async function serve(kind) {
-  const server = http.createServer((req, res) => {
+  const answer = (res) => {
+    res.writeHead(200, ["content-type", "application/json", "content-length", String(Buffer.byteLength(BODY))]);
+    res.end(BODY);
+  };
+  // node:http's requests end with an event; the lane's have their body at hand.
+  const handler = (req, res) => {
+    if ("readFullBody" in req) return void req.readFullBody(1 << 20).then(() => answer(res));
     req.resume();
-    req.on("end", () => {
-      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) });
-      res.end(BODY);
-    });
-  });
+    req.on("end", () => answer(res));
+  };
+  const server = http.createServer(handler);
   let listener = server;
-  if (kind === "front") {
+  if (kind === "front" || kind === "lane") {
     const { createFront } = await import("../dist/http/front.js");
-    listener = createFront(server);
+    listener = createFront(server, kind === "lane" ? { lane: handler } : {});
   }
   listener.listen(0, "127.0.0.1", () => process.send({ port: listener.address().port }));
   process.on("message", () => process.send({ cpuUs: process.cpuUsage() }));
@@ -153,6 +159,7 @@ async function main() {
 
   const bare = await startServer("bare");
   const front = await startServer("front");
+  const lane = await startServer("lane");
   try {
     for (const client of clients) {
       const newDriver = client === "raw" ? rawDriver : httpDriver;
@@ -160,6 +167,8 @@ async function main() {
         { name: "bare GET", server: bare, driver: newDriver(bare.port, "GET", connections) },
         { name: "front GET", server: front, driver: newDriver(front.port, "GET", connections) },
         { name: "front LIST", server: front, driver: newDriver(front.port, "LIST", connections) },
+        { name: "lane GET", server: lane, driver: newDriver(lane.port, "GET", connections) },
+        { name: "lane LIST", server: lane, driver: newDriver(lane.port, "LIST", connections) },
       ];
       // Warm up: JIT, connection setup.
       for (const target of targets) await target.driver.run(1000);
@@ -196,6 +205,7 @@ async function main() {
   } finally {
     bare.stop();
     front.stop();
+    lane.stop();
   }
 }
 
