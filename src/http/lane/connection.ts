@@ -49,7 +49,7 @@ class LaneRequest implements LaneRequestLike {
   discard = false;
   /** The handler has said what it wants of the body (read it whole, or skip it). */
   claimed = false;
-  private waiter: { resolve(b: Buffer): void; reject(e: Error): void; limit: number } | undefined;
+  private waiter: { resolve(b: Buffer): void; reject(e: Error): void } | undefined;
 
   constructor(
     head: ParsedHead,
@@ -69,10 +69,10 @@ class LaneRequest implements LaneRequestLike {
   }
 
   readFullBody(limitBytes: number): Promise<Buffer> {
-    if (this.contentLength > limitBytes) return Promise.reject(tooLarge());
+    if (this.contentLength > limitBytes) return Promise.reject(new Error("request body too large"));
     this.claim();
     if (this.complete) return Promise.resolve(this.body());
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject, limit: limitBytes }));
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
   }
 
   resume(): void {
@@ -117,10 +117,6 @@ class LaneRequest implements LaneRequestLike {
     if (this.chunks.length === 1) return this.chunks[0] as Buffer;
     return Buffer.concat(this.chunks);
   }
-}
-
-function tooLarge(): Error {
-  return Object.assign(new Error("request body too large"), { laneTooLarge: true });
 }
 
 export class LaneConnection {

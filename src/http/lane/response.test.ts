@@ -26,6 +26,14 @@ describe("LaneResponse", () => {
     expect(c.closed()).toBe(false);
   });
 
+  it("keeps a Content-Length the handler gave, and adds none of its own", () => {
+    const c = capture();
+    const res = new LaneResponse(c.out, () => false, 5);
+    res.writeHead(200, ["content-length", "2"]);
+    res.end("ok");
+    expect(c.bytes().toString().match(/content-length/gi)).toHaveLength(1);
+  });
+
   it("refuses header names and values that could split the response, as node:http does", () => {
     const res = new LaneResponse(capture().out, () => false, 5);
     expect(() => res.writeHead(200, ["X-A", "ok\r\nSet-Cookie: x=1"])).toThrow(/invalid character/);

@@ -58,6 +58,8 @@ export class LaneResponse implements ResponseLike {
   writableEnded = false;
   private status = 200;
   private headerText = "";
+  /** The handler gave its own Content-Length. */
+  private lengthGiven = false;
   /** Header values with bytes 0x80-0xff go out as latin1, as node:http writes them. */
   private latin1Head = false;
   private chunked = false;
@@ -81,6 +83,7 @@ export class LaneResponse implements ResponseLike {
     if (this.headersSent) throw new Error("headers already sent");
     this.status = status;
     let text = "";
+    this.lengthGiven = false;
     for (let i = 0; i + 1 < headers.length; i += 2) {
       const name = headers[i] as string;
       const value = headers[i + 1] as string;
@@ -88,6 +91,7 @@ export class LaneResponse implements ResponseLike {
       if (!HEADER_NAME.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
       if (INVALID_VALUE.test(value)) throw new TypeError(`invalid character in header ${JSON.stringify(name)}`);
       text += `${name}: ${value}\r\n`;
+      if (name.length === 14 && name.toLowerCase() === "content-length") this.lengthGiven = true;
     }
     this.headerText = text;
     this.latin1Head = HIGH_BYTES.test(text);
@@ -127,7 +131,7 @@ export class LaneResponse implements ResponseLike {
       // Bodyless statuses carry no length, as node:http sends them.
       const bodyless = this.status === 204 || this.status === 304 || (this.status >= 100 && this.status < 200);
       const length = body === undefined ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
-      const lengthLine = bodyless || /content-length:/i.test(this.headerText) ? "" : `Content-Length: ${length}\r\n`;
+      const lengthLine = bodyless || this.lengthGiven ? "" : `Content-Length: ${length}\r\n`;
       const head = this.head(lengthLine, close);
       if (this.latin1Head) {
         const parts: Buffer[] = [Buffer.from(head, "latin1")];
