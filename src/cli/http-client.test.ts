@@ -155,6 +155,32 @@ describe("retries, as the Go client's", () => {
     proxy.close();
   });
 
+  it("does not send again when the server's certificate is refused", async () => {
+    const { execFileSync } = await import("node:child_process");
+    const { mkdtempSync, readFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const https = await import("node:https");
+    const dir = mkdtempSync(join(tmpdir(), "mayfly-retry-tls-"));
+    try {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=localhost",
+        "-days", "1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });
+      let handshakes = 0;
+      const server = https.createServer({ key: readFileSync(join(dir, "key.pem")), cert: readFileSync(join(dir, "cert.pem")) }, (_req, res) => res.end("{}"));
+      server.on("connection", () => handshakes++);
+      await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+      const { port } = server.address() as { port: number };
+      const waits: number[] = [];
+      const untrusting = new VaultClient({ address: `https://127.0.0.1:${port}`, maxRetries: 2, retryWaitMs: (n) => (waits.push(n), 1) });
+      await expect(untrusting.request("GET", "sys/health")).rejects.toBeInstanceOf(TransportError);
+      expect(waits).toEqual([]);
+      expect(handshakes).toBe(1);
+      server.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("is off unless asked for (the library default), so one refused connection fails at once", async () => {
     const refusing = new VaultClient({ address: "http://127.0.0.1:1" });
     await expect(refusing.request("GET", "sys/health")).rejects.toBeInstanceOf(TransportError);

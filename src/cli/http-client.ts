@@ -302,7 +302,7 @@ export class VaultClient {
 export function shouldRetry(res: RawResponse | undefined): boolean {
   if (!res) return true;
   const s = res.status;
-  return s === 412 || s === 429 || (s >= 500 && s !== 501) || s === 0;
+  return s === 412 || s === 429 || (s >= 500 && s !== 501);
 }
 
 /** Go's retryablehttp.LinearJitterBackoff with Vault's 1 s and 1.5 s bounds. */
