@@ -35,31 +35,41 @@ export interface Formatter {
 /**
  * A request's `auth` and `request` blocks appear in both of its lines; in JSON they are
  * rendered once per device and request and spliced into both (the pipeline hands the same
- * `request` and `auth` objects to both calls).
+ * `request` and `auth` objects to both calls). They hang off the request object itself, not
+ * a WeakMap keyed by it: V8's young-generation collector keeps a WeakMap's values alive while
+ * it runs, so every request's rendered JSON since the last collection was copied and promoted
+ * (about 1 MB per collection under load), which cost more than rendering it.
  */
 interface RenderedParts {
+  formatter: Formatter;
+  request: object;
   auth: AuditAuthInput | undefined;
   authJson: string;
   requestJson: string;
+  /** Another device's rendering of the same request. */
+  next: RenderedParts | undefined;
 }
-const renderedParts = new WeakMap<Formatter, WeakMap<object, RenderedParts>>();
+const RENDERED = Symbol("mayfly.audit.rendered");
+type Renderable = { [RENDERED]?: RenderedParts };
 
 function partsFor(f: Formatter, input: AuditRequestInput): RenderedParts {
-  let byRequest = renderedParts.get(f);
-  if (!byRequest) {
-    byRequest = new WeakMap();
-    renderedParts.set(f, byRequest);
+  const holder = input.request as Renderable;
+  const first = holder[RENDERED];
+  for (let p = first; p !== undefined; p = p.next) {
+    // A copy of the request object (spread) carries the symbol but is not the same request.
+    if (p.formatter === f && p.request === input.request && p.auth === input.auth) return p;
   }
-  const known = byRequest.get(input.request);
-  if (known && known.auth === input.auth) return known;
   const h = f.options.logRaw ? keepClear : f.hmac;
   const hi = f.options.logRaw ? keepClear : (f.hmacIdentifier ?? f.hmac);
-  const parts = {
+  const parts: RenderedParts = {
+    formatter: f,
+    request: input.request,
     auth: input.auth,
     authJson: authJsonFor(f, input.auth, hi),
     requestJson: JSON.stringify(requestBody(input, h, hi, f.options.hmacAccessor)),
+    next: first,
   };
-  byRequest.set(input.request, parts);
+  holder[RENDERED] = parts;
   return parts;
 }
 
