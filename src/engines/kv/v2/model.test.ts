@@ -16,6 +16,20 @@ describe("formatTimestamp", () => {
     const ms = Date.UTC(2031, 6, 15, 8, 9, 10, 7);
     expect(Date.parse(formatTimestamp(ms))).toBe(ms);
   });
+
+  it("gives each time its own text when times alternate (the last one is remembered)", () => {
+    const a = Date.UTC(2024, 0, 1, 0, 0, 0, 5);
+    const b = Date.UTC(2025, 1, 2, 3, 4, 5, 600);
+    expect([a, a, b, a, null, b, b].map(formatTimestamp)).toEqual([
+      "2024-01-01T00:00:00.005Z",
+      "2024-01-01T00:00:00.005Z",
+      "2025-02-02T03:04:05.6Z",
+      "2024-01-01T00:00:00.005Z",
+      "",
+      "2025-02-02T03:04:05.6Z",
+      "2025-02-02T03:04:05.6Z",
+    ]);
+  });
 });
 
 describe("version rules", () => {

@@ -100,13 +100,19 @@ export function addVersion(meta: KeyMetadata, config: KvConfig, version: Version
  */
 export function formatTimestamp(ms: number | null): string {
   if (ms === null) return "";
+  // Hot reads format the same version's creation time again and again.
+  if (ms === lastFormatted.ms) return lastFormatted.text;
   // Go's RFC3339Nano drops trailing zeros of the fraction, and the dot with them.
   const iso = new Date(ms).toISOString(); // always ends ".mmmZ"
   let end = iso.length - 1;
   while (iso.charCodeAt(end - 1) === 48 /* 0 */) end--;
   if (iso.charCodeAt(end - 1) === 46 /* . */) end--;
-  return end === iso.length - 1 ? iso : iso.slice(0, end) + "Z";
+  const text = end === iso.length - 1 ? iso : iso.slice(0, end) + "Z";
+  lastFormatted.ms = ms;
+  lastFormatted.text = text;
+  return text;
 }
+const lastFormatted = { ms: Number.NaN, text: "" };
 
 /** The per-version block Vault returns from data reads, writes and patches. */
 export function versionResponse(meta: KeyMetadata, number: number, v: VersionMeta): Record<string, unknown> {
