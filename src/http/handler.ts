@@ -109,7 +109,7 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: R
 
   // Vault serves help for any method whenever `help` is non-empty, before anything else.
   if (query.get("help")) {
-    const handled = await handleRequest(core, { ...inboundBase(req, path, {}, client), operation: "read", help: true });
+    const handled = await handleRequest(core, inbound(req, path, {}, client, "read", true));
     return replyFor(handled.requestId, handled.response, handled.mountType);
   }
 
@@ -149,7 +149,7 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: R
       throw unsupportedOperation();
   }
 
-  const handled = await handleRequest(core, { ...inboundBase(req, path, data, client), operation });
+  const handled = await handleRequest(core, inbound(req, path, data, client, operation, false));
   return replyFor(handled.requestId, handled.response, handled.mountType);
 }
 
@@ -167,19 +167,29 @@ async function auditQuotaRefusal(core: Core, req: RequestIn, path: string, error
   await core.audit.logResponse(input).catch(() => undefined);
 }
 
-function inboundBase(req: RequestIn, path: string, data: Record<string, unknown>, client: ClientAddress): Omit<InboundRequest, "operation"> {
+/** Built as one literal (no spreads): it lives through the whole request, audit included. */
+function inbound(
+  req: RequestIn,
+  path: string,
+  data: Record<string, unknown>,
+  client: ClientAddress,
+  operation: InboundRequest["operation"],
+  help: boolean,
+): InboundRequest {
   const socket = req.socket as Partial<TLSSocket> & { remoteAddress?: string; remotePort?: number };
   const peer = socket.encrypted && typeof socket.getPeerCertificate === "function" ? socket.getPeerCertificate(false) : undefined;
   return {
+    operation,
     path,
     data,
     clientToken: tokenFrom(req),
     connection: {
       remoteAddress: client.remoteAddress,
       remotePort: client.remotePort,
-      ...(peer && peer.raw ? { peerCertificateDer: peer.raw } : {}),
+      peerCertificateDer: peer && peer.raw ? peer.raw : undefined,
     },
     headers: req.headers,
+    help,
   };
 }
 

@@ -35,4 +35,18 @@ describe("InFlightRequests", () => {
     expect(tracker.snapshot()).toEqual({});
     expect(tracker.size).toBe(0);
   });
+
+  it("finishing requests in any order leaves exactly the unfinished ones shown", () => {
+    const tracker = new InFlightRequests(() => 0);
+    const done = Array.from({ length: 40 }, (_, i) => tracker.start(fakeRequest("GET", `/v1/r/${i}`, "10.0.0.1", 1000 + i)));
+    const open = new Set(done.keys());
+    // A fixed shuffle: first, middle and last positions all get removed along the way.
+    for (const i of [39, 0, 17, 18, 5, 38, 1, 22, 22, 30, 2, 11]) {
+      done[i]?.();
+      open.delete(i);
+      const shown = Object.values(tracker.snapshot()).map((e) => Number(e.request_path.split("/").pop()));
+      expect(shown.sort((a, b) => a - b)).toEqual([...open].sort((a, b) => a - b));
+      expect(tracker.size).toBe(open.size);
+    }
+  });
 });

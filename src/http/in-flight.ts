@@ -17,30 +17,45 @@ type RequestSeen = Pick<IncomingMessage, "url" | "method"> & { socket: { remoteA
 interface Live {
   readonly req: RequestSeen;
   readonly startMs: number;
+  /** Position in `live`; -1 once finished. */
+  index: number;
   /** Made on the first snapshot that shows the request, so serving one costs no UUID. */
   id?: string;
 }
 
 /**
- * The requests the HTTP layer is serving right now. Tracking is a set insert and delete
+ * The requests the HTTP layer is serving right now. Tracking is an append and a swap-remove
  * per request; everything `sys/in-flight-req` shows is derived only when it is asked for.
+ * Not a Set: a Set that churns rehashes now and then, and V8 links each dead table to its
+ * successor with the entries still in it, so once one old table is promoted every request
+ * it held (and the next table) outlived young collections; under load that promoted the
+ * HTTP layer's whole request objects.
  */
 export class InFlightRequests {
-  private readonly live = new Set<Live>();
+  private readonly live: Live[] = [];
 
   constructor(private readonly nowMs: () => number = Date.now) {}
 
-  /** Records `req` until the returned function is called. */
+  /** Records `req` until the returned function is called (calling it again does nothing). */
   start(req: RequestSeen): () => void {
-    const entry: Live = { req, startMs: this.nowMs() };
-    this.live.add(entry);
-    return () => {
-      this.live.delete(entry);
-    };
+    const entry: Live = { req, startMs: this.nowMs(), index: this.live.length };
+    this.live.push(entry);
+    return () => this.finish(entry);
+  }
+
+  private finish(entry: Live): void {
+    const i = entry.index;
+    if (i < 0) return;
+    entry.index = -1;
+    const last = this.live.pop() as Live;
+    if (last !== entry) {
+      this.live[i] = last;
+      last.index = i;
+    }
   }
 
   get size(): number {
-    return this.live.size;
+    return this.live.length;
   }
 
   snapshot(): Record<string, InFlightRequestInfo> {
