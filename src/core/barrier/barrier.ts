@@ -165,18 +165,22 @@ export class Barrier implements Storage {
     this.assertUsable(key);
     const hit = this.cache.get(key);
     if (hit !== undefined) return hit;
-    const version = this.cache.version(key);
-    const envelope = await this.raw.get(key);
-    if (envelope === undefined) return undefined;
-    const keyring = this.unsealedKeyring(); // may have been sealed while reading
-    const term = envelopeTerm(envelope);
-    if (term === undefined) throw new DecryptError("ciphertext too short");
-    const k = keyring.byTerm(term);
-    if (k === undefined) throw new DecryptError(`no key for term ${term}`);
-    const plain = decrypt(k.key, key, envelope);
-    // Only if no write to the key began while reading, and not across a seal.
-    if (!this.sealed) this.cache.offer(key, plain, version);
-    return plain;
+    const read = this.cache.beginRead(key);
+    try {
+      const envelope = await this.raw.get(key);
+      if (envelope === undefined) return undefined;
+      const keyring = this.unsealedKeyring(); // may have been sealed while reading
+      const term = envelopeTerm(envelope);
+      if (term === undefined) throw new DecryptError("ciphertext too short");
+      const k = keyring.byTerm(term);
+      if (k === undefined) throw new DecryptError(`no key for term ${term}`);
+      const plain = decrypt(k.key, key, envelope);
+      // Only if no write to the key began while reading, and not across a seal.
+      if (!this.sealed) this.cache.offer(read, plain);
+      return plain;
+    } finally {
+      this.cache.endRead(read);
+    }
   }
 
   async put(key: string, value: Buffer): Promise<void> {
@@ -303,14 +307,17 @@ function sealKeyring(rootKey: Buffer, keyring: Keyring, pending?: BarrierKey): B
 }
 
 /**
- * A bounded map of decrypted values with a write counter per key, so a read that raced a
- * write never caches what it read. Copies go in and out: callers may wipe their buffers.
+ * A bounded map of decrypted values. A read that misses is watched until it ends, and a
+ * write to its key meanwhile (or a wipe) keeps what it read out of the cache. Only keys
+ * with a read in flight are tracked: counting every write in a map (as before) made each
+ * lease revocation add an entry to a map that grew to 32k entries and was then dropped,
+ * garbage the young collector promoted. Copies go in and out: callers may wipe their buffers.
  */
 class PlaintextCache {
   private static readonly MAX_ENTRIES = 8192;
   private static readonly MAX_VALUE_BYTES = 64 * 1024;
   private readonly values = new Map<string, Buffer>();
-  private readonly writes = new Map<string, number>();
+  private readonly watched = new Map<string, WatchedKey>();
   private generation = 0;
 
   get(key: string): Buffer | undefined {
@@ -318,34 +325,39 @@ class PlaintextCache {
     return v === undefined ? undefined : Buffer.from(v);
   }
 
-  /** A token for `offer`: changes when the key is written or the cache wiped. */
-  version(key: string): string {
-    return `${this.generation}:${this.writes.get(key) ?? 0}`;
+  beginRead(key: string): ReadInFlight {
+    let w = this.watched.get(key);
+    if (w === undefined) {
+      w = { readers: 0, writes: 0 };
+      this.watched.set(key, w);
+    }
+    w.readers++;
+    return { key, watch: w, writesAtStart: w.writes, generation: this.generation };
   }
 
-  offer(key: string, value: Buffer, version: string): void {
-    if (value.length > PlaintextCache.MAX_VALUE_BYTES || this.version(key) !== version) return;
+  endRead(read: ReadInFlight): void {
+    if (--read.watch.readers === 0 && this.watched.get(read.key) === read.watch) this.watched.delete(read.key);
+  }
+
+  offer(read: ReadInFlight, value: Buffer): void {
+    if (value.length > PlaintextCache.MAX_VALUE_BYTES) return;
+    if (read.watch.writes !== read.writesAtStart || read.generation !== this.generation) return;
     if (this.values.size >= PlaintextCache.MAX_ENTRIES) {
       const oldest = this.values.keys().next().value;
       if (oldest !== undefined) this.drop(oldest);
     }
-    this.values.set(key, Buffer.from(value));
+    this.values.set(read.key, Buffer.from(value));
   }
 
   invalidate(key: string): void {
-    this.writes.set(key, (this.writes.get(key) ?? 0) + 1);
-    // The counters only need to outlive reads in flight; keep them from growing without end.
-    if (this.writes.size > PlaintextCache.MAX_ENTRIES * 4) {
-      this.writes.clear();
-      this.generation++;
-    }
+    const w = this.watched.get(key);
+    if (w !== undefined) w.writes++;
     this.drop(key);
   }
 
   wipe(): void {
     for (const v of this.values.values()) v.fill(0);
     this.values.clear();
-    this.writes.clear();
     this.generation++;
   }
 
@@ -356,4 +368,16 @@ class PlaintextCache {
       this.values.delete(key);
     }
   }
+}
+
+interface WatchedKey {
+  readers: number;
+  writes: number;
+}
+
+interface ReadInFlight {
+  readonly key: string;
+  readonly watch: WatchedKey;
+  readonly writesAtStart: number;
+  readonly generation: number;
 }
