@@ -233,7 +233,7 @@ export class LaneConnection {
     }
     this.responding = true;
     // A body still arriving when the answer is complete is not waited for: the connection closes.
-    const res = new LaneResponse(this.output(), () => this.closing || !req.complete, Math.floor(this.options.keepAliveTimeoutMs / 1000));
+    const res = new LaneResponse(this.output, () => this.closing || !req.complete, Math.floor(this.options.keepAliveTimeoutMs / 1000));
     this.inHandler = true;
     try {
       this.handler(req, res);
@@ -245,18 +245,17 @@ export class LaneConnection {
     }
   }
 
-  private output(): ResponseOutput {
-    return {
-      write: (data) => {
-        if (!this.gone) this.raw.write(data);
-      },
-      pendingBytes: () => this.raw.writableLength,
-      gone: () => this.gone,
-      finished: (close) => this.finished(close),
-      destroy: () => this.raw.destroy(),
-      onGone: (listener) => this.goneListeners.push(listener),
-    };
-  }
+  /** One per connection: every closure here reads the connection's state, not a request's. */
+  private readonly output: ResponseOutput = {
+    write: (data) => {
+      if (!this.gone) this.raw.write(data);
+    },
+    pendingBytes: () => this.raw.writableLength,
+    gone: () => this.gone,
+    finished: (close) => this.finished(close),
+    destroy: () => this.raw.destroy(),
+    onGone: (listener) => this.goneListeners.push(listener),
+  };
 
   private finished(close: boolean): void {
     this.responding = false;

@@ -33,6 +33,20 @@ describe("FileSink", () => {
     expect(fs.statSync(p).mode & 0o777).toBe(0o600);
   });
 
+  it("writes a turn's lines whole and in order: multi-byte text, and turns larger than its buffer", async () => {
+    const p = path.join(dir, "audit.log");
+    const sink = new FileSink({ filePath: p, modeBits: 0o600 });
+    sink.open();
+    const small = ["naïve ☃ 𝄞 line\n", "second\n"];
+    await Promise.all(small.map((l) => sink.writeLine(l)));
+    // ~3 MB in one turn: past the kept buffer's size, so it grows and is let go after.
+    const big = Array.from({ length: 3000 }, (_, i) => `${String(i).padStart(5, "0")} ${"é".repeat(500)}x\n`);
+    await Promise.all(big.map((l) => sink.writeLine(l)));
+    await sink.writeLine("after\n");
+    sink.close();
+    expect(read(p)).toBe([...small, ...big, "after\n"].join(""));
+  });
+
   it("leaves an existing file's mode alone with mode 0000", async () => {
     const p = path.join(dir, "audit.log");
     fs.writeFileSync(p, "", { mode: 0o644 });

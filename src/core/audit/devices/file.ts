@@ -64,6 +64,9 @@ export interface FileSinkOptions {
 
 const DEFAULT_PATH_CHECK_INTERVAL_MS = 1000;
 
+const SCRATCH_BYTES = 64 * 1024;
+const MAX_KEPT_SCRATCH_BYTES = 1024 * 1024;
+
 export class FileSink implements AuditSink {
   readonly target: string;
   private readonly filePath: string;
@@ -77,6 +80,9 @@ export class FileSink implements AuditSink {
   /** A failed write left part of a line behind: start the next one on a fresh line. */
   private midLine = false;
   private closed = false;
+  /** Where a turn's lines are encoded for their write; grows with the largest turn. */
+  private scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+  private scratchUsed = 0;
   /** Lines of this event-loop turn, written together when it ends. */
   private pending: { lines: string[]; waiters: Array<{ resolve(): void; reject(e: unknown): void }> } | undefined;
 
@@ -126,25 +132,51 @@ export class FileSink implements AuditSink {
     this.pending = undefined;
     if (!batch) return;
     try {
-      this.writeNow(batch.lines.join(""));
+      this.writeNow(batch.lines);
       for (const w of batch.waiters) w.resolve();
     } catch (e) {
       for (const w of batch.waiters) w.reject(e);
     }
   }
 
-  private writeNow(text: string): void {
+  private writeNow(lines: readonly string[]): void {
     if (this.closed) throw new Error("audit file sink is closed");
     if (this.fd === undefined) this.open(); // a previous failure closed it: retry once per write
     else this.reopenIfPathMoved();
     try {
-      this.writeAll(Buffer.from(this.midLine ? "\n" + text : text, "utf8"));
+      this.writeAll(this.encode(lines));
     } catch {
       // One retry on a fresh descriptor, as Vault's file sink does (EBADF, a stale NFS handle).
       this.closeFd();
       this.open();
-      this.writeAll(Buffer.from(this.midLine ? "\n" + text : text, "utf8"));
+      this.writeAll(this.encode(lines));
+    } finally {
+      // Lines may hold secrets in clear (log_raw): nothing stays behind in the scratch buffer.
+      this.scratch.fill(0, 0, this.scratchUsed);
+      this.scratchUsed = 0;
+      // A turn of very large lines does not keep its buffer.
+      if (this.scratch.length > MAX_KEPT_SCRATCH_BYTES) this.scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
     }
+  }
+
+  /**
+   * The turn's lines in UTF-8, in a buffer kept from one write to the next: joining them into
+   * one string and converting that allocated as much as the lines themselves, every turn.
+   */
+  private encode(lines: readonly string[]): Buffer {
+    let length = this.midLine ? 1 : 0;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    for (const line of lines) length += line.length * 3;
+    if (length > this.scratch.length) {
+      this.scratch.fill(0, 0, this.scratchUsed);
+      this.scratch = Buffer.allocUnsafe(Math.max(length, this.scratch.length * 2));
+      this.scratchUsed = 0;
+    }
+    let used = 0;
+    if (this.midLine) this.scratch[used++] = 0x0a;
+    for (const line of lines) used += this.scratch.write(line, used, "utf8");
+    this.scratchUsed = Math.max(this.scratchUsed, used);
+    return this.scratch.subarray(0, used);
   }
 
   reopen(): void {
