@@ -351,79 +351,44 @@ describe("Barrier read cache", () => {
   });
 
   it("does not cache a read that raced a write", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const inner = new InmemStorage();
-    const slow: Storage = Object.assign(Object.create(inner) as Storage, {
-      async get(key: string) {
-        const v = await inner.get(key);
-        if (key === "race") await gate;
-        return v;
-      },
-    });
-    const { barrier } = await unsealedBarrier(slow);
+    const slow = gatedStorage("race");
+    const { barrier } = await unsealedBarrier(slow.storage);
     await barrier.put("race", b("old"));
     const reading = barrier.get("race"); // reads "old", then waits
     await barrier.put("race", b("new"));
-    release();
+    slow.release();
     expect((await reading)?.toString()).toBe("old");
     expect((await barrier.get("race"))?.toString()).toBe("new");
   });
 
   it("of overlapping reads around a write, only the one that began after it is cached", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const inner = new InmemStorage();
-    let rawReads = 0;
-    const slow: Storage = Object.assign(Object.create(inner) as Storage, {
-      async get(key: string) {
-        const v = await inner.get(key);
-        if (key === "race") {
-          rawReads++;
-          await gate;
-        }
-        return v;
-      },
-    });
-    const { barrier } = await unsealedBarrier(slow);
+    const slow = gatedStorage("race");
+    const { barrier } = await unsealedBarrier(slow.storage);
     await barrier.put("race", b("old"));
     const before = barrier.get("race");
     await barrier.put("race", b("new"));
     const after = barrier.get("race");
-    release();
+    slow.release();
     expect((await before)?.toString()).toBe("old");
     expect((await after)?.toString()).toBe("new");
-    const readsSoFar = rawReads;
+    const readsSoFar = slow.reads();
     expect((await barrier.get("race"))?.toString()).toBe("new");
-    expect(rawReads).toBe(readsSoFar); // served from the cache
+    expect(slow.reads()).toBe(readsSoFar); // served from the cache
   });
 
   it("does not cache a read that raced a seal and unseal", async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    const inner = new InmemStorage();
-    let rawReads = 0;
-    const slow: Storage = Object.assign(Object.create(inner) as Storage, {
-      async get(key: string) {
-        const v = await inner.get(key);
-        if (key === "k") {
-          rawReads++;
-          if (rawReads === 1) await gate;
-        }
-        return v;
-      },
-    });
-    const { barrier, rootKey } = await unsealedBarrier(slow);
+    const slow = gatedStorage("k");
+    const { barrier, rootKey } = await unsealedBarrier(slow.storage);
     await barrier.put("k", b("v1"));
     const reading = barrier.get("k");
     barrier.seal();
     await barrier.unseal(rootKey);
-    release();
+    slow.release();
     expect((await reading)?.toString()).toBe("v1");
     expect((await barrier.get("k"))?.toString()).toBe("v1");
-    expect(rawReads).toBe(2); // the second read went to storage: the first was not cached
+    expect(slow.reads()).toBe(2); // the second read went to storage: the first was not cached
     expect((await barrier.get("k"))?.toString()).toBe("v1");
-    expect(rawReads).toBe(2); // and the second one was
+    expect(slow.reads()).toBe(2); // and the second one was
   });
 
   it("is gone after seal", async () => {
@@ -436,3 +401,22 @@ describe("Barrier read cache", () => {
     expect((await barrier.get("k"))?.toString()).toBe("v");
   });
 });
+
+/** Storage whose reads of `key` are counted and wait until `release()` is called. */
+function gatedStorage(key: string): { storage: Storage; release: () => void; reads: () => number } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const inner = new InmemStorage();
+  let reads = 0;
+  const storage: Storage = Object.assign(Object.create(inner) as Storage, {
+    async get(k: string) {
+      const v = await inner.get(k);
+      if (k === key) {
+        reads++;
+        await gate;
+      }
+      return v;
+    },
+  });
+  return { storage, release, reads: () => reads };
+}
