@@ -302,4 +302,17 @@ describe("lines spliced from rendered parts", () => {
     expect(first).toContain("token-alice");
     expect(second).toContain("token-bob");
   });
+
+  it("renders per device, and formats a frozen request without remembering it", () => {
+    const a = formatter({ prefix: "A " });
+    const b = formatter({ prefix: "B ", hmacAccessor: false });
+    const request = { ...requestInput.request };
+    const input: AuditResponseInput = { ...requestInput, request };
+    // Two devices on one request: each line is its own device's rendering.
+    expect(formatRequestLine(a, input, TIME)).toBe("A " + JSON.stringify(buildRequestEntry(a, input, TIME)) + "\n");
+    expect(formatRequestLine(b, input, TIME)).toBe("B " + JSON.stringify(buildRequestEntry(b, input, TIME)) + "\n");
+    expect(formatResponseLine(a, input, TIME)).toBe("A " + JSON.stringify(buildResponseEntry(a, input, TIME)) + "\n");
+    const frozen: AuditResponseInput = { ...requestInput, request: Object.freeze({ ...requestInput.request }) };
+    expect(formatResponseLine(a, frozen, TIME)).toBe("A " + JSON.stringify(buildResponseEntry(a, frozen, TIME)) + "\n");
+  });
 });

@@ -69,7 +69,8 @@ function partsFor(f: Formatter, input: AuditRequestInput): RenderedParts {
     requestJson: JSON.stringify(requestBody(input, h, hi, f.options.hmacAccessor)),
     next: first,
   };
-  holder[RENDERED] = parts;
+  // A frozen input is formatted all the same, just not remembered.
+  if (Object.isExtensible(holder)) holder[RENDERED] = parts;
   return parts;
 }
 
