@@ -315,4 +315,31 @@ describe("lines spliced from rendered parts", () => {
     const frozen: AuditResponseInput = { ...requestInput, request: Object.freeze({ ...requestInput.request }) };
     expect(formatResponseLine(a, frozen, TIME)).toBe("A " + JSON.stringify(buildResponseEntry(a, frozen, TIME)) + "\n");
   });
+
+  it("a caller's data-less requests share a request template: each line still equals its whole entry", () => {
+    const f = formatter({ prefix: "P " });
+    const read = (id: string, port: number, over: Partial<AuditRequestInput["request"]> = {}): AuditResponseInput => ({
+      ...requestInput,
+      request: { ...requestInput.request, operation: "read", data: {}, id, remotePort: port, ...over },
+      response: { data: { value: "s3cret" } },
+    });
+    const cases = [
+      read("req-a", 40001),
+      read("req-b", 40002), // same caller and path: from the template
+      read("req-c", 40003, { path: "secret/data/other" }),
+      read("req-d", 40004, { clientToken: "hvs.someoneelse", clientTokenAccessor: "acc-9" }),
+      read("req-e", 40005, { policyOverride: true, clientId: "client-1" }),
+      read("req-f", 40006, { remoteAddress: "10.1.2.3" }),
+      read("req-g", 0), // no port: not templated
+      read("req-h", 40008, { wrapTtlSeconds: 60 }),
+      read("req-i", 40009, { data: { list: "true" } }),
+      read("req-j", 40010), // the first caller again
+      ...Array.from({ length: 12 }, (_, i) => read(`req-k${i}`, 41000 + i, { path: `secret/data/p${i}` })), // past the kept templates
+      read("req-l", 40011),
+    ];
+    for (const input of cases) {
+      expect(formatRequestLine(f, input, TIME)).toBe("P " + JSON.stringify(buildRequestEntry(f, input, TIME)) + "\n");
+      expect(formatResponseLine(f, input, TIME)).toBe("P " + JSON.stringify(buildResponseEntry(f, input, TIME)) + "\n");
+    }
+  });
 });

@@ -66,12 +66,68 @@ function partsFor(f: Formatter, input: AuditRequestInput): RenderedParts {
     request: input.request,
     auth: input.auth,
     authJson: authJsonFor(f, input.auth, hi),
-    requestJson: JSON.stringify(requestBody(input, h, hi, f.options.hmacAccessor)),
+    requestJson: requestJsonFor(f, input, h, hi),
     next: first,
   };
   // A frozen input is formatted all the same, just not remembered.
   if (Object.isExtensible(holder)) holder[RENDERED] = parts;
   return parts;
+}
+
+/**
+ * A caller's requests to one path differ, in their `request` block, only in the request id
+ * and the client's port when they carry no data (reads, lists): that block is kept per
+ * device for the last few callers, as the JSON between those two fields.
+ */
+interface RequestTemplate {
+  readonly key: readonly unknown[];
+  /** The block's JSON without `id` and `remote_port`, and without its braces. */
+  readonly middle: string;
+}
+const requestTemplates = new WeakMap<Formatter, RequestTemplate[]>();
+const REQUEST_TEMPLATES = 8;
+let nextTemplateSlot = 0;
+
+function requestJsonFor(f: Formatter, input: AuditRequestInput, h: HashFn, hi: HashFn): string {
+  const r = input.request;
+  const port = r.remotePort;
+  const templatable =
+    typeof r.id === "string" && r.id !== "" && typeof port === "number" && Number.isInteger(port) && port !== 0 &&
+    !r.wrapTtlSeconds && !r.headers && isEmpty(r.data);
+  if (!templatable) return JSON.stringify(requestBody(input, h, hi, f.options.hmacAccessor));
+  const key = [r.clientId, r.operation, r.mountPoint, r.mountType, r.mountAccessor, r.mountRunningVersion, r.clientToken, r.clientTokenAccessor, r.path, r.policyOverride, r.remoteAddress];
+  let list = requestTemplates.get(f);
+  if (!list) {
+    list = [];
+    requestTemplates.set(f, list);
+  }
+  let middle: string | undefined;
+  for (const t of list) {
+    if (sameValues(t.key, key)) {
+      middle = t.middle;
+      break;
+    }
+  }
+  if (middle === undefined) {
+    // requestBody leaves out an empty id and a zero port, as Go's omitempty does.
+    const json = JSON.stringify(requestBody({ ...input, request: { ...r, id: "", remotePort: 0 } }, h, hi, f.options.hmacAccessor));
+    middle = json.slice(1, -1);
+    const template = { key, middle };
+    if (list.length < REQUEST_TEMPLATES) list.push(template);
+    else list[nextTemplateSlot++ % REQUEST_TEMPLATES] = template;
+  }
+  return `{"id":${JSON.stringify(r.id)},${middle},"remote_port":${port}}`;
+}
+
+function sameValues(a: readonly unknown[], b: readonly unknown[]): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function isEmpty(data: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (data === undefined) return true;
+  for (const k in data) if (Object.hasOwn(data, k)) return false;
+  return true;
 }
 
 /**
