@@ -3,33 +3,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { isMayflyError } from "../../framework/errors.js";
 import { InmemStorage } from "../../storage/inmem.js";
 import { SqliteStorage } from "../../storage/sqlite.js";
 import { PrefixedStorage, type Storage } from "../../storage/storage.js";
 import { Barrier, KEYRING_PATH, ROTATION_ENCRYPTIONS } from "./barrier.js";
 import { DecryptError } from "./aead.js";
-
-const b = (s: string) => Buffer.from(s, "utf8");
-
-async function unsealedBarrier(raw: Storage = new InmemStorage(), nowMs?: () => number) {
-  const barrier = new Barrier(raw, { nowMs });
-  const rootKey = crypto.randomBytes(32);
-  await barrier.initialize(rootKey);
-  await barrier.unseal(rootKey);
-  return { barrier, raw, rootKey };
-}
-
-async function expectStatus(p: Promise<unknown>, status: number, message?: string | RegExp): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(isMayflyError(err), `expected a MayflyError, got ${String(err)}`).toBe(true);
-  if (!isMayflyError(err)) return;
-  expect(err.status).toBe(status);
-  if (message !== undefined) expect(err.message).toMatch(message);
-}
+import { b, expectStatus, unsealedBarrier } from "./barrier-fixtures.js";
 
 const tmpDirs: string[] = [];
 afterEach(() => {
@@ -323,100 +302,3 @@ describe("Barrier", () => {
     expect(closed.includes(rootKey)).toBe(false);
   });
 });
-
-describe("Barrier read cache", () => {
-  it("serves repeated reads without the storage, and never a value older than the last write", async () => {
-    const { barrier, raw } = await unsealedBarrier();
-    await barrier.put("a", b("one"));
-    expect((await barrier.get("a"))?.toString()).toBe("one");
-    // Tamper below the barrier: a cached read does not go there.
-    const envelope = await raw.get("a");
-    await raw.put("a", Buffer.alloc(envelope?.length ?? 40, 1));
-    expect((await barrier.get("a"))?.toString()).toBe("one");
-    await barrier.put("a", b("two"));
-    expect((await barrier.get("a"))?.toString()).toBe("two");
-    await barrier.transaction([{ op: "put", key: "a", value: b("three") }]);
-    expect((await barrier.get("a"))?.toString()).toBe("three");
-    await barrier.delete("a");
-    expect(await barrier.get("a")).toBeUndefined();
-  });
-
-  it("hands out copies: a caller wiping its buffer does not wipe the cache", async () => {
-    const { barrier } = await unsealedBarrier();
-    await barrier.put("k", b("secret"));
-    (await barrier.get("k"))?.fill(0);
-    const again = await barrier.get("k");
-    again?.fill(0);
-    expect((await barrier.get("k"))?.toString()).toBe("secret");
-  });
-
-  it("does not cache a read that raced a write", async () => {
-    const slow = gatedStorage("race");
-    const { barrier } = await unsealedBarrier(slow.storage);
-    await barrier.put("race", b("old"));
-    const reading = barrier.get("race"); // reads "old", then waits
-    await barrier.put("race", b("new"));
-    slow.release();
-    expect((await reading)?.toString()).toBe("old");
-    expect((await barrier.get("race"))?.toString()).toBe("new");
-  });
-
-  it("of overlapping reads around a write, only the one that began after it is cached", async () => {
-    const slow = gatedStorage("race");
-    const { barrier } = await unsealedBarrier(slow.storage);
-    await barrier.put("race", b("old"));
-    const before = barrier.get("race");
-    await barrier.put("race", b("new"));
-    const after = barrier.get("race");
-    slow.release();
-    expect((await before)?.toString()).toBe("old");
-    expect((await after)?.toString()).toBe("new");
-    const readsSoFar = slow.reads();
-    expect((await barrier.get("race"))?.toString()).toBe("new");
-    expect(slow.reads()).toBe(readsSoFar); // served from the cache
-  });
-
-  it("does not cache a read that raced a seal and unseal", async () => {
-    const slow = gatedStorage("k");
-    const { barrier, rootKey } = await unsealedBarrier(slow.storage);
-    await barrier.put("k", b("v1"));
-    const reading = barrier.get("k");
-    barrier.seal();
-    await barrier.unseal(rootKey);
-    slow.release();
-    expect((await reading)?.toString()).toBe("v1");
-    expect((await barrier.get("k"))?.toString()).toBe("v1");
-    expect(slow.reads()).toBe(2); // the second read went to storage: the first was not cached
-    expect((await barrier.get("k"))?.toString()).toBe("v1");
-    expect(slow.reads()).toBe(2); // and the second one was
-  });
-
-  it("is gone after seal", async () => {
-    const { barrier, rootKey } = await unsealedBarrier();
-    await barrier.put("k", b("v"));
-    await barrier.get("k");
-    barrier.seal();
-    await expectStatus(barrier.get("k"), 503);
-    await barrier.unseal(rootKey);
-    expect((await barrier.get("k"))?.toString()).toBe("v");
-  });
-});
-
-/** Storage whose reads of `key` are counted and wait until `release()` is called. */
-function gatedStorage(key: string): { storage: Storage; release: () => void; reads: () => number } {
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  const inner = new InmemStorage();
-  let reads = 0;
-  const storage: Storage = Object.assign(Object.create(inner) as Storage, {
-    async get(k: string) {
-      const v = await inner.get(k);
-      if (k === key) {
-        reads++;
-        await gate;
-      }
-      return v;
-    },
-  });
-  return { storage, release, reads: () => reads };
-}
