@@ -19,6 +19,11 @@ export interface Storage {
   /** Applies every operation or none. */
   transaction(ops: readonly StorageOp[]): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: the value as frozen JSON, possibly shared with other callers (the barrier
+   * keeps it with its read cache). `getFrozenJson` falls back to parsing a copy.
+   */
+  getParsed?(key: string): Promise<unknown>;
 }
 
 export type StorageOp =
@@ -51,6 +56,9 @@ export class PrefixedStorage implements Storage {
   transaction(ops: readonly StorageOp[]): Promise<void> {
     return this.inner.transaction(ops.map((o) => ({ ...o, key: this.prefix + o.key })));
   }
+  getParsed(key: string): Promise<unknown> {
+    return getFrozenJson(this.inner, this.prefix + key);
+  }
   async close(): Promise<void> {
     // A view does not own the storage beneath it.
   }
@@ -60,6 +68,28 @@ export class PrefixedStorage implements Storage {
 export async function getJson<T>(s: Storage, key: string): Promise<T | undefined> {
   const raw = await s.get(key);
   return raw === undefined ? undefined : (JSON.parse(raw.toString("utf8")) as T);
+}
+
+/** A JSON value read-only and deeply frozen, shared with other readers where the storage allows. */
+export async function getFrozenJson<T>(s: Storage, key: string): Promise<DeepReadonly<T> | undefined> {
+  if (s.getParsed !== undefined) return (await s.getParsed(key)) as DeepReadonly<T> | undefined;
+  const value = await getJson<T>(s, key);
+  return value === undefined ? undefined : (deepFreeze(value) as DeepReadonly<T>);
+}
+
+export type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** Freezes a value and everything in it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
+  }
+  return value;
 }
 
 export function putJson(s: Storage, key: string, value: unknown): Promise<void> {

@@ -79,6 +79,31 @@ describe("Barrier read cache", () => {
     await barrier.unseal(rootKey);
     expect((await barrier.get("k"))?.toString()).toBe("v");
   });
+
+  it("parses a value once and shares it frozen until the key is written", async () => {
+    const { barrier } = await unsealedBarrier();
+    await barrier.put("j", b('{"a":{"b":[1,2]}}'));
+    const first = (await barrier.getParsed("j")) as { a: { b: number[] } };
+    expect(first).toEqual({ a: { b: [1, 2] } });
+    expect(await barrier.getParsed("j")).toBe(first);
+    expect(Object.isFrozen(first.a.b)).toBe(true);
+    expect(() => first.a.b.push(3)).toThrow(TypeError);
+    await barrier.put("j", b('{"a":2}'));
+    expect(await barrier.getParsed("j")).toEqual({ a: 2 });
+    await barrier.delete("j");
+    expect(await barrier.getParsed("j")).toBeUndefined();
+  });
+
+  it("never shares a parsed value older than a write that raced its read", async () => {
+    const slow = gatedStorage("race");
+    const { barrier } = await unsealedBarrier(slow.storage);
+    await barrier.put("race", b('"old"'));
+    const reading = barrier.getParsed("race");
+    await barrier.put("race", b('"new"'));
+    slow.release();
+    expect(await reading).toBe("old");
+    expect(await barrier.getParsed("race")).toBe("new");
+  });
 });
 
 /** Storage whose reads of `key` are counted and wait until `release()` is called. */

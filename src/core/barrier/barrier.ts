@@ -8,7 +8,7 @@
  * overwrites or misreads them.
  */
 import { badRequest, sealedError } from "../../framework/errors.js";
-import type { Storage, StorageOp } from "../../storage/storage.js";
+import { deepFreeze, type Storage, type StorageOp } from "../../storage/storage.js";
 import { DecryptError, KEY_BYTES, decrypt, encrypt, envelopeTerm } from "./aead.js";
 import { type BarrierKey, Keyring } from "./keyring.js";
 
@@ -183,6 +183,22 @@ export class Barrier implements Storage {
     }
   }
 
+  /**
+   * The value parsed as JSON and deeply frozen, shared by every caller until the key is
+   * written: hot reads (a KV secret read again and again) skip the copy and the parse.
+   * Callers must not change what they get (frozen: a change throws).
+   */
+  async getParsed(key: string): Promise<unknown> {
+    this.assertUsable(key);
+    const hit = this.cache.parsed(key);
+    if (hit !== undefined) return hit;
+    const plain = await this.get(key);
+    if (plain === undefined) return undefined;
+    // The read above put the value in the cache unless a write raced it or it is too large;
+    // a value cached since is at least as recent as the one just read.
+    return this.cache.parsed(key) ?? deepFreeze(JSON.parse(plain.toString("utf8")));
+  }
+
   async put(key: string, value: Buffer): Promise<void> {
     this.assertUsable(key);
     this.cache.invalidate(key);
@@ -316,13 +332,21 @@ function sealKeyring(rootKey: Buffer, keyring: Keyring, pending?: BarrierKey): B
 class PlaintextCache {
   private static readonly MAX_ENTRIES = 8192;
   private static readonly MAX_VALUE_BYTES = 64 * 1024;
-  private readonly values = new Map<string, Buffer>();
+  private readonly values = new Map<string, CachedValue>();
   private readonly watched = new Map<string, WatchedKey>();
   private generation = 0;
 
   get(key: string): Buffer | undefined {
     const v = this.values.get(key);
-    return v === undefined ? undefined : Buffer.from(v);
+    return v === undefined ? undefined : Buffer.from(v.plain);
+  }
+
+  /** The cached value as frozen JSON, parsed on first use; undefined when not cached. */
+  parsed(key: string): unknown {
+    const v = this.values.get(key);
+    if (v === undefined) return undefined;
+    if (v.parsed === undefined) v.parsed = deepFreeze(JSON.parse(v.plain.toString("utf8")));
+    return v.parsed;
   }
 
   beginRead(key: string): ReadInFlight {
@@ -346,7 +370,7 @@ class PlaintextCache {
       const oldest = this.values.keys().next().value;
       if (oldest !== undefined) this.drop(oldest);
     }
-    this.values.set(read.key, Buffer.from(value));
+    this.values.set(read.key, { plain: Buffer.from(value), parsed: undefined });
   }
 
   invalidate(key: string): void {
@@ -356,7 +380,7 @@ class PlaintextCache {
   }
 
   wipe(): void {
-    for (const v of this.values.values()) v.fill(0);
+    for (const v of this.values.values()) v.plain.fill(0);
     this.values.clear();
     this.generation++;
   }
@@ -364,10 +388,16 @@ class PlaintextCache {
   private drop(key: string): void {
     const v = this.values.get(key);
     if (v !== undefined) {
-      v.fill(0);
+      v.plain.fill(0);
       this.values.delete(key);
     }
   }
+}
+
+interface CachedValue {
+  readonly plain: Buffer;
+  /** Strings cannot be wiped; the parsed form goes with the entry and is left to the GC. */
+  parsed: unknown;
 }
 
 interface WatchedKey {

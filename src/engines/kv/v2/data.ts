@@ -136,14 +136,15 @@ export async function readVersion(
   nowMs: number,
   locked: boolean,
 ): Promise<Response> {
-  const meta = await store.getMeta(key);
+  const meta = await store.readMeta(key);
   if (meta === undefined) throw notFound();
   const number = wanted ?? meta.currentVersion;
   const vm = meta.versions[String(number)];
   if (vm === undefined) throw notFound();
   const metadata = versionResponse(meta, number, vm);
   if (!isLive(vm, nowMs)) throw notFoundWithData({ data: null, metadata });
-  const data = await store.getVersionData(key, number);
+  // Shared and frozen: nothing after the handler changes a response's data.
+  const data = await store.readVersionData(key, number);
   if (data === undefined) {
     // Reads take no lock, so a destroy or trim may have landed between the two gets;
     // look again behind the key's lock to answer from settled state.

@@ -2,6 +2,7 @@
  * What KV v2 keeps per secret and per mount, and the rules Vault applies to them. Times
  * are Unix milliseconds (the core's clock has no finer grain).
  */
+import type { DeepReadonly } from "../../../storage/storage.js";
 
 export interface VersionMeta {
   createdMs: number;
@@ -53,7 +54,7 @@ export function newKeyMetadata(nowMs: number): KeyMetadata {
 }
 
 /** A version reads as deleted once its deletion time has passed, or when destroyed. */
-export function isLive(v: VersionMeta, nowMs: number): boolean {
+export function isLive(v: DeepReadonly<VersionMeta>, nowMs: number): boolean {
   return !v.destroyed && !(v.deletionMs !== null && v.deletionMs <= nowMs);
 }
 
@@ -115,7 +116,7 @@ export function formatTimestamp(ms: number | null): string {
 const lastFormatted = { ms: Number.NaN, text: "" };
 
 /** The per-version block Vault returns from data reads, writes and patches. */
-export function versionResponse(meta: KeyMetadata, number: number, v: VersionMeta): Record<string, unknown> {
+export function versionResponse(meta: DeepReadonly<KeyMetadata>, number: number, v: DeepReadonly<VersionMeta>): Record<string, unknown> {
   return {
     created_time: formatTimestamp(v.createdMs),
     custom_metadata: customMetadataOut(meta),
@@ -126,7 +127,7 @@ export function versionResponse(meta: KeyMetadata, number: number, v: VersionMet
 }
 
 /** Vault's key metadata stores an empty map as nothing and reports it as null. */
-export function customMetadataOut(meta: KeyMetadata): Record<string, string> | null {
+export function customMetadataOut(meta: DeepReadonly<KeyMetadata>): Record<string, string> | null {
   const cm = meta.customMetadata;
   return cm !== null && Object.keys(cm).length > 0 ? { ...cm } : null;
 }

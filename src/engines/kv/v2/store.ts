@@ -9,7 +9,7 @@
  * values are encrypted by the barrier beneath.
  */
 import { createHash } from "node:crypto";
-import { getJson, jsonPut, type Storage, type StorageOp } from "../../../storage/storage.js";
+import { type DeepReadonly, getFrozenJson, getJson, jsonPut, type Storage, type StorageOp } from "../../../storage/storage.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { walkKeys } from "../storage-walk.js";
 import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
@@ -81,6 +81,15 @@ export class KvStore {
 
   getVersionData(key: string, version: number): Promise<Record<string, unknown> | undefined> {
     return getJson<Record<string, unknown>>(this.storage, this.versionKey(key, version));
+  }
+
+  /** For reads that change nothing: frozen, and shared with other reads until the key is written. */
+  readMeta(key: string): Promise<DeepReadonly<KeyMetadata> | undefined> {
+    return getFrozenJson<KeyMetadata>(this.storage, this.metaKey(key));
+  }
+
+  readVersionData(key: string, version: number): Promise<DeepReadonly<Record<string, unknown>> | undefined> {
+    return getFrozenJson<Record<string, unknown>>(this.storage, this.versionKey(key, version));
   }
 
   /** Children of a metadata folder ("" or ending in "/"), as Vault lists them. */
