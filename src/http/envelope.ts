@@ -1,4 +1,4 @@
-import { envelope } from "../core/response-envelope.js";
+import { envelope, envelopeJson } from "../core/response-envelope.js";
 import type { Response, ResponseStream } from "../framework/types.js";
 import { mayflyVersion } from "../framework/version.js";
 
@@ -24,7 +24,7 @@ export function replyFor(requestId: string, resp: Response | undefined, mountTyp
   if (resp.bare) return jsonReply(resp.status ?? 200, resp.data ?? {});
   const empty = resp.data == null && !resp.secret && !resp.auth && !resp.wrapInfo && !(resp.warnings && resp.warnings.length);
   if (empty) return { status: resp.status ?? 204 };
-  return jsonReply(resp.status ?? 200, envelope(requestId, resp, mountType));
+  return { status: resp.status ?? 200, body: envelopeJson(requestId, resp, mountType), contentType: JSON_TYPE };
 }
 
 export function jsonReply(status: number, value: unknown): HttpReply {

@@ -2,6 +2,8 @@
  * The one storage interface every layer above talks to. Keys are `/`-separated paths;
  * values are opaque bytes (the barrier encrypts them before they reach a backend).
  */
+import { deepFreeze } from "./shared-values.js";
+
 export interface Storage {
   get(key: string): Promise<Buffer | undefined>;
   put(key: string, value: Buffer): Promise<void>;
@@ -82,15 +84,6 @@ export type DeepReadonly<T> = T extends (infer E)[]
   : T extends object
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
-
-/** Freezes a value and everything in it. */
-export function deepFreeze<T>(value: T): T {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const k of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[k]);
-  }
-  return value;
-}
 
 export function putJson(s: Storage, key: string, value: unknown): Promise<void> {
   return s.put(key, Buffer.from(JSON.stringify(value), "utf8"));

@@ -8,7 +8,8 @@
  * and response data, a response's issued token (and its accessor when `hmac_accessor`),
  * wrap_info's token (and accessors when `hmac_accessor`), credential-bearing headers.
  */
-import { elideListData, hashData, keepClear, type HashFn } from "./hash.js";
+import { jsonAroundShared, sharedDerived } from "../../storage/shared-values.js";
+import { elideListData, hashData, keepClear, walk, type HashFn } from "./hash.js";
 import { encodeJsonx } from "./jsonx.js";
 import type { FormatOptions } from "./options.js";
 import type {
@@ -168,7 +169,7 @@ export function formatRequestLine(f: Formatter, input: AuditRequestInput, time: 
 export function formatResponseLine(f: Formatter, input: AuditResponseInput, time: string): string {
   if (f.options.format === "jsonx") return serialise(f.options, buildResponseEntry(f, input, time));
   const p = partsFor(f, input);
-  const body = JSON.stringify(responseBody(f, input));
+  const body = responseBodyJson(f, input);
   const error = input.error ? `,"error":${JSON.stringify(input.error)}` : "";
   return `${f.options.prefix}{"time":${JSON.stringify(time)},"type":"response","auth":${p.authJson},"request":${p.requestJson},"response":${body}${error}}\n`;
 }
@@ -206,23 +207,56 @@ export function buildResponseEntry(f: Formatter, input: AuditResponseInput, time
   return entry;
 }
 
-function responseBody(f: Formatter, input: AuditResponseInput): AuditResponseEntryBody {
+/**
+ * `JSON.stringify(responseBody(f, input))`, with the HMAC'd JSON of shared values in the
+ * data (a KV secret read again and again) made once per device.
+ */
+function responseBodyJson(f: Formatter, input: AuditResponseInput): string {
+  const data = input.response?.data;
+  const elided = f.options.elideListResponses && input.request.operation === "list";
+  if (!data || elided) return JSON.stringify(responseBody(f, input));
+  const h = f.options.logRaw ? keepClear : f.hmac;
+  const clear = input.nonHmacResponseKeys;
+  const variant = clear && clear.length > 0 ? clear.join("\u0000") : "";
+  const dataJson = jsonAroundShared(
+    data,
+    // An object's HMAC'd form does not depend on the key it sits under (arrays' do).
+    (v, k) =>
+      Array.isArray(v)
+        ? JSON.stringify(walk(v, h, keySet(clear), k))
+        : sharedDerived(v, f, variant, () => JSON.stringify(hashData(v as Record<string, unknown>, h, keySet(clear)))),
+    (v, k) => JSON.stringify(walk(v, h, keySet(clear), k)) as string | undefined,
+  );
+  if (dataJson === undefined) return JSON.stringify(responseBody(f, input));
+  const head = JSON.stringify(responseBody(f, input, "head")).slice(1, -1);
+  const tail = JSON.stringify(responseBody(f, input, "tail")).slice(1, -1);
+  let out = head;
+  if (dataJson !== "{}") out += `${out === "" ? "" : ","}"data":${dataJson}`;
+  if (tail !== "") out += `${out === "" ? "" : ","}${tail}`;
+  return `{${out}}`;
+}
+
+/** The whole body, or the part before `data` (head) or after it (tail), in Vault's key order. */
+function responseBody(f: Formatter, input: AuditResponseInput, part: "all" | "head" | "tail" = "all"): AuditResponseEntryBody {
   const { logRaw, hmacAccessor, elideListResponses } = f.options;
   const h = logRaw ? keepClear : f.hmac;
   const req = input.request;
   const resp = input.response;
   const body: AuditResponseEntryBody = {};
-  if (resp?.auth) body.auth = authEntry(resp.auth, h, hmacAccessor, "response");
-  setIf(body, "mount_point", req.mountPoint);
-  setIf(body, "mount_type", req.mountType);
-  setIf(body, "mount_accessor", req.mountAccessor);
-  setIf(body, "mount_running_plugin_version", req.mountRunningVersion);
-  if (resp?.secret) body.secret = resp.secret.leaseId ? { lease_id: resp.secret.leaseId } : {};
-  if (resp?.data) {
+  if (part !== "tail") {
+    if (resp?.auth) body.auth = authEntry(resp.auth, h, hmacAccessor, "response");
+    setIf(body, "mount_point", req.mountPoint);
+    setIf(body, "mount_type", req.mountType);
+    setIf(body, "mount_accessor", req.mountAccessor);
+    setIf(body, "mount_running_plugin_version", req.mountRunningVersion);
+    if (resp?.secret) body.secret = resp.secret.leaseId ? { lease_id: resp.secret.leaseId } : {};
+  }
+  if (part === "all" && resp?.data) {
     const data = elideListResponses && req.operation === "list" ? elideListData(resp.data) : resp.data;
     const hashed = hashData(data, h, keySet(input.nonHmacResponseKeys));
     if (Object.keys(hashed).length > 0) body.data = hashed;
   }
+  if (part === "head") return body;
   if (resp?.warnings && resp.warnings.length > 0) body.warnings = [...resp.warnings];
   setIf(body, "redirect", resp?.redirect);
   const w = resp?.wrapInfo;

@@ -28,7 +28,8 @@ export function hashData(
   return out;
 }
 
-function walk(value: unknown, hash: HashFn, clearKeys: ReadonlySet<string> | undefined, key: string): unknown {
+/** One value as hashData writes it under `key`; undefined where JSON drops it. */
+export function walk(value: unknown, hash: HashFn, clearKeys: ReadonlySet<string> | undefined, key: string): unknown {
   switch (typeof value) {
     case "string":
       return clearKeys?.has(key) ? value : hash(value);

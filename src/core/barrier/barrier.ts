@@ -8,7 +8,8 @@
  * overwrites or misreads them.
  */
 import { badRequest, sealedError } from "../../framework/errors.js";
-import { deepFreeze, type Storage, type StorageOp } from "../../storage/storage.js";
+import { deepFreeze, shareFrozen } from "../../storage/shared-values.js";
+import type { Storage, StorageOp } from "../../storage/storage.js";
 import { DecryptError, KEY_BYTES, decrypt, encrypt, envelopeTerm } from "./aead.js";
 import { type BarrierKey, Keyring } from "./keyring.js";
 
@@ -345,7 +346,7 @@ class PlaintextCache {
   parsed(key: string): unknown {
     const v = this.values.get(key);
     if (v === undefined) return undefined;
-    if (v.parsed === undefined) v.parsed = deepFreeze(JSON.parse(v.plain.toString("utf8")));
+    if (v.parsed === undefined) v.parsed = shareFrozen(JSON.parse(v.plain.toString("utf8")));
     return v.parsed;
   }
 

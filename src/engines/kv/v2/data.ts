@@ -6,6 +6,7 @@ import { mergePatch } from "./merge-patch.js";
 import { addVersion, isLive, newKeyMetadata, scheduledDeletionMs, versionResponse, type KeyMetadata, type KvConfig } from "./model.js";
 import { invalidPath, keyIn, notFoundWithData, weakInteger } from "./paths-common.js";
 import type { KvStore } from "./store.js";
+import { isShared, sharedDerived, shareFrozen } from "../../../storage/shared-values.js";
 
 const fields = {
   path: { type: "string", description: "Location of the secret." },
@@ -125,6 +126,9 @@ export function dataPath(store: KvStore): PathDef {
   });
 }
 
+/** Owner of the version metadata answers remembered with a shared metadata record. */
+const VERSION_RESPONSES = {};
+
 /**
  * A version's data with its metadata, or Vault's 404s: plain when the key or version is
  * unknown, carrying the metadata when the version is deleted or destroyed.
@@ -141,7 +145,10 @@ export async function readVersion(
   const number = wanted ?? meta.currentVersion;
   const vm = meta.versions[String(number)];
   if (vm === undefined) throw notFound();
-  const metadata = versionResponse(meta, number, vm);
+  // A shared record's answer is shared too: made once, and its JSON with it.
+  const metadata = isShared(meta)
+    ? sharedDerived(meta, VERSION_RESPONSES, String(number), () => shareFrozen(versionResponse(meta, number, vm)))
+    : versionResponse(meta, number, vm);
   if (!isLive(vm, nowMs)) throw notFoundWithData({ data: null, metadata });
   // Shared and frozen: nothing after the handler changes a response's data.
   const data = await store.readVersionData(key, number);
