@@ -1,5 +1,5 @@
 import { notFound, unsupportedOperation } from "./errors.js";
-import { parseFields, type Fields } from "./fields.js";
+import { parseFields, type FieldSchemas, type Fields } from "./fields.js";
 import type { Backend, Operation, PathDef, Request, Response } from "./types.js";
 
 interface CompiledPath {
@@ -107,7 +107,7 @@ export class BackendRunner {
   }
 
   private parse(match: PathMatch, req: Request): { fields: Fields; unknown: string[] } {
-    const schemas = match.def.fields ?? {};
+    const schemas = match.def.fields ?? NO_FIELDS;
     const data = Object.keys(match.captures).length ? { ...req.data, ...match.captures } : req.data;
     return parseFields(schemas, data);
   }
@@ -131,3 +131,6 @@ export function compileGlobs(globs: readonly string[] = []): (relativePath: stri
   }
   return (p) => exact.has(p) || prefixes.some((pre) => p.startsWith(pre));
 }
+
+/** One object for paths without fields (parseFields remembers schema objects). */
+const NO_FIELDS: FieldSchemas = Object.freeze({});

@@ -77,7 +77,7 @@ export function parseFields<F extends FieldSchemas>(
 ): { fields: Fields<F>; unknown: string[] } {
   const values: Record<string, unknown> = {};
   const provided = new Set<string>();
-  for (const [name, schema] of Object.entries(schemas)) {
+  for (const [name, schema] of entriesOf(schemas)) {
     const raw = data[name];
     if (raw === undefined || raw === null) {
       if (schema.required) throw badRequest(`missing required field '${name}'`);
@@ -91,8 +91,24 @@ export function parseFields<F extends FieldSchemas>(
     values[name] = value;
     provided.add(name);
   }
-  const unknown = Object.keys(data).filter((k) => !(k in schemas));
+  const unknown: string[] = [];
+  for (const k in data) if (Object.hasOwn(data, k) && !(k in schemas)) unknown.push(k);
   return { fields: new Fields<F>(values as FieldValues<F>, provided, data), unknown };
+}
+
+/**
+ * A path's schemas are declared once and parsed on every request: their entries are listed
+ * once (keyed by the long-lived schema object).
+ */
+const schemaEntries = new WeakMap<FieldSchemas, readonly (readonly [string, FieldSchema])[]>();
+
+function entriesOf(schemas: FieldSchemas): readonly (readonly [string, FieldSchema])[] {
+  let entries = schemaEntries.get(schemas);
+  if (entries === undefined) {
+    entries = Object.entries(schemas);
+    schemaEntries.set(schemas, entries);
+  }
+  return entries;
 }
 
 function cloneDefault(v: unknown): unknown {
