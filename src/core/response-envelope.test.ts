@@ -23,6 +23,8 @@ describe("envelopeJson", () => {
       expect(envelopeJson("req-1", make(shared), "kv")).toBe(want);
       expect(envelopeJson("req-1", make(shared), "kv")).toBe(want);
       expect(envelopeJson("req-1", make(unshared), "kv")).toBe(want);
+      // The whole data block shared, as a KV v1 read answers.
+      expect(envelopeJson("req-1", make(shareFrozen(record())), "kv")).toBe(JSON.stringify(envelope("req-1", make(record()), "kv")));
     });
   }
 

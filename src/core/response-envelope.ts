@@ -1,7 +1,7 @@
 // The JSON envelope every Vault answer shares. It lives in the core, not the HTTP layer,
 // because response wrapping stores exactly what the client would have received.
 import type { Response } from "../framework/types.js";
-import { jsonAroundShared, sharedJson } from "../storage/shared-values.js";
+import { isShared, jsonAroundShared, sharedJson } from "../storage/shared-values.js";
 import { wrapInfoJson } from "./wrapping/format.js";
 
 /**
@@ -29,7 +29,8 @@ export function envelope(requestId: string, resp: Response, mountType: string): 
  * read again and again) made once instead of per request.
  */
 export function envelopeJson(requestId: string, resp: Response, mountType: string): string {
-  const data = resp.data && !resp.injectDataAtTop ? jsonAroundShared(resp.data, sharedJson, stringifyValue) : undefined;
+  const d = resp.data;
+  const data = !d || resp.injectDataAtTop ? undefined : isShared(d) ? sharedJson(d) : jsonAroundShared(d, sharedJson, stringifyValue);
   if (data === undefined) return JSON.stringify(envelope(requestId, resp, mountType));
   const base = envelope(requestId, resp, mountType);
   // The same keys in the same order as envelope(); data spliced in as text.

@@ -37,7 +37,7 @@ describe("audit lines of responses carrying shared values", () => {
     ["log_raw", { logRaw: true }, {}, {}],
     ["hmac_accessor off, prefix", { hmacAccessor: false, prefix: "P " }, {}, {}],
     ["non-HMAC response keys", {}, {}, { nonHmacResponseKeys: ["token", "password"] }],
-    ["with secret, warnings and wrap info", {}, { secret: { leaseId: "kv/x" }, warnings: ["w"], wrapInfo: { ttlSeconds: 60, token: "hvs.w" } }, {}],
+    ["with secret, warnings and wrap info", {}, { secret: { leaseId: "kv/x" }, warnings: ["w"], wrapInfo: { ttlSeconds: 60, token: "hvs.w", accessor: "wa", creationTimeMs: 1714557600000, creationPath: "kv/data/app" } }, {}],
   ];
   for (const [name, opts, extra, more] of cases) {
     it(`equal the unshared form: ${name}`, () => {
@@ -67,6 +67,18 @@ describe("audit lines of responses carrying shared values", () => {
     expect(formatResponseLine(f, input({ keys: list, other: list }, {}, more), TIME)).toBe(expected(f, input({ keys: ["s1", "s2"], other: ["s1", "s2"] }, {}, more)));
     const empty = input({ gone: undefined, shared: shareFrozen({}) });
     expect(formatResponseLine(f, empty, TIME)).toBe(expected(f, input({ gone: undefined, shared: {} })));
+  });
+
+  it("equal the unshared form when the whole data block is shared (KV v1)", () => {
+    const whole = shareFrozen(record());
+    for (const more of [{}, { nonHmacResponseKeys: ["password"] }]) {
+      const f = formatter();
+      for (let i = 0; i < 2; i++) expect(formatResponseLine(f, input(whole, {}, more), TIME)).toBe(expected(f, input(record(), {}, more)));
+    }
+    const empty = shareFrozen({});
+    const f = formatter();
+    expect(formatResponseLine(f, input(empty), TIME)).toBe(expected(f, input({})));
+    expect(formatResponseLine(f, input(empty), TIME)).not.toContain('"data"');
   });
 
   it("elide list responses as the plain path does", () => {

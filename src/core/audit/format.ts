@@ -8,7 +8,7 @@
  * and response data, a response's issued token (and its accessor when `hmac_accessor`),
  * wrap_info's token (and accessors when `hmac_accessor`), credential-bearing headers.
  */
-import { jsonAroundShared, sharedDerived } from "../../storage/shared-values.js";
+import { isShared, jsonAroundShared, sharedDerived } from "../../storage/shared-values.js";
 import { elideListData, hashData, keepClear, walk, type HashFn } from "./hash.js";
 import { encodeJsonx } from "./jsonx.js";
 import type { FormatOptions } from "./options.js";
@@ -218,13 +218,14 @@ function responseBodyJson(f: Formatter, input: AuditResponseInput): string {
   const h = f.options.logRaw ? keepClear : f.hmac;
   const clear = input.nonHmacResponseKeys;
   const variant = clear && clear.length > 0 ? clear.join("\u0000") : "";
-  const dataJson = jsonAroundShared(
+  const hashedJson = (v: object) => sharedDerived(v, f, variant, () => JSON.stringify(hashData(v as Record<string, unknown>, h, keySet(clear))));
+  const dataJson = isShared(data) ? hashedJson(data) : jsonAroundShared(
     data,
     // An object's HMAC'd form does not depend on the key it sits under (arrays' do).
     (v, k) =>
       Array.isArray(v)
         ? JSON.stringify(walk(v, h, keySet(clear), k))
-        : sharedDerived(v, f, variant, () => JSON.stringify(hashData(v as Record<string, unknown>, h, keySet(clear)))),
+        : hashedJson(v),
     (v, k) => JSON.stringify(walk(v, h, keySet(clear), k)) as string | undefined,
   );
   if (dataJson === undefined) return JSON.stringify(responseBody(f, input));

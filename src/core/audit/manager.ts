@@ -339,7 +339,10 @@ export class AuditManager {
 }
 
 function formatterFor(options: FormatOptions, salt: AuditSalt): Formatter {
-  return { options, hmac: (v) => salt.hmacValue(v), hmacIdentifier: (v) => salt.hmacIdentifier(v) };
+  // Data values are not remembered: hot reads' data is shared (its HMAC'd JSON is kept with
+  // it, see format.ts), and a map of one-off values (passwords, lease ids) churned by every
+  // issuance kept each of them alive into the old generation.
+  return { options, hmac: (v) => salt.hmac(v), hmacIdentifier: (v) => salt.hmacIdentifier(v) };
 }
 
 function normalisePath(path: string): string {

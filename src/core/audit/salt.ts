@@ -48,23 +48,10 @@ export class AuditSalt {
     return remembered(this.identifierCache, IDENTIFIER_CACHE_SIZE, value, () => this.hmac(value));
   }
 
-  /**
-   * For request and response data: hot reads return the same values again and again. Only
-   * short values are remembered, in memory that already holds them in clear while unsealed
-   * (the barrier's read cache); the cache goes with the device.
-   */
-  hmacValue(value: string): string {
-    if (value.length > VALUE_CACHE_MAX_CHARS) return this.hmac(value);
-    return remembered(this.valueCache, VALUE_CACHE_SIZE, value, () => this.hmac(value));
-  }
-
   private readonly identifierCache = new Map<string, string>();
-  private readonly valueCache = new Map<string, string>();
 }
 
 const IDENTIFIER_CACHE_SIZE = 1024;
-const VALUE_CACHE_SIZE = 4096;
-const VALUE_CACHE_MAX_CHARS = 256;
 
 function remembered(cache: Map<string, string>, limit: number, value: string, compute: () => string): string {
   const cached = cache.get(value);

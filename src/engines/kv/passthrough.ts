@@ -5,7 +5,7 @@
 import { badRequest, notFound } from "../../framework/errors.js";
 import type { FieldSchemas } from "../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../framework/types.js";
-import { getJson, putJson, type Storage } from "../../storage/storage.js";
+import { getFrozenJson, putJson, type Storage } from "../../storage/storage.js";
 
 export interface PassthroughScope {
   readonly storage: Storage;
@@ -35,7 +35,8 @@ export function passthroughPaths(scope: PassthroughScope): PathDef[] {
       if (scope.rootIsError) throw badRequest("missing path");
       throw notFound();
     }
-    const data = await getJson<Record<string, unknown>>(scope.storage, scope.prefixFor(req) + key);
+    // Shared and frozen until the key is written: nothing after the handler changes a response's data.
+    const data = await getFrozenJson<Record<string, unknown>>(scope.storage, scope.prefixFor(req) + key);
     if (data === undefined) throw notFound();
     if (!scope.refreshSeconds) return { data };
     // No lease is created: an empty lease id tells the core and clients there is nothing to renew.
