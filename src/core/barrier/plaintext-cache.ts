@@ -10,11 +10,23 @@ import { shareFrozen } from "../../storage/shared-values.js";
  * garbage the young collector promoted. Copies go in and out: callers may wipe their buffers.
  */
 export class PlaintextCache {
-  private static readonly MAX_ENTRIES = 8192;
   private static readonly MAX_VALUE_BYTES = 64 * 1024;
+  /**
+   * A shared parse, with the JSON and audit renderings kept beside it, is counted as this
+   * many times its plaintext (an estimate: the parse about twice the text, its JSON and one
+   * device's audit rendering about once each).
+   */
+  private static readonly SHARED_WEIGHT = 4;
   private readonly values = new Map<string, CachedValue>();
   private readonly watched = new Map<string, WatchedKey>();
   private generation = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly maxEntries = 8192,
+    /** What the cache may hold in all, counted as `weight`; the oldest entries go first. */
+    private readonly maxTotalBytes = 64 * 1024 * 1024,
+  ) {}
 
   get(key: string): Buffer | undefined {
     const v = this.values.get(key);
@@ -25,7 +37,13 @@ export class PlaintextCache {
   parsed(key: string): unknown {
     const v = this.values.get(key);
     if (v === undefined) return undefined;
-    if (v.parsed === undefined) v.parsed = shareFrozen(JSON.parse(v.plain.toString("utf8")));
+    if (v.parsed === undefined) {
+      v.parsed = shareFrozen(JSON.parse(v.plain.toString("utf8")));
+      const extra = (PlaintextCache.SHARED_WEIGHT - 1) * v.plain.length;
+      v.weight += extra;
+      this.bytes += extra;
+      this.evictOldestUntil(0, 0, key);
+    }
     return v.parsed;
   }
 
@@ -46,11 +64,18 @@ export class PlaintextCache {
   offer(read: ReadInFlight, value: Buffer): void {
     if (value.length > PlaintextCache.MAX_VALUE_BYTES) return;
     if (read.watch.writes !== read.writesAtStart || read.generation !== this.generation) return;
-    if (this.values.size >= PlaintextCache.MAX_ENTRIES) {
-      const oldest = this.values.keys().next().value;
-      if (oldest !== undefined) this.drop(oldest);
+    this.drop(read.key);
+    this.evictOldestUntil(1, value.length);
+    this.values.set(read.key, { plain: Buffer.from(value), parsed: undefined, weight: value.length });
+    this.bytes += value.length;
+  }
+
+  /** Drops the oldest entries (never `keep`) until `entries` and `bytes` more fit. */
+  private evictOldestUntil(entries: number, bytes: number, keep?: string): void {
+    for (const key of this.values.keys()) {
+      if (this.values.size + entries <= this.maxEntries && this.bytes + bytes <= this.maxTotalBytes) return;
+      if (key !== keep) this.drop(key);
     }
-    this.values.set(read.key, { plain: Buffer.from(value), parsed: undefined });
   }
 
   invalidate(key: string): void {
@@ -62,6 +87,7 @@ export class PlaintextCache {
   wipe(): void {
     for (const v of this.values.values()) v.plain.fill(0);
     this.values.clear();
+    this.bytes = 0;
     this.generation++;
   }
 
@@ -70,6 +96,7 @@ export class PlaintextCache {
     if (v !== undefined) {
       v.plain.fill(0);
       this.values.delete(key);
+      this.bytes -= v.weight;
     }
   }
 }
@@ -78,6 +105,8 @@ interface CachedValue {
   readonly plain: Buffer;
   /** Strings cannot be wiped; the parsed form goes with the entry and is left to the GC. */
   parsed: unknown;
+  /** What the entry counts toward MAX_TOTAL_BYTES. */
+  weight: number;
 }
 
 interface WatchedKey {
