@@ -2,7 +2,7 @@
 // JSON remembered per device: every line must equal the one written for the same data unshared.
 import { describe, expect, it } from "vitest";
 import { shareFrozen } from "../../storage/shared-values.js";
-import { buildResponseEntry, formatResponseLine, type Formatter } from "./format.js";
+import { buildRequestEntry, buildResponseEntry, formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
 import { parseFormatOptions, type FormatOptions } from "./options.js";
 import { AuditSalt } from "./salt.js";
 import type { AuditResponseInfo, AuditResponseInput } from "./types.js";
@@ -79,6 +79,36 @@ describe("audit lines of responses carrying shared values", () => {
     const f = formatter();
     expect(formatResponseLine(f, input(empty), TIME)).toBe(expected(f, input({})));
     expect(formatResponseLine(f, input(empty), TIME)).not.toContain('"data"');
+  });
+
+  it("name each response's own mount, request after request", () => {
+    const f = formatter();
+    const mounts = [
+      { mountPoint: "secret/", mountType: "kv", mountAccessor: "kv_1" },
+      { mountPoint: "other/", mountType: "kv", mountAccessor: "kv_2" },
+      { mountPoint: "other/", mountType: "kv", mountAccessor: "kv_2", mountRunningVersion: "v1.2.3" },
+      { mountPoint: "secret/", mountType: "kv", mountAccessor: "kv_1" },
+    ];
+    for (const m of mounts) {
+      const withShared = input({ data: shared.data });
+      const unshared = input({ data: record() });
+      withShared.request = { ...withShared.request, ...m };
+      unshared.request = { ...unshared.request, ...m };
+      expect(formatResponseLine(f, withShared, TIME)).toBe(expected(f, unshared));
+    }
+  });
+
+  it("write a token's remembered auth block anew once its entity's policies change", () => {
+    const f = formatter();
+    const line = (identityPolicies: readonly string[] | undefined) => {
+      const i = input({ a: "b" });
+      i.auth = { clientToken: "hvs.same", accessor: "acc", policies: ["default"], tokenTtlSeconds: 0, identityPolicies, policyResults: { allowed: true } };
+      return { got: formatRequestLine(f, i, TIME), want: `${JSON.stringify(buildRequestEntry(f, i, TIME))}\n` };
+    };
+    for (const policies of [undefined, ["group-a"], ["group-a", "group-b"], undefined]) {
+      const { got, want } = line(policies);
+      expect(got).toBe(want);
+    }
   });
 
   it("elide list responses as the plain path does", () => {

@@ -133,11 +133,21 @@ function isEmpty(data: Readonly<Record<string, unknown>> | undefined): boolean {
 
 /**
  * A token's `auth` block is the same on every request it makes within a second (only the
- * remaining TTL, uses and the ACL verdict move), so its JSON is remembered per device under
- * those fields.
+ * remaining TTL, uses, the ACL verdict and, after an identity change, its entity's policies
+ * move), so its JSON is remembered per device and token under those fields.
  */
-const authJsonCache = new WeakMap<Formatter, Map<string, string>>();
+const authJsonCache = new WeakMap<Formatter, Map<string, AuthJson>>();
 const AUTH_JSON_CACHE_SIZE = 256;
+
+/** One token's last auth block, under the fields that move. */
+interface AuthJson {
+  ttl: number | undefined;
+  uses: number | undefined;
+  allowed: boolean | undefined;
+  /** The entity's policies as resolved (a new array after an identity change). */
+  identityPolicies: readonly string[] | undefined;
+  json: string;
+}
 
 function authJsonFor(f: Formatter, a: AuditAuthInput | undefined, hi: HashFn): string {
   if (!a?.clientToken || a.policyResults?.grantingPolicies?.length) return JSON.stringify(authEntry(a, hi, f.options.hmacAccessor, "request"));
@@ -146,16 +156,29 @@ function authJsonFor(f: Formatter, a: AuditAuthInput | undefined, hi: HashFn): s
     cache = new Map();
     authJsonCache.set(f, cache);
   }
-  const key = `${a.clientToken}\u0000${a.tokenTtlSeconds ?? ""}\u0000${a.remainingUses ?? ""}\u0000${a.policyResults?.allowed ?? ""}`;
-  let json = cache.get(key);
-  if (json === undefined) {
-    json = JSON.stringify(authEntry(a, hi, f.options.hmacAccessor, "request"));
-    if (cache.size >= AUTH_JSON_CACHE_SIZE) {
-      const oldest = cache.keys().next();
-      if (!oldest.done) cache.delete(oldest.value);
-    }
-    cache.set(key, json);
+  // Keyed by the token itself: its hash is already computed (the token lookup used it).
+  const hit = cache.get(a.clientToken);
+  const allowed = a.policyResults?.allowed;
+  if (
+    hit !== undefined && hit.ttl === a.tokenTtlSeconds && hit.uses === a.remainingUses && hit.allowed === allowed &&
+    hit.identityPolicies === a.identityPolicies
+  ) {
+    return hit.json;
   }
+  const json = JSON.stringify(authEntry(a, hi, f.options.hmacAccessor, "request"));
+  if (hit !== undefined) {
+    hit.ttl = a.tokenTtlSeconds;
+    hit.uses = a.remainingUses;
+    hit.allowed = allowed;
+    hit.identityPolicies = a.identityPolicies;
+    hit.json = json;
+    return json;
+  }
+  if (cache.size >= AUTH_JSON_CACHE_SIZE) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.set(a.clientToken, { ttl: a.tokenTtlSeconds, uses: a.remainingUses, allowed, identityPolicies: a.identityPolicies, json });
   return json;
 }
 
@@ -229,13 +252,43 @@ function responseBodyJson(f: Formatter, input: AuditResponseInput): string {
     (v, k) => JSON.stringify(walk(v, h, keySet(clear), k)) as string | undefined,
   );
   if (dataJson === undefined) return JSON.stringify(responseBody(f, input));
-  const head = JSON.stringify(responseBody(f, input, "head")).slice(1, -1);
-  const tail = JSON.stringify(responseBody(f, input, "tail")).slice(1, -1);
+  const head = headJsonFor(f, input);
+  const resp = input.response;
+  const tail = resp?.warnings?.length || resp?.redirect || resp?.wrapInfo ? JSON.stringify(responseBody(f, input, "tail")).slice(1, -1) : "";
   let out = head;
   if (dataJson !== "{}") out += `${out === "" ? "" : ","}"data":${dataJson}`;
   if (tail !== "") out += `${out === "" ? "" : ","}${tail}`;
   return `{${out}}`;
 }
+
+/**
+ * The part of a response body before `data`, without braces. Without an issued token or a
+ * lease it names only the mount, so each device keeps the last one it wrote.
+ */
+function headJsonFor(f: Formatter, input: AuditResponseInput): string {
+  const r = input.request;
+  const resp = input.response;
+  if (resp?.auth || resp?.secret) return JSON.stringify(responseBody(f, input, "head")).slice(1, -1);
+  const last = lastHeads.get(f);
+  if (
+    last !== undefined && last.mountPoint === r.mountPoint && last.mountType === r.mountType &&
+    last.mountAccessor === r.mountAccessor && last.runningVersion === r.mountRunningVersion
+  ) {
+    return last.json;
+  }
+  const json = JSON.stringify(responseBody(f, input, "head")).slice(1, -1);
+  lastHeads.set(f, { mountPoint: r.mountPoint, mountType: r.mountType, mountAccessor: r.mountAccessor, runningVersion: r.mountRunningVersion, json });
+  return json;
+}
+
+interface HeadJson {
+  readonly mountPoint: string | undefined;
+  readonly mountType: string | undefined;
+  readonly mountAccessor: string | undefined;
+  readonly runningVersion: string | undefined;
+  readonly json: string;
+}
+const lastHeads = new WeakMap<Formatter, HeadJson>();
 
 /** The whole body, or the part before `data` (head) or after it (tail), in Vault's key order. */
 function responseBody(f: Formatter, input: AuditResponseInput, part: "all" | "head" | "tail" = "all"): AuditResponseEntryBody {
