@@ -9,8 +9,11 @@
  */
 interface Renderings {
   json: string | undefined;
-  /** One rendering per owner (an audit device), under the variant it was made for. */
-  derived: Map<object, { variant: string; value: unknown }> | undefined;
+  /**
+   * One rendering per owner (an audit device), under the variant it was made for. Weak: a
+   * disabled device (and its HMAC key) is not kept alive by the values it rendered.
+   */
+  derived: WeakMap<object, { variant: string; value: unknown }> | undefined;
 }
 
 // Keyed by long-lived values (a cache entry's parse), never by per-request objects: V8's
@@ -54,7 +57,7 @@ export function sharedJson(value: object): string {
 export function sharedDerived<T>(value: object, owner: object, variant: string, make: () => T): T {
   const r = roots.get(value);
   if (r === undefined) return make();
-  r.derived ??= new Map();
+  r.derived ??= new WeakMap();
   const hit = r.derived.get(owner);
   if (hit !== undefined && hit.variant === variant) return hit.value as T;
   const made = make();
