@@ -162,7 +162,6 @@ function authJsonFor(f: Formatter, a: AuditAuthInput | undefined, hi: HashFn): s
   return json;
 }
 
-
 export function formatRequestLine(f: Formatter, input: AuditRequestInput, time: string): string {
   if (f.options.format === "jsonx") return serialise(f.options, buildRequestEntry(f, input, time));
   const p = partsFor(f, input);
@@ -182,7 +181,6 @@ function serialise(o: FormatOptions, entry: AuditRequestEntry | AuditResponseEnt
   const body = o.format === "jsonx" ? encodeJsonx(entry as unknown as Record<string, unknown>) : JSON.stringify(entry);
   return o.prefix + body + "\n";
 }
-
 
 /**
  * `JSON.stringify(responseBody(f, input))`, with the HMAC'd JSON of shared values in the
@@ -243,4 +241,3 @@ interface HeadJson {
   readonly json: string;
 }
 const lastHeads = new WeakMap<Formatter, HeadJson>();
-

@@ -340,8 +340,8 @@ export class AuditManager {
 
 function formatterFor(options: FormatOptions, salt: AuditSalt): Formatter {
   // Data values are not remembered: hot reads' data is shared (its HMAC'd JSON is kept with
-  // it, see format.ts), and a map of one-off values (passwords, lease ids) churned by every
-  // issuance kept each of them alive into the old generation.
+  // it, see format.ts), and a map of values would mostly hold one-off ones (issued passwords,
+  // lease ids), in clear, for nothing.
   return { options, hmac: (v) => salt.hmac(v), hmacIdentifier: (v) => salt.hmacIdentifier(v) };
 }
 

@@ -2,11 +2,11 @@
 import { badRequest, internalError, notFound } from "../../../framework/errors.js";
 import type { Fields } from "../../../framework/fields.js";
 import { definePath, type PathDef, type Request, type Response } from "../../../framework/types.js";
+import { isShared, sharedDerived, shareFrozen } from "../../../storage/shared-values.js";
 import { mergePatch } from "./merge-patch.js";
 import { addVersion, isLive, newKeyMetadata, scheduledDeletionMs, versionResponse, type KeyMetadata, type KvConfig } from "./model.js";
 import { invalidPath, keyIn, notFoundWithData, weakInteger } from "./paths-common.js";
 import type { KvStore } from "./store.js";
-import { isShared, sharedDerived, shareFrozen } from "../../../storage/shared-values.js";
 
 const fields = {
   path: { type: "string", description: "Location of the secret." },
