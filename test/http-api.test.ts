@@ -343,14 +343,19 @@ describe("audit", () => {
     const { writeFileSync } = await import("node:fs");
     writeFileSync(dir, "not a directory");
     await new Promise((r) => setTimeout(r, 1100));
+    // A read may run before its request line is written (pureReads), but its answer may not leave.
     const r = await root.get("secret/data/envelope");
     expect(r.status).toBe(500);
+    expect(r.json).toEqual({ errors: ["internal error"] });
+    // A write is not carried out at all.
+    expect((await root.put("secret/data/unrecorded", { data: { a: "b" } })).status).toBe(500);
     // Once the file can be written again, requests are served and the device can go.
     rmSync(dir, { force: true });
     const { mkdirSync } = await import("node:fs");
     mkdirSync(dir);
     await new Promise((r) => setTimeout(r, 1100));
     expect((await root.get("secret/data/envelope")).status).toBe(200);
+    expect((await root.get("secret/data/unrecorded")).status).toBe(404);
     expect((await root.delete("sys/audit/doomed")).status).toBe(204);
   });
 });

@@ -179,16 +179,24 @@ async function pipeline(
     throw notFound(`no handler for route "${path}". route entry not found.`);
   }
 
+  // Vault serves a request only once its line is written. A read that changes nothing, by a
+  // token without a use count, may run meanwhile: its two lines then share one write (one
+  // event-loop turn less per KV read), and no answer leaves before both are recorded.
+  let requestLogged: Promise<void> | undefined;
   if (auditing) {
-    await core.audit.logRequest(audit).catch((err: unknown) => {
+    const logged = core.audit.logRequest(audit).catch((err: unknown) => {
       core.logger.error("audit: no device could record the request", { error: errorText(err) });
       throw new MayflyError(500, ["internal error"]);
     });
+    const early = operation === "read" && match?.def.pureReads === true && (unauthenticated || entry?.numUses === 0);
+    if (early) requestLogged = settledLater(logged);
+    else await logged;
   }
 
   const use = entry && !unauthenticated ? await core.tokens.use(entry) : "unlimited";
   if (use === "spent") {
     if (auditing) await core.audit.logResponse({ ...audit, error: "permission denied" }).catch(() => undefined);
+    await requestLogged;
     throw permissionDenied();
   }
   const lastUse = use === "last";
@@ -210,10 +218,11 @@ async function pipeline(
           .logResponse({ ...audit, error: errorText(err) })
           .catch(() => core.logger.error("audit: no device could record an error response"));
       }
+      await requestLogged;
       throw err;
     }
-    if (auditing) await core.audit
-      .logResponse({
+    if (auditing) {
+      const logged = core.audit.logResponse({
         auth: audit.auth,
         request: audit.request,
         nonHmacRequestKeys: audit.nonHmacRequestKeys,
@@ -225,15 +234,25 @@ async function pipeline(
           auth: response?.auth ? auditAuthOfBlock(response.auth) : undefined,
           wrapInfo: response?.wrapInfo,
         },
-      })
-      .catch((err: unknown) => {
+      }).catch((err: unknown) => {
         core.logger.error("audit: no device could record the response", { error: errorText(err) });
         throw new MayflyError(500, ["internal error"]);
       });
+      // An unrecorded request is refused whatever became of its response's line.
+      if (requestLogged !== undefined) settledLater(logged);
+      await requestLogged;
+      await logged;
+    }
     return { requestId, response, mountType: mounted.entry.type };
   } finally {
     if (lastUse && entry) await core.tokens.revokeTree(entry.hash).catch(() => undefined);
   }
+}
+
+/** The promise, with its rejection marked handled until someone awaits it. */
+function settledLater(p: Promise<void>): Promise<void> {
+  p.catch(() => undefined);
+  return p;
 }
 
 async function auditRefusal(core: Core, audit: AuditRequestInput, error: string): Promise<void> {

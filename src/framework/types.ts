@@ -165,6 +165,12 @@ export interface PathDef<F extends FieldSchemas = FieldSchemas> {
   readonly operations: Partial<Record<Operation, Handler<F>>>;
   /** Any body key is welcome (KV v1, cubbyhole): no "unrecognized parameters" warning. */
   readonly takesArbitraryInput?: boolean;
+  /**
+   * Its read handler changes nothing, here or on any target (a KV read; not a database
+   * role's creds, which make a user). Such a read may run before its request's audit line
+   * is written; its answer still waits for both of its lines.
+   */
+  readonly pureReads?: boolean;
   /** Decides create vs update for writes, as Vault's ExistenceCheck does. */
   readonly existenceCheck?: (req: Request, fields: Fields<F>) => Promise<boolean>;
   readonly help?: string;

@@ -78,7 +78,7 @@ export function passthroughPaths(scope: PassthroughScope): PathDef[] {
   const operations = { read, create: write, update: write, delete: remove, list };
   return [
     // The root: only a listing means anything there, the rest answer as Vault does.
-    definePath({ pattern: "/", fields, operations, existenceCheck: exists, takesArbitraryInput: true, help: scope.help.root }),
-    definePath({ pattern: "*path", fields, operations, existenceCheck: exists, takesArbitraryInput: true, help: scope.help.key }),
+    definePath({ pattern: "/", fields, operations, existenceCheck: exists, takesArbitraryInput: true, pureReads: true, help: scope.help.root }),
+    definePath({ pattern: "*path", fields, operations, existenceCheck: exists, takesArbitraryInput: true, pureReads: true, help: scope.help.key }),
   ];
 }

@@ -122,6 +122,7 @@ export function dataPath(store: KvStore): PathDef {
       list: async (req) => invalidPath(req),
     },
     existenceCheck: exists,
+    pureReads: true,
     help: DATA_HELP,
   });
 }

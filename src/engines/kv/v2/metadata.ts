@@ -97,6 +97,7 @@ export function metadataPath(store: KvStore): PathDef {
     fields,
     operations: { read, create: write, update: write, patch, delete: remove, list },
     existenceCheck: exists,
+    pureReads: true,
     help: `Manage a secret's settings and version history, or remove it with every version.
 
 A read returns the key's settings (max_versions, cas_required, delete_version_after,

@@ -16,6 +16,7 @@ export function subkeysPath(store: KvStore): PathDef {
       version: { type: "int", description: "The version to describe; the latest when 0 or absent." },
       depth: { type: "int", description: `Deepest nesting level to show; 0 (the default) shows up to ${MAX_DEPTH} levels.` },
     },
+    pureReads: true,
     operations: {
       read: async (req, f) => {
         if (f.values.depth < 0) throw badRequest("depth must be a non-negative integer");
