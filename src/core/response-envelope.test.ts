@@ -14,6 +14,9 @@ describe("envelopeJson", () => {
       auth: { client_token: "t" } as unknown as Response["auth"],
     })],
     ["own mount type", (data) => ({ data, mountType: "kv" })],
+    ["lease without renewal, empty warnings", (data) => ({ data, secret: { leaseId: "", leaseDurationSeconds: 3600, renewable: false }, warnings: [] })],
+    ["only warnings", (data) => ({ data, warnings: ["w\"1"] })],
+    ["odd mount type", (data) => ({ data, mountType: 'a"b\u2028' })],
   ];
   for (const [name, make] of responses) {
     it(`writes what JSON.stringify(envelope()) writes: ${name}`, () => {

@@ -32,14 +32,35 @@ export function envelopeJson(requestId: string, resp: Response, mountType: strin
   const d = resp.data;
   const data = !d || resp.injectDataAtTop ? undefined : isShared(d) ? sharedJson(d) : jsonAroundShared(d, sharedJson, stringifyValue);
   if (data === undefined) return JSON.stringify(envelope(requestId, resp, mountType));
+  // The same keys in the same order as envelope(); data spliced in as text, and the common
+  // no-lease, no-auth head and tail written without a JSON.stringify per key.
+  const s = resp.secret;
+  const head =
+    s === undefined
+      ? `{"request_id":${JSON.stringify(requestId)},"lease_id":"","renewable":false,"lease_duration":0,"data":`
+      : `{"request_id":${JSON.stringify(requestId)},"lease_id":${JSON.stringify(s.leaseId)},` +
+        `"renewable":${JSON.stringify(s.renewable)},"lease_duration":${JSON.stringify(s.leaseDurationSeconds)},"data":`;
+  const mount = resp.mountType ?? mountType;
+  const plainTail = !resp.wrapInfo && !(resp.warnings && resp.warnings.length > 0) && !resp.auth;
+  if (plainTail) return head + data + tailFor(mount);
   const base = envelope(requestId, resp, mountType);
-  // The same keys in the same order as envelope(); data spliced in as text.
   return (
-    `{"request_id":${JSON.stringify(base.request_id)},"lease_id":${JSON.stringify(base.lease_id)},` +
-    `"renewable":${JSON.stringify(base.renewable)},"lease_duration":${JSON.stringify(base.lease_duration)},` +
-    `"data":${data},"wrap_info":${JSON.stringify(base.wrap_info)},"warnings":${JSON.stringify(base.warnings)},` +
-    `"auth":${JSON.stringify(base.auth)},"mount_type":${JSON.stringify(base.mount_type)}}`
+    head + data +
+    `,"wrap_info":${JSON.stringify(base.wrap_info)},"warnings":${JSON.stringify(base.warnings)},` +
+    `"auth":${JSON.stringify(base.auth)},"mount_type":${JSON.stringify(mount)}}`
   );
+}
+
+/** The envelope's end when it carries no wrap info, warnings or auth, per mount type. */
+const plainTails = new Map<string, string>();
+function tailFor(mountType: string): string {
+  let tail = plainTails.get(mountType);
+  if (tail === undefined) {
+    tail = `,"wrap_info":null,"warnings":null,"auth":null,"mount_type":${JSON.stringify(mountType)}}`;
+    // Mount types are few; a bound keeps a stray caller from growing the map.
+    if (plainTails.size < 64) plainTails.set(mountType, tail);
+  }
+  return tail;
 }
 
 function stringifyValue(value: unknown): string | undefined {

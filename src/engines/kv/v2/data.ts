@@ -159,7 +159,22 @@ export async function readVersion(
     if (!locked) return store.withKey(key, () => readVersion(store, key, wanted, nowMs, true));
     throw internalError("could not find version data");
   }
-  return { data: { data, metadata } };
+  return { data: isShared(data) && isShared(metadata) ? sharedBody(data, metadata) : { data, metadata } };
+}
+
+/**
+ * The answer's body `{ data, metadata }`, shared too when both parts are: then its JSON and
+ * each audit device's rendering of it are made once, not per read. Kept with the version's
+ * data record, for the metadata answer it was made with (a write to the key makes a new one).
+ */
+type VersionBody = Record<string, unknown>;
+const versionBodies = new WeakMap<object, { metadata: object; body: VersionBody }>();
+function sharedBody(data: object, metadata: object): VersionBody {
+  const hit = versionBodies.get(data);
+  if (hit !== undefined && hit.metadata === metadata) return hit.body;
+  const body: VersionBody = shareFrozen({ data, metadata });
+  versionBodies.set(data, { metadata, body });
+  return body;
 }
 
 /**
