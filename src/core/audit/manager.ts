@@ -225,14 +225,38 @@ export class AuditManager {
    * Hands the line to every device (a disable meanwhile flushes what a sink accepted before
    * closing it) and resolves once at least one device has written it.
    */
-  private async deliver(
+  private deliver(
+    devices: readonly ActiveDevice[],
+    entryType: "request" | "response",
+    render: (d: ActiveDevice) => string,
+  ): Promise<void> {
+    // One device, the usual case: its outcome is the answer, without a promise per device.
+    if (devices.length === 1) {
+      const d = devices[0] as ActiveDevice;
+      const written = this.writeTo(d, render);
+      if (written === undefined) {
+        this.wrote(d);
+        return Promise.resolve();
+      }
+      return written.then(
+        () => this.wrote(d),
+        (e: unknown) => {
+          this.failedToWrite(d, entryType, e);
+          throw this.noDeviceSucceeded(entryType);
+        },
+      );
+    }
+    return this.deliverToAll(devices, entryType, render);
+  }
+
+  private async deliverToAll(
     devices: readonly ActiveDevice[],
     entryType: "request" | "response",
     render: (d: ActiveDevice) => string,
   ): Promise<void> {
     const outcomes = devices.map((d) => {
       try {
-        return d.sink.writeLine(render(d));
+        return this.writeTo(d, render);
       } catch (e) {
         return Promise.reject(e);
       }
@@ -243,23 +267,39 @@ export class AuditManager {
       try {
         await outcomes[i];
         succeeded++;
-        if (d.failing) {
-          d.failing = false;
-          this.logger?.warn({ path: d.entry.path, target: d.sink.target }, "audit device recovered");
-        }
+        this.wrote(d);
       } catch (e) {
-        if (!d.failing) {
-          d.failing = true;
-          this.logger?.error(
-            { path: d.entry.path, target: d.sink.target, error: describeError(e) },
-            `audit device failed to log ${entryType}`,
-          );
-        }
+        this.failedToWrite(d, entryType, e);
       }
     }
     if (succeeded > 0) return;
+    throw this.noDeviceSucceeded(entryType);
+  }
+
+  /** The sink's promise of the write, undefined when it wrote at once; a throw becomes a rejection. */
+  private writeTo(d: ActiveDevice, render: (d: ActiveDevice) => string): Promise<void> | undefined {
+    try {
+      return d.sink.writeLine(render(d)) ?? undefined;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private wrote(d: ActiveDevice): void {
+    if (!d.failing) return;
+    d.failing = false;
+    this.logger?.warn({ path: d.entry.path, target: d.sink.target }, "audit device recovered");
+  }
+
+  private failedToWrite(d: ActiveDevice, entryType: string, e: unknown): void {
+    if (d.failing) return;
+    d.failing = true;
+    this.logger?.error({ path: d.entry.path, target: d.sink.target, error: describeError(e) }, `audit device failed to log ${entryType}`);
+  }
+
+  private noDeviceSucceeded(entryType: "request" | "response"): AuditLogFailedError {
     this.logger?.error({ entry_type: entryType }, "no audit device succeeded in logging the entry");
-    throw new AuditLogFailedError(entryType);
+    return new AuditLogFailedError(entryType);
   }
 
   /**

@@ -64,6 +64,24 @@ export interface FileSinkOptions {
 
 const DEFAULT_PATH_CHECK_INTERVAL_MS = 1000;
 
+/** The lines of one event-loop turn and the promise of their write. */
+interface Batch {
+  readonly lines: string[];
+  readonly written: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+function newBatch(): Batch {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const written = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { lines: [], written, resolve, reject };
+}
+
 const SCRATCH_BYTES = 64 * 1024;
 const MAX_KEPT_SCRATCH_BYTES = 1024 * 1024;
 
@@ -84,7 +102,7 @@ export class FileSink implements AuditSink {
   private scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
   private scratchUsed = 0;
   /** Lines of this event-loop turn, written together when it ends. */
-  private pending: { lines: string[]; waiters: Array<{ resolve(): void; reject(e: unknown): void }> } | undefined;
+  private pending: Batch | undefined;
 
   constructor(opts: FileSinkOptions) {
     this.filePath = path.resolve(opts.filePath);
@@ -118,12 +136,13 @@ export class FileSink implements AuditSink {
     if (this.closed) return Promise.reject(new Error("audit file sink is closed"));
     let batch = this.pending;
     if (!batch) {
-      batch = { lines: [], waiters: [] };
+      batch = newBatch();
       this.pending = batch;
       setImmediate(() => this.flush());
     }
     batch.lines.push(line);
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+    // Every line of the turn shares the outcome of its one write, so one promise serves all.
+    return batch.written;
   }
 
   /** Writes the turn's lines in one go; every waiter learns the outcome of that write. */
@@ -133,9 +152,9 @@ export class FileSink implements AuditSink {
     if (!batch) return;
     try {
       this.writeNow(batch.lines);
-      for (const w of batch.waiters) w.resolve();
+      batch.resolve();
     } catch (e) {
-      for (const w of batch.waiters) w.reject(e);
+      batch.reject(e);
     }
   }
 
