@@ -22,3 +22,26 @@ describe("Router.match", () => {
     for (const path of ["", "/", "//", "/secret/x", "/x/", "a//"]) expect(router.match(path)).toBeUndefined();
   });
 });
+
+describe("Router.match over a changing table", () => {
+  it("answers each change at once, though it remembers recent routes", () => {
+    const router = new Router<{ entry: MountEntry }>();
+    expect(router.match("a/b/c")).toBeUndefined();
+    router.add(mount("a/"));
+    expect(router.match("a/b/c")?.prefix).toBe("a/");
+    router.add(mount("a/b/"));
+    expect(router.match("a/b/c")).toMatchObject({ prefix: "a/b/", relativePath: "c" });
+    router.remove("a/b/");
+    expect(router.match("a/b/c")?.prefix).toBe("a/");
+    router.clear();
+    expect(router.match("a/b/c")).toBeUndefined();
+  });
+
+  it("keeps answering right past the number of routes it remembers", () => {
+    const router = new Router<{ entry: MountEntry }>();
+    router.add(mount("kv/"));
+    for (let i = 0; i < 2000; i++) expect(router.match(`kv/k${i}`)?.relativePath).toBe(`k${i}`);
+    for (let i = 0; i < 2000; i++) expect(router.match(`other/k${i}`)).toBeUndefined();
+    expect(router.match("kv/k0")?.relativePath).toBe("k0");
+  });
+});
