@@ -1,6 +1,6 @@
 /**
  * The audit broker: the table of enabled devices (persisted through the barrier), their
- * salts, and fan-out of each request/response entry to every device.
+ * salts, and fan-out of each request/response entry to every device (delivery.ts).
  *
  * Fail-closed rule (Vault's): with at least one device enabled, an entry that no device
  * records makes `logRequest`/`logResponse` throw `AuditLogFailedError`, and the pipeline must
@@ -10,6 +10,7 @@ import { MayflyError, badRequest } from "../../framework/errors.js";
 import { getJson, jsonPut, putJson, type Storage, type StorageOp } from "../../storage/storage.js";
 import { DiscardSink, FailedSink, FileSink, StdoutSink, type AuditSink } from "./devices/file.js";
 import { SocketSink } from "./devices/socket.js";
+import { deliver, describeError, type DeliveryTarget } from "./delivery.js";
 import { IsoTimeMemo, formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
 import {
   normaliseOptions,
@@ -27,16 +28,10 @@ import type {
   AuditResponseInput,
 } from "./types.js";
 
+export { AuditLogFailedError } from "./delivery.js";
+
 export const AUDIT_TABLE_KEY = "core/audit";
 export const AUDIT_SALT_PREFIX = "core/audit-salt/";
-
-/** Thrown when devices are enabled and none of them could record an entry. */
-export class AuditLogFailedError extends MayflyError {
-  constructor(readonly entryType: "request" | "response") {
-    super(500, ["audit log failure"]);
-    this.name = "AuditLogFailedError";
-  }
-}
 
 interface AuditTableEntry {
   path: string;
@@ -50,7 +45,7 @@ interface StoredTable {
   entries: AuditTableEntry[];
 }
 
-interface ActiveDevice {
+interface ActiveDevice extends DeliveryTarget {
   entry: AuditTableEntry;
   salt: AuditSalt;
   formatter: Formatter;
@@ -197,14 +192,14 @@ export class AuditManager {
     const devices = this.devices;
     if (devices.length === 0) return Promise.resolve();
     const time = this.entryTimes.format(this.nowMs()) ?? new Date(0).toISOString();
-    return this.deliver(devices, "request", (d) => formatRequestLine(d.formatter, input, time));
+    return deliver(devices, "request", (d) => formatRequestLine(d.formatter, input, time), this.logger);
   }
 
   logResponse(input: AuditResponseInput): Promise<void> {
     const devices = this.devices;
     if (devices.length === 0) return Promise.resolve();
     const time = this.entryTimes.format(this.nowMs()) ?? new Date(0).toISOString();
-    return this.deliver(devices, "response", (d) => formatResponseLine(d.formatter, input, time));
+    return deliver(devices, "response", (d) => formatResponseLine(d.formatter, input, time), this.logger);
   }
 
   /** SIGHUP: every file device closes and reopens its path, so logrotate can move the file. */
@@ -219,87 +214,6 @@ export class AuditManager {
         );
       }
     }
-  }
-
-  /**
-   * Hands the line to every device (a disable meanwhile flushes what a sink accepted before
-   * closing it) and resolves once at least one device has written it.
-   */
-  private deliver(
-    devices: readonly ActiveDevice[],
-    entryType: "request" | "response",
-    render: (d: ActiveDevice) => string,
-  ): Promise<void> {
-    // One device, the usual case: its outcome is the answer, without a promise per device.
-    if (devices.length === 1) {
-      const d = devices[0] as ActiveDevice;
-      const written = this.writeTo(d, render);
-      if (written === undefined) {
-        this.wrote(d);
-        return Promise.resolve();
-      }
-      return written.then(
-        () => this.wrote(d),
-        (e: unknown) => {
-          this.failedToWrite(d, entryType, e);
-          throw this.noDeviceSucceeded(entryType);
-        },
-      );
-    }
-    return this.deliverToAll(devices, entryType, render);
-  }
-
-  private async deliverToAll(
-    devices: readonly ActiveDevice[],
-    entryType: "request" | "response",
-    render: (d: ActiveDevice) => string,
-  ): Promise<void> {
-    const outcomes = devices.map((d) => {
-      try {
-        return this.writeTo(d, render);
-      } catch (e) {
-        return Promise.reject(e);
-      }
-    });
-    let succeeded = 0;
-    for (let i = 0; i < devices.length; i++) {
-      const d = devices[i] as ActiveDevice;
-      try {
-        await outcomes[i];
-        succeeded++;
-        this.wrote(d);
-      } catch (e) {
-        this.failedToWrite(d, entryType, e);
-      }
-    }
-    if (succeeded > 0) return;
-    throw this.noDeviceSucceeded(entryType);
-  }
-
-  /** The sink's promise of the write, undefined when it wrote at once; a throw becomes a rejection. */
-  private writeTo(d: ActiveDevice, render: (d: ActiveDevice) => string): Promise<void> | undefined {
-    try {
-      return d.sink.writeLine(render(d)) ?? undefined;
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  }
-
-  private wrote(d: ActiveDevice): void {
-    if (!d.failing) return;
-    d.failing = false;
-    this.logger?.warn({ path: d.entry.path, target: d.sink.target }, "audit device recovered");
-  }
-
-  private failedToWrite(d: ActiveDevice, entryType: string, e: unknown): void {
-    if (d.failing) return;
-    d.failing = true;
-    this.logger?.error({ path: d.entry.path, target: d.sink.target, error: describeError(e) }, `audit device failed to log ${entryType}`);
-  }
-
-  private noDeviceSucceeded(entryType: "request" | "response"): AuditLogFailedError {
-    this.logger?.error({ entry_type: entryType }, "no audit device succeeded in logging the entry");
-    return new AuditLogFailedError(entryType);
   }
 
   /**
@@ -394,10 +308,4 @@ function normalisePath(path: string): string {
 /** Salt keys drop the trailing "/" so a device path is a plain key, never a folder. */
 function saltKey(path: string): string {
   return AUDIT_SALT_PREFIX + path.slice(0, -1);
-}
-
-function describeError(e: unknown): string {
-  if (e instanceof MayflyError) return e.errors.join("; ");
-  if (e instanceof Error) return e.message;
-  return String(e);
 }
