@@ -1,5 +1,5 @@
 /**
- * The sys/ endpoints Vault's clients call beyond the core set: ha-status, version-history,
+ * The sys/ endpoints Vault's clients call beyond the core set: ha-status, replication/status, version-history,
  * host-info, in-flight-req, config/state/sanitized, loggers, internal/specs/openapi,
  * plugins/catalog and config/cors. Shapes as Vault answers them, the ACL (sudo only where
  * Vault wants it), and 503 while sealed.
@@ -55,6 +55,16 @@ describe("sys/ha-status", () => {
     // Vault copies ha-status data to the top level; the Go client reads `Nodes` there.
     expect(r.json.nodes).toEqual(r.json.data.nodes);
     expect((await plain.get("sys/ha-status")).status).toBe(403);
+  });
+});
+
+describe("sys/replication/status", () => {
+  it("answers mode disabled, as Vault's community edition, without a token", async () => {
+    const r = await api(base, "GET", "sys/replication/status");
+    expect(r.status).toBe(200);
+    expect(r.json.data).toEqual({ mode: "disabled" });
+    expect((await plain.get("sys/replication/status")).json.data.mode).toBe("disabled");
+    expect((await root.put("sys/replication/status", {})).status).toBe(405);
   });
 });
 

@@ -6,8 +6,9 @@ import { PrefixedStorage, getJson, putJson, type Storage } from "../storage/stor
 import type { SysExtras } from "./extras.js";
 
 /**
- * `sys/ha-status` and `sys/version-history`. Mayfly runs as one node with no HA storage,
- * so the node list is this node, active, as Vault answers when it has no peers.
+ * `sys/ha-status`, `sys/replication/status` and `sys/version-history`. Mayfly runs as one
+ * node with no HA storage, so the node list is this node, active, as Vault answers when it
+ * has no peers, and replication is disabled.
  */
 export function haStatusPaths(extras: SysExtras, core: Core): PathDef[] {
   return [
@@ -39,6 +40,12 @@ and the echo, clock-skew and replication figures are 0.`,
           injectDataAtTop: true,
         }),
       },
+    }),
+    definePath({
+      pattern: "replication/status",
+      help: `Report replication, which Mayfly does not do: mode is "disabled", as Vault's community
+edition answers. Served without a token, as in Vault.`,
+      operations: { read: async () => ({ data: { mode: "disabled" } }) },
     }),
     definePath({
       pattern: "version-history/",

@@ -84,6 +84,6 @@ export function createSystemBackend(core: Core, extras: SysExtras = createSysExt
       "step-down",
     ],
     // Vault lets anyone holding a wrapping token look it up without a token of their own.
-    unauthenticatedPaths: ["internal/ui/mounts", "internal/ui/mounts/*", "internal/specs/openapi", "wrapping/lookup"],
+    unauthenticatedPaths: ["internal/ui/mounts", "internal/ui/mounts/*", "internal/specs/openapi", "wrapping/lookup", "replication/status"],
   });
 }
