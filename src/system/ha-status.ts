@@ -43,8 +43,10 @@ and the echo, clock-skew and replication figures are 0.`,
     }),
     definePath({
       pattern: "replication/status",
-      help: `Report replication, which Mayfly does not do: mode is "disabled", as Vault's community
-edition answers. Served without a token, as in Vault.`,
+      help: `Report the state of replication, which Mayfly does not do.
+
+mode is "disabled", as Vault's community edition answers. Served without a token, as in
+Vault.`,
       operations: { read: async () => ({ data: { mode: "disabled" } }) },
     }),
     definePath({
