@@ -32,6 +32,8 @@ export type StorageOp =
   | { op: "put"; key: string; value: Buffer }
   | { op: "delete"; key: string };
 
+const FULL_KEY_CACHE_SIZE = 1024;
+
 /** A view of a storage under a fixed prefix, as each mount sees its own corner. */
 export class PrefixedStorage implements Storage {
   constructor(
@@ -59,8 +61,17 @@ export class PrefixedStorage implements Storage {
     return this.inner.transaction(ops.map((o) => ({ ...o, key: this.prefix + o.key })));
   }
   getParsed(key: string): Promise<unknown> {
-    return getFrozenJson(this.inner, this.prefix + key);
+    // Hot reads repeat their keys: the full key is made (and hashed, below) once.
+    let full = this.fullKeys.get(key);
+    if (full === undefined) {
+      full = this.prefix + key;
+      if (this.fullKeys.size >= FULL_KEY_CACHE_SIZE) this.fullKeys.clear();
+      this.fullKeys.set(key, full);
+    }
+    return getFrozenJson(this.inner, full);
   }
+
+  private readonly fullKeys = new Map<string, string>();
   async close(): Promise<void> {
     // A view does not own the storage beneath it.
   }

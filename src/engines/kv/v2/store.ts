@@ -16,6 +16,14 @@ import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
 
 const FOLDER_CACHE_SIZE = 4096;
 
+/** A secret's storage keys: metadata, its versions' folder, and the last version key asked for. */
+interface KeyNames {
+  readonly meta: string;
+  folder: string | undefined;
+  version: number;
+  versionKey: string;
+}
+
 export class KvStore {
   /** Serialises every change to one secret (data, metadata, delete, destroy). */
   readonly keyLock = new KeyedLock();
@@ -33,25 +41,40 @@ export class KvStore {
   }
 
   private metaKey(key: string): string {
-    return `${this.prefix}meta/${key}`;
+    return this.namesOf(key).meta;
   }
 
   private versionFolder(key: string): string {
-    // A SHA-256 costs more than the rest of a read's key handling; hot keys repeat.
-    let folder = this.folders.get(key);
-    if (folder === undefined) {
-      folder = `${this.prefix}versions/${createHash("sha256").update(key, "utf8").digest("hex")}/`;
-      if (this.folders.size >= FOLDER_CACHE_SIZE) this.folders.clear();
-      this.folders.set(key, folder);
-    }
-    return folder;
+    // A SHA-256 costs more than the rest of a read's key handling.
+    const names = this.namesOf(key);
+    names.folder ??= `${this.prefix}versions/${createHash("sha256").update(key, "utf8").digest("hex")}/`;
+    return names.folder;
   }
-
-  private readonly folders = new Map<string, string>();
 
   private versionKey(key: string, version: number): string {
-    return this.versionFolder(key) + String(version);
+    const names = this.namesOf(key);
+    if (names.version !== version) {
+      names.versionKey = this.versionFolder(key) + String(version);
+      names.version = version;
+    }
+    return names.versionKey;
   }
+
+  /**
+   * The storage keys of a secret, made once while it is read again and again: the same
+   * string each time also keeps its hash for the maps below this layer.
+   */
+  private namesOf(key: string): KeyNames {
+    let names = this.keyNames.get(key);
+    if (names === undefined) {
+      names = { meta: `${this.prefix}meta/${key}`, folder: undefined, version: -1, versionKey: "" };
+      if (this.keyNames.size >= FOLDER_CACHE_SIZE) this.keyNames.clear();
+      this.keyNames.set(key, names);
+    }
+    return names;
+  }
+
+  private readonly keyNames = new Map<string, KeyNames>();
 
   withKey<T>(key: string, work: () => Promise<T>): Promise<T> {
     return this.keyLock.run(key, work);
