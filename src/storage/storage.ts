@@ -26,6 +26,11 @@ export interface Storage {
    * keeps it with its read cache). `getFrozenJson` falls back to parsing a copy.
    */
   getParsed?(key: string): Promise<unknown>;
+  /**
+   * Optional: getParsed's answer when it is at hand at once (the value sits in a read
+   * cache), else undefined. A hot read then needs no promise per storage layer.
+   */
+  peekParsed?(key: string): unknown;
 }
 
 export type StorageOp =
@@ -61,14 +66,21 @@ export class PrefixedStorage implements Storage {
     return this.inner.transaction(ops.map((o) => ({ ...o, key: this.prefix + o.key })));
   }
   getParsed(key: string): Promise<unknown> {
-    // Hot reads repeat their keys: the full key is made (and hashed, below) once.
+    return getFrozenJson(this.inner, this.fullKey(key));
+  }
+  peekParsed(key: string): unknown {
+    return this.inner.peekParsed?.(this.fullKey(key));
+  }
+
+  /** Hot reads repeat their keys: the full key is made (and hashed, below) once. */
+  private fullKey(key: string): string {
     let full = this.fullKeys.get(key);
     if (full === undefined) {
       full = this.prefix + key;
       if (this.fullKeys.size >= FULL_KEY_CACHE_SIZE) this.fullKeys.clear();
       this.fullKeys.set(key, full);
     }
-    return getFrozenJson(this.inner, full);
+    return full;
   }
 
   private readonly fullKeys = new Map<string, string>();
@@ -88,6 +100,11 @@ export async function getFrozenJson<T>(s: Storage, key: string): Promise<DeepRea
   if (s.getParsed !== undefined) return (await s.getParsed(key)) as DeepReadonly<T> | undefined;
   const value = await getJson<T>(s, key);
   return value === undefined ? undefined : (deepFreeze(value) as DeepReadonly<T>);
+}
+
+/** getFrozenJson's answer when the storage has it at hand (a cached parse), else undefined. */
+export function peekFrozenJson<T>(s: Storage, key: string): DeepReadonly<T> | undefined {
+  return (s.peekParsed?.(key) ?? undefined) as DeepReadonly<T> | undefined;
 }
 
 export type DeepReadonly<T> = T extends (infer E)[]

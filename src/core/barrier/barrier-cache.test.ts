@@ -94,6 +94,20 @@ describe("Barrier read cache", () => {
     expect(await barrier.getParsed("j")).toBeUndefined();
   });
 
+  it("peeks at a cached parse without a promise, and at nothing else", async () => {
+    const { barrier } = await unsealedBarrier();
+    await barrier.put("p", b('{"n":1}'));
+    expect(barrier.peekParsed("p")).toBeUndefined(); // not read yet, so not cached
+    const read = await barrier.getParsed("p");
+    expect(barrier.peekParsed("p")).toBe(read);
+    await barrier.put("p", b('{"n":2}'));
+    expect(barrier.peekParsed("p")).toBeUndefined(); // a write drops what was cached
+    expect(await barrier.getParsed("p")).toEqual({ n: 2 });
+    expect(barrier.peekParsed("p")).toEqual({ n: 2 });
+    barrier.seal();
+    expect(() => barrier.peekParsed("p")).toThrow();
+  });
+
   it("never shares a parsed value older than a write that raced its read", async () => {
     const slow = gatedStorage("race");
     const { barrier } = await unsealedBarrier(slow.storage);

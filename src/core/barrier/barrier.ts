@@ -201,6 +201,12 @@ export class Barrier implements Storage {
     return this.cache.parsed(key) ?? deepFreeze(JSON.parse(plain.toString("utf8")));
   }
 
+  /** getParsed's answer when the value is cached, without a promise; undefined otherwise. */
+  peekParsed(key: string): unknown {
+    this.assertUsable(key);
+    return this.cache.parsed(key);
+  }
+
   async put(key: string, value: Buffer): Promise<void> {
     this.assertUsable(key);
     this.cache.invalidate(key);

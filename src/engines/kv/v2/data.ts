@@ -141,7 +141,8 @@ export async function readVersion(
   nowMs: number,
   locked: boolean,
 ): Promise<Response> {
-  const meta = await store.readMeta(key);
+  // A hot secret's records are at hand: no promise per storage layer for them.
+  const meta = store.peekMeta(key) ?? (await store.readMeta(key));
   if (meta === undefined) throw notFound();
   const number = wanted ?? meta.currentVersion;
   const vm = meta.versions[String(number)];
@@ -152,7 +153,7 @@ export async function readVersion(
     : versionResponse(meta, number, vm);
   if (!isLive(vm, nowMs)) throw notFoundWithData({ data: null, metadata });
   // Shared and frozen: nothing after the handler changes a response's data.
-  const data = await store.readVersionData(key, number);
+  const data = store.peekVersionData(key, number) ?? (await store.readVersionData(key, number));
   if (data === undefined) {
     // Reads take no lock, so a destroy or trim may have landed between the two gets;
     // look again behind the key's lock to answer from settled state.

@@ -9,7 +9,7 @@
  * values are encrypted by the barrier beneath.
  */
 import { createHash } from "node:crypto";
-import { type DeepReadonly, getFrozenJson, getJson, jsonPut, type Storage, type StorageOp } from "../../../storage/storage.js";
+import { type DeepReadonly, getFrozenJson, getJson, jsonPut, peekFrozenJson, type Storage, type StorageOp } from "../../../storage/storage.js";
 import { KeyedLock } from "../keyed-lock.js";
 import { walkKeys } from "../storage-walk.js";
 import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
@@ -113,6 +113,16 @@ export class KvStore {
 
   readVersionData(key: string, version: number): Promise<DeepReadonly<Record<string, unknown>> | undefined> {
     return getFrozenJson<Record<string, unknown>>(this.storage, this.versionKey(key, version));
+  }
+
+  /** readMeta's answer when it is at hand at once (a cached record); undefined otherwise. */
+  peekMeta(key: string): DeepReadonly<KeyMetadata> | undefined {
+    return peekFrozenJson<KeyMetadata>(this.storage, this.metaKey(key));
+  }
+
+  /** readVersionData's answer when it is at hand at once; undefined otherwise. */
+  peekVersionData(key: string, version: number): DeepReadonly<Record<string, unknown>> | undefined {
+    return peekFrozenJson<Record<string, unknown>>(this.storage, this.versionKey(key, version));
   }
 
   /** Children of a metadata folder ("" or ending in "/"), as Vault lists them. */
