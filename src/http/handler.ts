@@ -104,8 +104,9 @@ async function serve(core: Core, opts: HttpHandlerOptions, limit: number, req: R
   const method = req.method ?? "GET";
   const listByMethod = isListRequest(req);
 
-  const raw = method === "GET" || method === "HEAD" ? (req.resume(), Buffer.alloc(0)) : await readBody(req, limit);
-  const data = method === "GET" || method === "HEAD" ? {} : parseBody(raw, req.headers["content-type"], method);
+  const bodiless = method === "GET" || method === "HEAD";
+  if (bodiless) req.resume();
+  const data = bodiless ? {} : parseBody(await readBody(req, limit), req.headers["content-type"], method);
 
   // Vault serves help for any method whenever `help` is non-empty, before anything else.
   if (query.get("help")) {
