@@ -40,6 +40,8 @@ if have_cmd python3; then log "python3: found"; else missing+=(python3); fi
 have_hvac() { python3 -c 'import hvac' >/dev/null 2>&1 || /usr/bin/python3 -c 'import hvac' >/dev/null 2>&1; }
 if have_hvac; then log "python3-hvac: found"; else missing+=(python3-hvac); fi
 if have_cmd make; then log "make: found"; else missing+=(make); fi
+# The syslog audit device hands its entries to logger (Debian: bsdutils, normally present).
+if have_cmd logger; then log "logger: found"; else missing+=(bsdutils); fi
 # The PGP tests make keys and decrypt unseal keys with real GnuPG.
 if have_cmd gpg && have_cmd gpg-agent; then log "gpg: found"; else missing+=(gnupg); fi
 if have_cmd g++; then log "g++: found"; else missing+=(g++); fi

@@ -109,6 +109,6 @@ describe("socket audit device", () => {
       expect(r.status).toBe(400);
       expect(r.json.errors[0]).toContain(message);
     }
-    expect((await api(url, "PUT", "sys/audit/bad", { token: "root", body: { type: "syslog" } })).json.errors).toEqual(["unknown audit backend type: syslog"]);
+    expect((await api(url, "PUT", "sys/audit/bad", { token: "root", body: { type: "carrier-pigeon" } })).json.errors).toEqual(["unknown audit backend type: carrier-pigeon"]);
   });
 });

@@ -4,7 +4,9 @@ import { definePath, type PathDef } from "../framework/types.js";
 
 const DEVICE_HELP = `Enable or disable an audit device at a path.
 
-The file and socket types are served (Vault's syslog device is refused). A socket
+Vault's three types are served: file, socket and syslog. A syslog device sends each
+entry to the local syslog daemon with facility (default AUTH) and tag (default "vault"),
+priority info; it is refused when no local syslog socket exists. A socket
 device sends each entry as a line to address (host:port, or a path for unix) over
 socket_type tcp (the default), udp or unix, giving up on a write after write_timeout
 (default 2s); it connects on first use and again after a failure. A file device's

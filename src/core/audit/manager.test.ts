@@ -142,7 +142,8 @@ describe("AuditManager table", () => {
 
   it("refuses unknown types and bad options", async () => {
     const m = await loaded();
-    await expectBadRequest(m.enable("s", { type: "syslog", options: {} }), /unknown audit backend type: syslog/);
+    await expectBadRequest(m.enable("s", { type: "elsewhere", options: {} }), /unknown audit backend type: elsewhere/);
+    await expectBadRequest(m.enable("s", { type: "syslog", options: { facility: "NOWHERE" } }), /invalid syslog facility/);
     await expectBadRequest(m.enable("f", { type: "file", options: {} }), /file_path/);
     await expectBadRequest(m.enable("f", { type: "file", options: { file_path: "discard", mode: "rw" } }), /mode/);
     await expectBadRequest(m.enable("f", { type: "file", options: { file_path: "discard", hmac_accessor: "maybe" } }), /hmac_accessor/);

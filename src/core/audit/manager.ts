@@ -10,6 +10,7 @@ import { MayflyError, badRequest } from "../../framework/errors.js";
 import { getJson, jsonPut, putJson, type Storage, type StorageOp } from "../../storage/storage.js";
 import { DiscardSink, FailedSink, FileSink, StdoutSink, type AuditSink } from "./devices/file.js";
 import { SocketSink } from "./devices/socket.js";
+import { SyslogSink } from "./devices/syslog.js";
 import { deliver, describeError, type DeliveryTarget } from "./delivery.js";
 import { IsoTimeMemo, formatRequestLine, formatResponseLine, type Formatter } from "./format.js";
 import {
@@ -258,6 +259,8 @@ export class AuditManager {
         return new DiscardSink();
       case "socket":
         return new SocketSink({ address: o.target.address, socketType: o.target.socketType, writeTimeoutMs: o.target.writeTimeoutMs });
+      case "syslog":
+        return new SyslogSink({ facility: o.target.facility, tag: o.target.tag });
       case "file":
         return new FileSink({
           filePath: o.target.filePath,

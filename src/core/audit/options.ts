@@ -16,16 +16,34 @@ export type FileTarget =
   | { kind: "stdout" }
   | { kind: "discard" }
   | { kind: "file"; filePath: string; modeBits: number }
-  | { kind: "socket"; address: string; socketType: "tcp" | "udp" | "unix"; writeTimeoutMs: number };
+  | { kind: "socket"; address: string; socketType: "tcp" | "udp" | "unix"; writeTimeoutMs: number }
+  | { kind: "syslog"; facility: string; tag: string };
 
-/** The device types served: Vault's file and socket (not syslog). */
-export const DEVICE_TYPES = ["file", "socket"] as const;
+/** The device types served: Vault's three. */
+export const DEVICE_TYPES = ["file", "socket", "syslog"] as const;
 
 /** A device's options by its type; errors are 400s naming the option. */
 export function parseDeviceOptions(type: string, options: Readonly<Record<string, string>>): FileDeviceOptions {
   if (type === "file") return parseFileOptions(options);
   if (type === "socket") return parseSocketOptions(options);
+  if (type === "syslog") return parseSyslogOptions(options);
   throw badRequest(`unknown audit backend type: ${type}`);
+}
+
+/** Vault's facilities, as its syslog library knows them (any case). */
+const SYSLOG_FACILITIES = new Set([
+  "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+  "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
+]);
+
+/** Vault's syslog device: facility (AUTH), tag ("vault"). */
+export function parseSyslogOptions(options: Readonly<Record<string, string>>): FileDeviceOptions {
+  const facility = (options.facility ?? "AUTH").trim().toLowerCase() || "auth";
+  if (!SYSLOG_FACILITIES.has(facility)) throw badRequest(`invalid syslog facility: ${JSON.stringify(options.facility)}`);
+  const tag = options.tag ?? "vault";
+  // The tag goes on `logger`'s command line and into every message's header.
+  if (/[\x00-\x1f\x7f]/.test(tag)) throw badRequest(`invalid "tag": control characters are not allowed`);
+  return { target: { kind: "syslog", facility, tag: tag === "" ? "vault" : tag }, ...parseFormatOptions(options) };
 }
 
 /** Vault's socket device: address (required), socket_type tcp|udp|unix, write_timeout (2s). */
