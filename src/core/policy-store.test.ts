@@ -41,3 +41,19 @@ describe("PolicyStore.acl with identities", () => {
     expect(after.check({ path: "kv/alice", operation: "update" }).allowed).toBe(true);
   });
 });
+
+describe("PolicyStore.cachedAcl", () => {
+  it("answers only for a compiled, untemplated set, and forgets it when a policy changes", async () => {
+    const store = new PolicyStore(new InmemStorage());
+    await store.load();
+    await store.write("plain", `path "secret/*" { capabilities = ["read"] }`);
+    await store.write("own", `path "kv/{{identity.entity.name}}" { capabilities = ["read"] }`);
+    expect(store.cachedAcl(["plain"])).toBeUndefined();
+    const acl = await store.acl(["plain"]);
+    expect(store.cachedAcl(["plain"])).toBe(acl);
+    await store.acl(["own"], identity("alice"));
+    expect(store.cachedAcl(["own"])).toBeUndefined();
+    await store.write("plain", `path "secret/*" { capabilities = ["deny"] }`);
+    expect(store.cachedAcl(["plain"])).toBeUndefined();
+  });
+});

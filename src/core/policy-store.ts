@@ -91,6 +91,11 @@ export class PolicyStore {
    * without templates are shared by every token holding them; the others are cached per
    * identity, under the identity's digest.
    */
+  /** acl()'s answer for a policy set without templated rules, when it is compiled already. */
+  cachedAcl(policyNames: readonly string[]): Acl | undefined {
+    return this.acls.get(this.setKey(policyNames));
+  }
+
   async acl(policyNames: readonly string[], identity?: AclIdentity): Promise<Acl> {
     const key = this.setKey(policyNames);
     // Most sets have no templated rules: their ACL is found under the names alone.

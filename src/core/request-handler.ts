@@ -86,7 +86,9 @@ async function pipeline(
 
   const unauthenticated = mounted?.isUnauthenticated(relativePath) ?? false;
   // Unauthenticated paths (logins, the UI mount listing) still see a valid token if one was sent.
-  let entry = inb.clientToken ? await core.tokens.lookup(inb.clientToken, core.nowMs()) : undefined;
+  // A token (and below, an ACL) already cached is taken without a promise.
+  const token = inb.clientToken;
+  let entry = token ? (core.tokens.peek(token, core.nowMs()) ?? (await core.tokens.lookup(token, core.nowMs()))) : undefined;
   // A token bound to CIDRs is no token at all from anywhere else.
   if (entry && entry.boundCidrs.length > 0 && !addressInCidrs(inb.connection.remoteAddress, entry.boundCidrs)) entry = undefined;
   // The token's entity adds its own and its groups' policies, read afresh (cached until an identity change).
@@ -163,7 +165,9 @@ async function pipeline(
   const audit = baseAudit(operation);
 
   if (!unauthenticated && entry) {
-    const acl = identity ? await core.policies.acl(caller.policies, identity) : await core.policies.acl(entry.policies);
+    const acl = identity
+      ? await core.policies.acl(caller.policies, identity)
+      : (core.policies.cachedAcl(entry.policies) ?? (await core.policies.acl(entry.policies)));
     const decision = acl.check({ path, operation, data: inb.data, ...(wrapTtlSeconds !== undefined ? { wrapTtlSeconds } : {}) });
     const needsSudo = mounted ? mounted.needsSudo(relativePath) : false;
     const allowed = decision.allowed && (!needsSudo || decision.sudo);

@@ -129,3 +129,17 @@ describe("TokenStore batch tokens", () => {
     expect(await s.lookup(service.token, NOW)).toBeDefined();
   });
 });
+
+describe("TokenStore.peek", () => {
+  it("answers from the cache for live tokens only, as lookup would", async () => {
+    const { s } = await store();
+    const made = await s.create(entry());
+    expect(s.peek(made.token, NOW)?.hash).toBe(made.entry.hash);
+    expect(s.peek(made.token, NOW + 3_600_000)).toBeUndefined(); // expired
+    expect(s.peek("no-such-token", NOW)).toBeUndefined();
+    expect(s.peek("", NOW)).toBeUndefined();
+    await s.save({ ...made.entry, numUses: REVOKED_USES });
+    expect(s.peek(made.token, NOW)).toBeUndefined();
+    expect(await s.lookup(made.token, NOW)).toBeUndefined();
+  });
+});
