@@ -338,6 +338,8 @@ describe("audit", () => {
     const { tmpdir } = await import("node:os");
     const { join } = await import("node:path");
     const dir = mkdtempSync(join(tmpdir(), "mayfly-audit-"));
+    const accessors = async () => ((await root.list("auth/token/accessors")).json.data.keys as string[]).length;
+    const tokensBefore = await accessors();
     expect((await root.put("sys/audit/doomed", { type: "file", options: { file_path: join(dir, "a.log") } })).status).toBe(204);
     rmSync(dir, { recursive: true, force: true });
     const { writeFileSync } = await import("node:fs");
@@ -347,8 +349,9 @@ describe("audit", () => {
     const r = await root.get("secret/data/envelope");
     expect(r.status).toBe(500);
     expect(r.json).toEqual({ errors: ["internal error"] });
-    // A write is not carried out at all.
+    // A write is not carried out at all, nor a read to be wrapped (wrapping stores a token).
     expect((await root.put("secret/data/unrecorded", { data: { a: "b" } })).status).toBe(500);
+    expect((await root.get("secret/data/envelope", { headers: { "X-Vault-Wrap-TTL": "60" } })).status).toBe(500);
     // Once the file can be written again, requests are served and the device can go.
     rmSync(dir, { force: true });
     const { mkdirSync } = await import("node:fs");
@@ -356,6 +359,7 @@ describe("audit", () => {
     await new Promise((r) => setTimeout(r, 1100));
     expect((await root.get("secret/data/envelope")).status).toBe(200);
     expect((await root.get("secret/data/unrecorded")).status).toBe(404);
+    expect(await accessors()).toBe(tokensBefore);
     expect((await root.delete("sys/audit/doomed")).status).toBe(204);
   });
 });

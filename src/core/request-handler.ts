@@ -184,15 +184,17 @@ async function pipeline(
   }
 
   // Vault serves a request only once its line is written. A read that changes nothing, by a
-  // token without a use count, may run meanwhile: its two lines then share one write (one
-  // event-loop turn less per KV read), and no answer leaves before both are recorded.
+  // token without a use count and not to be wrapped (wrapping stores a token), may run
+  // meanwhile: its two lines then share one write (one event-loop turn less per KV read),
+  // and no answer leaves before both are recorded.
   let requestLogged: Promise<void> | undefined;
   if (auditing) {
     const logged = core.audit.logRequest(audit).catch((err: unknown) => {
       core.logger.error("audit: no device could record the request", { error: errorText(err) });
       throw new MayflyError(500, ["internal error"]);
     });
-    const early = operation === "read" && match?.def.pureReads === true && (unauthenticated || entry?.numUses === 0);
+    const early =
+      operation === "read" && match?.def.pureReads === true && !wrapTtlSeconds && (unauthenticated || entry?.numUses === 0);
     if (early) requestLogged = settledLater(logged);
     else await logged;
   }
