@@ -38,6 +38,8 @@ export type StorageOp =
   | { op: "delete"; key: string };
 
 const FULL_KEY_CACHE_SIZE = 1024;
+/** Longer keys are not remembered, so the map stays small whatever readers ask for. */
+const MAX_REMEMBERED_KEY_LENGTH = 512;
 
 /** A view of a storage under a fixed prefix, as each mount sees its own corner. */
 export class PrefixedStorage implements Storage {
@@ -77,6 +79,7 @@ export class PrefixedStorage implements Storage {
     let full = this.fullKeys.get(key);
     if (full === undefined) {
       full = this.prefix + key;
+      if (key.length > MAX_REMEMBERED_KEY_LENGTH) return full;
       if (this.fullKeys.size >= FULL_KEY_CACHE_SIZE) this.fullKeys.clear();
       this.fullKeys.set(key, full);
     }

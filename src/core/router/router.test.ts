@@ -43,5 +43,9 @@ describe("Router.match over a changing table", () => {
     for (let i = 0; i < 2000; i++) expect(router.match(`kv/k${i}`)?.relativePath).toBe(`k${i}`);
     for (let i = 0; i < 2000; i++) expect(router.match(`other/k${i}`)).toBeUndefined();
     expect(router.match("kv/k0")?.relativePath).toBe("k0");
+    const long = `kv/${"x".repeat(600)}`;
+    expect(router.match(long)?.relativePath).toBe("x".repeat(600));
+    router.remove("kv/");
+    expect(router.match(long)).toBeUndefined();
   });
 });

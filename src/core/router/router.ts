@@ -13,6 +13,7 @@ export interface Route<T> {
 
 /** How many request paths keep their route; a full table starts over. */
 const RECENT_ROUTES = 512;
+const MAX_REMEMBERED_PATH_LENGTH = 512;
 
 export class Router<T extends { entry: MountEntry }> {
   private readonly byPrefix = new Map<string, T>();
@@ -51,6 +52,8 @@ export class Router<T extends { entry: MountEntry }> {
     const hit = this.recent.get(path);
     if (hit !== undefined) return hit ?? undefined;
     const found = this.find(path);
+    // Long paths are not kept: the map stays small whatever clients send.
+    if (path.length > MAX_REMEMBERED_PATH_LENGTH) return found;
     if (this.recent.size >= RECENT_ROUTES) this.recent.clear();
     this.recent.set(path, found === undefined ? null : Object.freeze(found));
     return found;

@@ -15,6 +15,7 @@ import { walkKeys } from "../storage-walk.js";
 import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
 
 const FOLDER_CACHE_SIZE = 4096;
+const MAX_REMEMBERED_KEY_LENGTH = 512;
 
 /** A secret's storage keys: metadata, its versions' folder, and the last version key asked for. */
 interface KeyNames {
@@ -68,6 +69,8 @@ export class KvStore {
     let names = this.keyNames.get(key);
     if (names === undefined) {
       names = { meta: `${this.prefix}meta/${key}`, folder: undefined, version: -1, versionKey: "" };
+      // Long keys are not kept: a reader could otherwise fill the map with megabytes of them.
+      if (key.length > MAX_REMEMBERED_KEY_LENGTH) return names;
       if (this.keyNames.size >= FOLDER_CACHE_SIZE) this.keyNames.clear();
       this.keyNames.set(key, names);
     }
