@@ -72,9 +72,20 @@ describe("SyslogSink", () => {
     await expect(missing.writeLine("x\n")).rejects.toThrow(/no syslog socket/);
 
     const d = await daemon();
+    // Without logger to hand the entries to, the device is refused too.
+    const path0 = process.env.PATH;
+    process.env.PATH = "/nonexistent";
+    try {
+      const noLogger = new SyslogSink({ facility: "auth", tag: "vault", socketPath: d.socketPath });
+      await expect(noLogger.probe()).rejects.toThrow(/cannot start logger/);
+      noLogger.close();
+    } finally {
+      process.env.PATH = path0;
+    }
     const sink = new SyslogSink({ facility: "auth", tag: "vault", socketPath: d.socketPath });
     cleanups.push(() => sink.close());
     sink.open();
+    await sink.probe();
     await sink.writeLine("before\n");
     await eventually(() => d.received().includes("before"));
     await d.stop();

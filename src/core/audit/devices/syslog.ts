@@ -41,9 +41,16 @@ export class SyslogSink implements AuditSink {
     this.closed = false;
   }
 
-  /** As Vault refuses a syslog device when no local daemon answers: the socket must exist. */
+  /**
+   * As Vault refuses a syslog device when no local daemon answers: the socket must exist
+   * and `logger` must start, or every request would be refused once the device is on.
+   */
   async probe(): Promise<void> {
-    this.socketPath();
+    const child = this.start();
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (e) => reject(new Error(`cannot start logger: ${e.message}`)));
+    });
   }
 
   writeLine(line: string): Promise<void> {
