@@ -58,11 +58,15 @@ describe("SyslogSink", () => {
     await sink.probe();
     await sink.writeLine('{"type":"request","n":1}\n');
     await sink.writeLine('{"type":"response","n":2}\n');
-    await eventually(() => d.received().split("\n").filter((l) => l !== "").length === 2);
+    // An entry longer than logger's default 1 KiB message stays one message.
+    const long = `{"data":"${"x".repeat(3000)}"}`;
+    await sink.writeLine(`${long}\n`);
+    await eventually(() => d.received().split("\n").filter((l) => l !== "").length === 3);
     const lines = d.received().trim().split("\n");
     // local0 is facility 16: 16 * 8 + 6 (info) = 134.
     expect(lines[0]).toMatch(/^<134>.* mayfly-test(\[\d+\])?: \{"type":"request","n":1\}$/);
     expect(lines[1]).toMatch(/^<134>.* mayfly-test(\[\d+\])?: \{"type":"response","n":2\}$/);
+    expect(lines[2]?.endsWith(`: ${long}`)).toBe(true);
   });
 
   it("is refused when no syslog socket exists, and fails writes once its daemon is gone", async () => {

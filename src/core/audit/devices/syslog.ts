@@ -14,6 +14,8 @@ import type { AuditSink } from "./file.js";
 
 /** Where Go's log/syslog (and so Vault) looks for the local daemon, in order. */
 const SYSLOG_SOCKETS = ["/dev/log", "/var/run/syslog", "/var/run/log"];
+/** Larger than any syslog daemon takes in one message (rsyslog: 8 KiB unless configured). */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export interface SyslogSinkOptions {
   /** A syslog facility keyword as `logger` takes it: "auth", "local0", ... */
@@ -80,7 +82,9 @@ export class SyslogSink implements AuditSink {
     const socket = this.socketPath();
     const child = spawn(
       "logger",
-      ["--socket-errors=on", "--socket", socket, "--tag", this.opts.tag, "--priority", `${this.opts.facility}.info`],
+      // logger cuts input lines into messages of 1 KiB unless told otherwise, and an audit
+      // entry must stay one message (one JSON document).
+      ["--socket-errors=on", "--socket", socket, "--tag", this.opts.tag, "--priority", `${this.opts.facility}.info`, "--size", String(MAX_MESSAGE_BYTES)],
       { stdio: ["pipe", "ignore", "ignore"] },
     );
     this.lastExit = "";
