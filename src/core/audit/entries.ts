@@ -60,7 +60,6 @@ export function buildResponseEntry(f: Formatter, input: AuditResponseInput, time
   return entry;
 }
 
-
 /** The whole body, or the part before `data` (head) or after it (tail), in Vault's key order. */
 export function responseBody(f: Formatter, input: AuditResponseInput, part: "all" | "head" | "tail" = "all"): AuditResponseEntryBody {
   const { logRaw, hmacAccessor, elideListResponses } = f.options;
@@ -181,7 +180,6 @@ export function keySet(keys: readonly string[] | undefined): ReadonlySet<string>
   return keys && keys.length > 0 ? new Set(keys) : undefined;
 }
 
-
 /**
  * RFC 3339 in UTC, remembering the last value: consecutive entries mostly share a clock
  * millisecond (or a token issue time), and formatting a Date costs more than building the
@@ -204,4 +202,3 @@ export class IsoTimeMemo {
 
 const issueTimes = new IsoTimeMemo();
 const wrapTimes = new IsoTimeMemo();
-

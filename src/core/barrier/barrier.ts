@@ -191,8 +191,7 @@ export class Barrier implements Storage {
    * Callers must not change what they get (frozen: a change throws).
    */
   async getParsed(key: string): Promise<unknown> {
-    this.assertUsable(key);
-    const hit = this.cache.parsed(key);
+    const hit = this.peekParsed(key);
     if (hit !== undefined) return hit;
     const plain = await this.get(key);
     if (plain === undefined) return undefined;

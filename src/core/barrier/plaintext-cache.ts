@@ -105,7 +105,7 @@ interface CachedValue {
   readonly plain: Buffer;
   /** Strings cannot be wiped; the parsed form goes with the entry and is left to the GC. */
   parsed: unknown;
-  /** What the entry counts toward MAX_TOTAL_BYTES. */
+  /** What the entry counts toward the cache's byte budget (maxTotalBytes). */
   weight: number;
 }
 

@@ -14,7 +14,7 @@ import { KeyedLock } from "../keyed-lock.js";
 import { walkKeys } from "../storage-walk.js";
 import { emptyConfig, type KeyMetadata, type KvConfig } from "./model.js";
 
-const FOLDER_CACHE_SIZE = 4096;
+const KEY_NAMES_CACHE_SIZE = 4096;
 const MAX_REMEMBERED_KEY_LENGTH = 512;
 
 /** A secret's storage keys: metadata, its versions' folder, and the last version key asked for. */
@@ -46,8 +46,11 @@ export class KvStore {
   }
 
   private versionFolder(key: string): string {
+    return this.folderOf(key, this.namesOf(key));
+  }
+
+  private folderOf(key: string, names: KeyNames): string {
     // A SHA-256 costs more than the rest of a read's key handling.
-    const names = this.namesOf(key);
     names.folder ??= `${this.prefix}versions/${createHash("sha256").update(key, "utf8").digest("hex")}/`;
     return names.folder;
   }
@@ -55,7 +58,7 @@ export class KvStore {
   private versionKey(key: string, version: number): string {
     const names = this.namesOf(key);
     if (names.version !== version) {
-      names.versionKey = this.versionFolder(key) + String(version);
+      names.versionKey = this.folderOf(key, names) + String(version);
       names.version = version;
     }
     return names.versionKey;
@@ -71,7 +74,7 @@ export class KvStore {
       names = { meta: `${this.prefix}meta/${key}`, folder: undefined, version: -1, versionKey: "" };
       // Long keys are not kept: a reader could otherwise fill the map with megabytes of them.
       if (key.length > MAX_REMEMBERED_KEY_LENGTH) return names;
-      if (this.keyNames.size >= FOLDER_CACHE_SIZE) this.keyNames.clear();
+      if (this.keyNames.size >= KEY_NAMES_CACHE_SIZE) this.keyNames.clear();
       this.keyNames.set(key, names);
     }
     return names;
