@@ -109,9 +109,7 @@ export class TokenStore {
   peek(token: string, nowMs: number): TokenEntry | undefined {
     if (token === "" || token.length > 1024) return undefined;
     const entry = this.cache.get(this.hashToken(token));
-    if (entry === undefined || entry.numUses === REVOKED_USES) return undefined;
-    if (entry.expireTimeMs !== 0 && entry.expireTimeMs <= nowMs) return undefined;
-    return entry;
+    return entry === undefined ? undefined : liveEntry(entry, nowMs, false);
   }
 
   /**
@@ -125,9 +123,7 @@ export class TokenStore {
       if (!entry) return undefined;
       this.remember(entry);
     }
-    if (entry.numUses === REVOKED_USES && !pendingToo) return undefined;
-    if (entry.expireTimeMs !== 0 && entry.expireTimeMs <= nowMs) return undefined;
-    return entry;
+    return liveEntry(entry, nowMs, pendingToo);
   }
 
   async lookupAccessor(accessor: string, nowMs: number): Promise<TokenEntry | undefined> {
@@ -303,4 +299,11 @@ export class TokenStore {
     }
     this.cache.set(e.hash, e);
   }
+}
+
+/** The entry while it may authenticate: not revoked (unless `pendingToo`), not expired. */
+function liveEntry(entry: TokenEntry, nowMs: number, pendingToo: boolean): TokenEntry | undefined {
+  if (entry.numUses === REVOKED_USES && !pendingToo) return undefined;
+  if (entry.expireTimeMs !== 0 && entry.expireTimeMs <= nowMs) return undefined;
+  return entry;
 }
