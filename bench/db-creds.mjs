@@ -3,7 +3,8 @@
 // statements executed directly with `pg`, in the same run; then 10,000 leases expiring in
 // the same second, against dropping 10,000 roles directly. Run after `npm run build`:
 //
-//   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 3] [--slice-ms 3000] [--warmup-ms 2000] [--pool 8]
+//   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 5] [--slice-ms 3000] [--warmup-ms 2000] [--pool 8]
+//                           [--warmup-ops 3000]
 //                           [--expiry-count 10000] [--skip-expiry] [--grant group|direct]
 //                           [--no-audit] [--profile DIR] [--perf FILE]
 //
@@ -23,6 +24,10 @@
 //
 // The machine is shared: each concurrency level runs in rounds that alternate Mayfly and
 // direct, and figures are medians over rounds (latency percentiles over all samples).
+// Before the first level both sides issue and revoke --warmup-ops credentials: V8 compiles
+// a function only after many calls, and with a 2-second warm-up the first level's rounds
+// still ran partly unoptimised code (TurboFan's threads were ~30% of the server's CPU
+// samples at 8 clients), which a long-running server does not.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
@@ -34,9 +39,10 @@ import { argument, fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.m
 
 const levelsArg = argument("levels", "1,8,32");
 const levels = levelsArg === "none" ? [] : levelsArg.split(",").map(Number);
-const rounds = Number(argument("rounds", "3"));
+const rounds = Number(argument("rounds", "5"));
 const sliceMs = Number(argument("slice-ms", "3000"));
 const warmupMs = Number(argument("warmup-ms", "2000"));
+const warmupOps = Number(argument("warmup-ops", "3000"));
 const poolSize = Number(argument("pool", "8"));
 const expiryCount = Number(argument("expiry-count", "10000"));
 const skipExpiry = argument("skip-expiry", "false") === "true";
@@ -189,7 +195,8 @@ async function setUp() {
 
 // ---- issuance and revocation at 1, 8, 32 clients ---------------------------------------
 
-async function measureLevel(env, clients) {
+/** One credential issued or revoked, through Mayfly or directly. */
+function operations(env) {
   const { client, direct } = env;
   const issueMayfly = async () => {
     const r = await client.request("GET", "database/creds/bench-ro");
@@ -206,7 +213,22 @@ async function measureLevel(env, clients) {
   };
   const revokeMayfly = (leaseId) => client.request("PUT", "sys/leases/revoke", { lease_id: leaseId, sync: true });
   const revokeDirect = (name) => inTransaction(direct, REVOKE_STATEMENTS.map((st) => render(st, { name })));
+  return { issueMayfly, issueDirect, revokeMayfly, revokeDirect };
+}
 
+/** Before the first level: both sides issue and revoke `warmupOps` credentials at 8 clients. */
+async function warmUp(env) {
+  if (warmupOps <= 0) return;
+  const { issueMayfly, issueDirect, revokeMayfly, revokeDirect } = operations(env);
+  for (const [issue, revoke] of [[issueMayfly, revokeMayfly], [issueDirect, revokeDirect]]) {
+    const issued = [];
+    await runAll(Array.from({ length: warmupOps }), 8, async () => issued.push(await issue()));
+    await runAll(issued, 8, revoke);
+  }
+}
+
+async function measureLevel(env, clients) {
+  const { issueMayfly, issueDirect, revokeMayfly, revokeDirect } = operations(env);
   const samples = { issueMayfly: [], issueDirect: [], revokeMayfly: [], revokeDirect: [] };
   // CPU per operation: Mayfly's server process for its side, this process (the pg client)
   // for the direct side, so the client-side cost of each can be set side by side.
@@ -391,9 +413,10 @@ async function main() {
     console.log(
       `db-creds  PostgreSQL ${env.pg.version.split(" ")[0]}, pool ${poolSize} (max_open_connections) both sides, ` +
         `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation ${grantKind === "direct" ? "REVOKE + " : ""}DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ` +
-        `${rounds} rounds x ${sliceMs} ms per level`,
+        `${rounds} rounds x ${sliceMs} ms per level after ${fmtInt(warmupOps)} credentials issued and revoked on each side`,
     );
     // --perf records the levels, or with --levels none the expiry.
+    if (levels.length > 0) await warmUp(env);
     const perf = perfFile && levels.length > 0 ? startPerf(env.mayfly.pid) : undefined;
     for (const clients of levels) {
       const { samples, cpu } = await measureLevel(env, clients);
