@@ -18,7 +18,7 @@ import type { Storage } from "../../storage/storage.js";
 import { getJson, jsonPut } from "../../storage/storage.js";
 import { getPlugin, type ConnectionSettings, type DatabasePlugin } from "./plugin.js";
 import { parseUsernameTemplate, type UsernameTemplate } from "./username-template.js";
-import { keys, requireConfig, type DbConfigEntry, type RotationWal } from "./store.js";
+import { keys, requireConfig, type DbConfigEntry, type FrozenConfig, type RotationWal } from "./store.js";
 
 /** Connection details the engine itself reads; the rest go to the plugin as options. */
 const ENGINE_DETAILS = new Set([
@@ -139,7 +139,7 @@ export class ConnectionManager {
   }
 
   /** The config's username_template, else the plugin's default; parsed once per source text. */
-  usernameTemplate(cfg: DbConfigEntry): UsernameTemplate {
+  usernameTemplate(cfg: Pick<FrozenConfig, "connection_details" | "plugin_name">): UsernameTemplate {
     let source = optionalString(cfg.connection_details.username_template) ?? "";
     if (source === "") {
       source = this.defaultTemplates.get(cfg.plugin_name) ?? this.newPlugin(cfg.plugin_name).defaultUsernameTemplate;

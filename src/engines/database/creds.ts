@@ -10,7 +10,7 @@ import { definePath, type PathDef, type Request, type Response, type SecretType 
 import { getJson, putJson } from "../../storage/storage.js";
 import { engineError } from "./connections.js";
 import type { DatabaseEngine } from "./engine.js";
-import { assertAllowed, getRole, keys, requireConfig, stringList, type UsernameIndexEntry } from "./store.js";
+import { assertAllowed, keys, readRole, requireFrozenConfig, stringList, type UsernameIndexEntry } from "./store.js";
 
 /** Vault gives the database a few seconds more than the lease, so the user never expires first. */
 export const EXPIRATION_BUFFER_MS = 5_000;
@@ -50,9 +50,9 @@ export function credsPaths(engine: DatabaseEngine): PathDef[] {
 
 async function createCreds(engine: DatabaseEngine, req: Request, f: Fields<typeof credsFields>): Promise<Response> {
   const roleName = f.values.name;
-  const role = await getRole(req.storage, roleName);
+  const role = await readRole(req.storage, roleName);
   if (!role) throw badRequest(`unknown role: ${roleName}`);
-  const cfg = await requireConfig(req.storage, role.db_name);
+  const cfg = await requireFrozenConfig(req.storage, role.db_name);
   assertAllowed(cfg, roleName);
   if (role.credential_type !== "password") throw badRequest(`unsupported credential_type: "${role.credential_type}"`);
 
@@ -107,7 +107,7 @@ export function credsSecretType(engine: DatabaseEngine): SecretType {
       const username = requireString(internal, "username");
       const roleName = typeof internal.role === "string" ? internal.role : "";
       const dbName = requireString(internal, "db_name");
-      const role = roleName ? await getRole(req.storage, roleName) : undefined;
+      const role = roleName ? await readRole(req.storage, roleName) : undefined;
       // The role's statements as they are now; if the role is gone, those it had at issue.
       const statements = role ? role.revocation_statements : stringList(internal.revocation_statements);
       try {
@@ -130,7 +130,7 @@ export function credsSecretType(engine: DatabaseEngine): SecretType {
       const username = requireString(internal, "username");
       const roleName = requireString(internal, "role");
       const dbName = requireString(internal, "db_name");
-      const role = await getRole(req.storage, roleName);
+      const role = await readRole(req.storage, roleName);
       if (!role) throw engineError(new Error(`error during renew: could not find role with name "${roleName}"`));
       let ttlSeconds = incrementSeconds;
       // The role's max_ttl as it is now, counted from issue (Vault's CalculateTTL).

@@ -38,23 +38,23 @@ export interface NewUserRequest {
   username: string;
   password: string;
   expiration: Date;
-  creationStatements: string[];
+  creationStatements: readonly string[];
   /** Run, best effort, when creation fails part-way on a database without transactional DDL. */
-  rollbackStatements: string[];
+  rollbackStatements: readonly string[];
 }
 
 export interface UpdateUserRequest {
   username: string;
   /** Empty `statements` means the plugin's default (root rotation statement). */
-  password?: { newPassword: string; statements: string[] };
+  password?: { newPassword: string; statements: readonly string[] };
   /** Empty `statements` means the plugin's default renew statement. */
-  expiration?: { newExpiration: Date; statements: string[] };
+  expiration?: { newExpiration: Date; statements: readonly string[] };
 }
 
 export interface DeleteUserRequest {
   username: string;
   /** Empty means the plugin's default revocation. */
-  statements: string[];
+  statements: readonly string[];
 }
 
 export interface DatabasePlugin {

@@ -10,7 +10,7 @@
  *   wal/static/<role>             a static rotation in flight (the new password)
  */
 import type { Storage } from "../../storage/storage.js";
-import { getJson, putJson } from "../../storage/storage.js";
+import { getFrozenJson, getJson, putJson, type DeepReadonly } from "../../storage/storage.js";
 import { internalError, notFound } from "../../framework/errors.js";
 
 export interface DbConfigEntry {
@@ -88,9 +88,24 @@ export const getRole = (s: Storage, name: string) => getJson<RoleEntry>(s, keys.
 export const getStaticRole = (s: Storage, name: string) => getJson<StaticRoleEntry>(s, keys.staticRole(name));
 export const putStaticRole = (s: Storage, name: string, role: StaticRoleEntry) => putJson(s, keys.staticRole(name), role);
 
+/**
+ * A role or connection as every issuance, renewal and revocation reads it: frozen and shared
+ * with other readers until it is written (no decryption, parse or copy per credential).
+ */
+export const readRole = (s: Storage, name: string) => getFrozenJson<RoleEntry>(s, keys.role(name));
+export type FrozenConfig = DeepReadonly<DbConfigEntry>;
+
 /** Vault's error (a 500) when a role or lease points at a connection that is not configured. */
 export async function requireConfig(s: Storage, name: string): Promise<DbConfigEntry> {
-  const cfg = await getConfig(s, name);
+  return missingConfigUnless(await getConfig(s, name), name);
+}
+
+/** requireConfig's answer frozen and shared, for callers that only read it. */
+export async function requireFrozenConfig(s: Storage, name: string): Promise<FrozenConfig> {
+  return missingConfigUnless(await getFrozenJson<DbConfigEntry>(s, keys.config(name)), name);
+}
+
+function missingConfigUnless<T>(cfg: T | undefined, name: string): T {
   if (!cfg) throw internalError(`failed to find entry for connection with name: "${name}"`);
   return cfg;
 }
@@ -116,7 +131,7 @@ export function globMatch(pattern: string, s: string): boolean {
   return true;
 }
 
-export function assertAllowed(cfg: DbConfigEntry, roleName: string): void {
+export function assertAllowed(cfg: Pick<FrozenConfig, "allowed_roles">, roleName: string): void {
   // Vault answers 500 with this text (a plain error), and clients match on it.
   if (!isRoleAllowed(cfg.allowed_roles, roleName)) throw internalError(`"${roleName}" is not an allowed role`);
 }

@@ -210,7 +210,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 export interface FakeUser {
   password: string;
   expiration?: Date;
-  creationStatements: string[];
+  creationStatements: readonly string[];
 }
 
 /** One fake server: its users, and switches that make it misbehave. */
