@@ -28,193 +28,26 @@
 // a function only after many calls, and with a 2-second warm-up the first level's rounds
 // still ran partly unoptimised code (TurboFan's threads were ~30% of the server's CPU
 // samples at 8 clients), which a long-running server does not.
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { rawJsonClient } from "./lib/http-client.mjs";
-import { startMayflyDev } from "./lib/mayfly.mjs";
-import { alphanumeric, startPostgres } from "./lib/postgres.mjs";
+import { expiryTest, startPerf } from "./lib/db-creds-expiry.mjs";
+import { operations, runAll, runFor, setUp } from "./lib/db-creds-env.mjs";
+import {
+  EXPIRY_REVOKE_CONCURRENCY,
+  expiryCount,
+  grantKind,
+  levels,
+  perfFile,
+  poolSize,
+  rounds,
+  skipExpiry,
+  sliceMs,
+  warmupMs,
+  warmupOps,
+  withAudit,
+} from "./lib/db-creds-options.mjs";
 import { cpuSplitMicros, loadAverage, mainThreadCpuMicros, processTreeCpuMicros } from "./lib/proc.mjs";
-import { argument, fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.mjs";
-
-const levelsArg = argument("levels", "1,8,32");
-const levels = levelsArg === "none" ? [] : levelsArg.split(",").map(Number);
-const rounds = Number(argument("rounds", "5"));
-const sliceMs = Number(argument("slice-ms", "3000"));
-const warmupMs = Number(argument("warmup-ms", "2000"));
-const warmupOps = Number(argument("warmup-ops", "3000"));
-const poolSize = Number(argument("pool", "8"));
-const expiryCount = Number(argument("expiry-count", "10000"));
-const skipExpiry = argument("skip-expiry", "false") === "true";
-const grantKind = argument("grant", "group");
-const withAudit = argument("no-audit", "false") !== "true";
-const profileDir = argument("profile", "");
-const perfFile = argument("perf", "");
-/** The expiration manager's revocations in flight (ExpirationOptions.concurrency). */
-const EXPIRY_REVOKE_CONCURRENCY = 16;
-
-const ADMIN_USER = "mayfly_admin";
-const ADMIN_PASSWORD = alphanumeric(24);
-const CREATE_STATEMENT = `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`;
-const GRANT_STATEMENT =
-  grantKind === "direct" ? `GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{{name}}";` : `GRANT "bench_readonly" TO "{{name}}";`;
-// A role with grants on tables cannot be dropped until they are revoked.
-const REVOKE_STATEMENTS = [
-  ...(grantKind === "direct" ? [`REVOKE ALL PRIVILEGES ON ALL TABLES IN SCHEMA public FROM "{{name}}";`] : []),
-  `DROP ROLE IF EXISTS "{{name}}";`,
-];
-const render = (statement, values) => statement.replace(/\{\{(\w+)\}\}/g, (_, k) => values[k]);
-
-/** Vault's default password policy's alphabet: upper, lower, digits and dash; 20 characters. */
-const PASSWORD_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-";
-function password20() {
-  let out = "";
-  while (out.length < 20) {
-    // 252 = 4 × 63: rejecting bytes above keeps the draw unbiased.
-    for (const b of randomBytes(32)) if (b < 252 && out.length < 20) out += PASSWORD_ALPHABET[b % 63];
-  }
-  return out;
-}
-/** Vault's default username template: v-<display 8>-<role 8>-<random 20>-<unix seconds>. */
-const directUsername = (role) => `v-token-${role.slice(0, 8)}-${alphanumeric(20)}-${Math.floor(Date.now() / 1000)}`;
-
-// ---- drivers --------------------------------------------------------------------------
-
-/** `clients` loops calling `op` until `ms` have passed; latencies in µs and each result. */
-async function runFor(ms, clients, op) {
-  const latenciesUs = [];
-  const results = [];
-  const startedAt = performance.now();
-  const deadline = startedAt + ms;
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (performance.now() < deadline) {
-        const t0 = performance.now();
-        results.push(await op());
-        latenciesUs.push((performance.now() - t0) * 1000);
-      }
-    }),
-  );
-  return { latenciesUs, results, elapsedUs: (performance.now() - startedAt) * 1000 };
-}
-
-/** `clients` loops sharing `items` until all are done. */
-async function runAll(items, clients, op) {
-  const latenciesUs = [];
-  let next = 0;
-  const startedAt = performance.now();
-  await Promise.all(
-    Array.from({ length: clients }, async () => {
-      while (next < items.length) {
-        const item = items[next++];
-        const t0 = performance.now();
-        await op(item);
-        latenciesUs.push((performance.now() - t0) * 1000);
-      }
-    }),
-  );
-  return { latenciesUs, elapsedUs: (performance.now() - startedAt) * 1000 };
-}
-
-/**
- * The direct side's transaction. Concurrent GRANTs on the same tables (`--grant direct`)
- * fail with "tuple concurrently updated" or deadlock, as issue 3 describes; a direct client
- * has to retry those too, with jitter, or it cannot run at 8 or 32 clients at all.
- */
-async function inTransaction(pool, queries) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await inTransactionOnce(pool, queries);
-    } catch (e) {
-      const transient = e.code === "40001" || e.code === "40P01" || (e.code === "XX000" && /concurrently/.test(e.message));
-      if (!transient || attempt >= 20) throw e;
-      await new Promise((r) => setTimeout(r, Math.random() * 5 * attempt));
-    }
-  }
-}
-
-async function inTransactionOnce(pool, queries) {
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    for (const q of queries) await client.query(q);
-    await client.query("COMMIT");
-  } catch (e) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
-}
-
-// ---- set-up ---------------------------------------------------------------------------
-
-async function setUp() {
-  const pg = await startPostgres();
-  const admin = pg.pool(1);
-  await admin.query(`CREATE ROLE ${ADMIN_USER} WITH LOGIN CREATEROLE PASSWORD '${ADMIN_PASSWORD}'`);
-  await admin.query(`CREATE ROLE bench_readonly NOLOGIN`);
-  await admin.query(`CREATE TABLE public.accounts (id int PRIMARY KEY, owner text)`);
-  await admin.query(`CREATE TABLE public.orders (id int PRIMARY KEY, account int, total numeric)`);
-  await admin.query(`GRANT SELECT ON public.accounts, public.orders TO bench_readonly`);
-  // The direct-grant variant needs the admin to own what it grants on.
-  await admin.query(`ALTER TABLE public.accounts OWNER TO ${ADMIN_USER}`);
-  await admin.query(`ALTER TABLE public.orders OWNER TO ${ADMIN_USER}`);
-
-  const nodeFlags = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : perfFile ? ["--perf-basic-prof"] : [];
-  const mayfly = await startMayflyDev({ nodeFlags });
-  const api = mayfly.api;
-  if (withAudit) await api.call("PUT", "sys/audit/file", { type: "file", options: { file_path: join(mayfly.dir, "audit.log") } });
-  await api.call("POST", "sys/mounts/database", { type: "database" });
-  await api.call("POST", "database/config/bench-pg", {
-    plugin_name: "postgresql-database-plugin",
-    connection_url: `postgresql://{{username}}:{{password}}@127.0.0.1:${pg.port}/postgres?sslmode=disable`,
-    username: ADMIN_USER,
-    password: ADMIN_PASSWORD,
-    allowed_roles: "*",
-    max_open_connections: poolSize,
-    max_idle_connections: poolSize,
-  });
-  for (const [role, ttl] of [["bench-ro", "1h"], ["bench-expiry", "1h"]]) {
-    await api.call("POST", `database/roles/${role}`, {
-      db_name: "bench-pg",
-      creation_statements: [CREATE_STATEMENT, GRANT_STATEMENT],
-      revocation_statements: REVOKE_STATEMENTS,
-      default_ttl: ttl,
-      max_ttl: "24h",
-    });
-  }
-  await api.call("PUT", "sys/policies/acl/bench-db", {
-    policy: 'path "database/creds/*" { capabilities = ["read"] }\npath "sys/leases/revoke" { capabilities = ["update"] }',
-  });
-  const created = await api.call("POST", "auth/token/create", { policies: ["bench-db"], ttl: "4h" });
-  const client = rawJsonClient(mayfly.port, created.body.auth.client_token);
-  const direct = pg.pool(poolSize, ADMIN_USER, ADMIN_PASSWORD);
-  return { pg, admin, mayfly, client, direct };
-}
+import { fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.mjs";
 
 // ---- issuance and revocation at 1, 8, 32 clients ---------------------------------------
-
-/** One credential issued or revoked, through Mayfly or directly. */
-function operations(env) {
-  const { client, direct } = env;
-  const issueMayfly = async () => {
-    const r = await client.request("GET", "database/creds/bench-ro");
-    return r.lease_id;
-  };
-  const issueDirect = async () => {
-    const values = {
-      name: directUsername("bench-ro"),
-      password: password20(),
-      expiration: new Date(Date.now() + 3600_000 + 5_000).toISOString(),
-    };
-    await inTransaction(direct, [render(CREATE_STATEMENT, values), render(GRANT_STATEMENT, values)]);
-    return values.name;
-  };
-  const revokeMayfly = (leaseId) => client.request("PUT", "sys/leases/revoke", { lease_id: leaseId, sync: true });
-  const revokeDirect = (name) => inTransaction(direct, REVOKE_STATEMENTS.map((st) => render(st, { name })));
-  return { issueMayfly, issueDirect, revokeMayfly, revokeDirect };
-}
 
 /** Before the first level: both sides issue and revoke `warmupOps` credentials at 8 clients. */
 async function warmUp(env) {
@@ -284,122 +117,6 @@ function compare(mayflySamples, directSamples) {
   const m = { rate: median(mayflySamples.map(rate)), ...pooled(mayflySamples) };
   const d = { rate: median(directSamples.map(rate)), ...pooled(directSamples) };
   return { m, d, ratio: median(ratios), ratios, addedMedianMs: m.p50 - d.p50 };
-}
-
-// ---- 10,000 leases expiring in the same second -----------------------------------------
-
-async function expiryTest(env, issueRate) {
-  const { client, direct, admin, mayfly } = env;
-  const clients = 32;
-  // Enough lead for the issuance at the rate just measured, with room for a slow patch.
-  const leadSeconds = Math.ceil((expiryCount / issueRate) * 1.8) + 20;
-  const expirySec = Math.floor(Date.now() / 1000) + leadSeconds;
-  // Every lease must expire in the same second: the role's TTL is lowered by one each
-  // second so that issue time + TTL lands on `expirySec` whenever a request is served.
-  const setTtl = () =>
-    mayfly.api.call("POST", "database/roles/bench-expiry", {
-      db_name: "bench-pg",
-      creation_statements: [CREATE_STATEMENT, GRANT_STATEMENT],
-      revocation_statements: REVOKE_STATEMENTS,
-      default_ttl: expirySec - Math.floor(Date.now() / 1000),
-      max_ttl: "24h",
-    });
-  await setTtl();
-  let ticking = true;
-  const ticker = (async () => {
-    while (ticking) {
-      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 1));
-      if (ticking) await setTtl();
-    }
-  })();
-  const expiries = [];
-  const started = Date.now();
-  await runAll(Array.from({ length: expiryCount }), clients, async () => {
-    const r = await client.request("GET", "database/creds/bench-expiry");
-    expiries.push(Date.now() + r.lease_duration * 1000);
-  });
-  ticking = false;
-  await ticker;
-  const issueSeconds = (Date.now() - started) / 1000;
-  if (Date.now() > expirySec * 1000 - 1000) {
-    throw new Error(`issuing ${expiryCount} credentials took ${issueSeconds.toFixed(0)} s and overran the expiry; the estimate was too low`);
-  }
-  const spreadMs = Math.max(...expiries) - Math.min(...expiries);
-  const count = async () =>
-    (await admin.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'v-token-bench-ex-%'")).rows[0].n;
-  const live = await count();
-  if (live !== expiryCount) throw new Error(`expected ${expiryCount} live roles, found ${live}`);
-
-  // Watch the roles go from the start of the expiry second.
-  const loadAtExpiry = loadAverage();
-  while (Date.now() < expirySec * 1000 - 300) await new Promise((r) => setTimeout(r, 100));
-  const sessions = async () => (await admin.query("SELECT sessions FROM pg_stat_database WHERE datname = 'postgres'")).rows[0].sessions;
-  const sessionsBefore = await sessions();
-  const perf = perfFile && levels.length === 0 ? startPerf(mayfly.pid) : undefined;
-  const cpuBefore = { ...cpuSplitMicros(mayfly.pid), mainUs: mainThreadCpuMicros(mayfly.pid), pgUs: processTreeCpuMicros(env.pg.pid) };
-  let firstDropMs = 0;
-  let lastDropMs = 0;
-  const timeoutMs = expirySec * 1000 + 15 * 60_000;
-  while (Date.now() < timeoutMs) {
-    const n = await count();
-    const now = Date.now();
-    if (n < expiryCount && firstDropMs === 0) firstDropMs = now;
-    if (n === 0) {
-      lastDropMs = now;
-      break;
-    }
-    // Every 50 ms: the count scans pg_roles, and polling faster would take CPU from the revocations.
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  if (lastDropMs === 0) throw new Error("the expired credentials were not all dropped within 15 minutes");
-  const cpuAfter = { ...cpuSplitMicros(mayfly.pid), mainUs: mainThreadCpuMicros(mayfly.pid), pgUs: processTreeCpuMicros(env.pg.pid) };
-  await perf?.stop();
-  // New server sessions mean new connections, each a SCRAM exchange the server pays for.
-  const newSessions = (await sessions()) - sessionsBefore;
-  const mayflyCpu = {
-    processUs: (cpuAfter.userUs + cpuAfter.systemUs - cpuBefore.userUs - cpuBefore.systemUs) / expiryCount,
-    mainUs: (cpuAfter.mainUs - cpuBefore.mainUs) / expiryCount,
-    pgUs: (cpuAfter.pgUs - cpuBefore.pgUs) / expiryCount,
-  };
-  const mayflySeconds = (lastDropMs - expirySec * 1000) / 1000;
-  const leasesLeft = await mayfly.api.call("LIST", "sys/leases/lookup/database/creds/bench-expiry/", undefined, { allow: [404] });
-  const leaseCount = leasesLeft.status === 404 ? 0 : (leasesLeft.body?.data?.keys?.length ?? 0);
-
-  // Baseline: the same number of roles, made directly, then dropped directly through a pool
-  // of the same size with as many drops in flight as Mayfly's expiry revocations.
-  const names = [];
-  await runAll(Array.from({ length: expiryCount }), clients, async () => {
-    const values = { name: directUsername("bench-expiry"), password: password20(), expiration: new Date(Date.now() + 3600_000).toISOString() };
-    await inTransaction(direct, [render(CREATE_STATEMENT, values), render(GRANT_STATEMENT, values)]);
-    names.push(values.name);
-  });
-  const directBefore = { self: process.cpuUsage(), pgUs: processTreeCpuMicros(env.pg.pid) };
-  const dropped = await runAll(names, EXPIRY_REVOKE_CONCURRENCY, (name) => inTransaction(direct, REVOKE_STATEMENTS.map((st) => render(st, { name }))));
-  const selfUsed = process.cpuUsage(directBefore.self);
-  const directCpu = { clientUs: (selfUsed.user + selfUsed.system) / expiryCount, pgUs: (processTreeCpuMicros(env.pg.pid) - directBefore.pgUs) / expiryCount };
-  const directSeconds = dropped.elapsedUs / 1e6;
-  return {
-    issueSeconds,
-    spreadMs,
-    firstDropAfterExpiryMs: firstDropMs - expirySec * 1000,
-    mayflySeconds,
-    directSeconds,
-    leaseCount,
-    loadAtExpiry,
-    mayflyCpu,
-    directCpu,
-    newSessions,
-  };
-}
-
-function startPerf(pid) {
-  const perf = spawn("perf", ["record", "-e", "cpu-clock", "-F", "499", "-g", "-p", String(pid), "-o", perfFile], { stdio: "ignore" });
-  return {
-    async stop() {
-      perf.kill("SIGINT");
-      await new Promise((r) => perf.once("exit", r));
-    },
-  };
 }
 
 // ---- main -----------------------------------------------------------------------------

@@ -4,34 +4,21 @@
  * other clients (hvac, hashi-vault-js, @litehex/node-vault, the Go CLI) send and rely on,
  * as listed in ../shared/reference/client-compat.md. Cases already in test/http-api.test.ts
  * (?list= forms, Bearer token, empty X-Vault-Namespace, per-mount keys of sys/mounts,
- * content types, 404 bodies) are not repeated here.
+ * content types, 404 bodies) are not repeated here. The raw-HTTP cases are in
+ * test/client-compat-raw.test.ts.
  */
-import vault from "node-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../src/server/app.js";
-import { startDevServer, type DevServer } from "../src/server/dev.js";
 import { silentLogger } from "../src/server/logger.js";
 import { InmemStorage } from "../src/storage/inmem.js";
 import { startRedis, type RedisInstance } from "./support/index.js";
-import { api, client } from "./support/http.js";
+import { api } from "./support/http.js";
+import { useDevServer } from "./support/dev-server.js";
 import { eventually } from "./support/e2e.js";
+import { nodeVault } from "./support/node-vault.js";
 
 const ROOT = "compat-root";
-let dev: DevServer;
-let devUrl: string;
-let root: ReturnType<typeof client>;
-
-/** A node-vault client that records the HTTP method and path of every request it sends. */
-function nodeVault(opts: { endpoint: string; token?: string; noCustomHTTPVerbs?: boolean }) {
-  const c = vault({ apiVersion: "v1", ...opts });
-  const sent: string[] = [];
-  const send = c.request.bind(c);
-  c.request = (o) => {
-    sent.push(`${o.method} ${o.path}`);
-    return send(o);
-  };
-  return { c, sent };
-}
+const server = useDevServer(ROOT);
 
 /** The status of a node-vault rejection (its ApiResponseError carries the response). */
 async function rejection(p: Promise<unknown>): Promise<{ status: number; message: string }> {
@@ -43,16 +30,6 @@ async function rejection(p: Promise<unknown>): Promise<{ status: number; message
   }
   throw new Error("expected the call to fail");
 }
-
-beforeAll(async () => {
-  dev = await startDevServer({ logger: silentLogger, listenAddress: "127.0.0.1:0", rootTokenId: ROOT });
-  devUrl = dev.addresses[0] as string;
-  root = client(devUrl, ROOT);
-});
-
-afterAll(async () => {
-  await dev?.close();
-});
 
 describe("node-vault: init, unseal, status and health on a fresh server", () => {
   let fresh: RunningServer;
@@ -120,7 +97,7 @@ describe("node-vault: init, unseal, status and health on a fresh server", () => 
 
 describe("node-vault against a dev server", () => {
   it("write, read, list (LIST method), delete on KV v2", async () => {
-    const { c, sent } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c, sent } = nodeVault({ endpoint: server.url, token: ROOT });
     const w = await c.write("secret/data/nv/app", { data: { user: "u1", pass: "p1" } });
     expect(w.data.version).toBe(1);
     expect((await c.read("secret/data/nv/app")).data.data).toEqual({ user: "u1", pass: "p1" });
@@ -134,13 +111,13 @@ describe("node-vault against a dev server", () => {
   });
 
   it("with noCustomHTTPVerbs, list() sends GET ?list=1", async () => {
-    const { c, sent } = nodeVault({ endpoint: devUrl, token: ROOT, noCustomHTTPVerbs: true });
+    const { c, sent } = nodeVault({ endpoint: server.url, token: ROOT, noCustomHTTPVerbs: true });
     expect((await c.list("secret/metadata/nv")).data.keys).toEqual(["app", "other"]);
     expect(sent).toEqual(["GET /secret/metadata/nv?list=1"]);
   });
 
   it("mount(), then write/read/list/delete on KV v1 (204s resolve)", async () => {
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     // node-vault puts mount_point in the body too: an unknown field, ignored.
     await c.mount({ mount_point: "nv-kv1", type: "kv", description: "node-vault v1" });
     await c.write("nv-kv1/conf", { url: "postgres://x", n: 3 });
@@ -152,7 +129,7 @@ describe("node-vault against a dev server", () => {
   });
 
   it("mounts() has each mount at the top level and under data", async () => {
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     const m = await c.mounts();
     expect(m["secret/"]).toMatchObject({ type: "kv", options: { version: "2" } });
     expect(m["nv-kv1/"]).toMatchObject({ type: "kv", description: "node-vault v1" });
@@ -162,7 +139,7 @@ describe("node-vault against a dev server", () => {
   });
 
   it("policies, addPolicy (legacy rules, JSON syntax), getPolicy, removePolicy", async () => {
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     // node-vault's README example: JSON syntax with the legacy "policy" keyword.
     const rules = '{ "path": { "secret/data/nv/*": { "policy": "write" } } }';
     const added = await c.addPolicy({ name: "NV-Writer", rules });
@@ -175,8 +152,8 @@ describe("node-vault against a dev server", () => {
     expect(got.name).toBe("nv-writer");
 
     // The policy works: a token with it may write under secret/data/nv/ and nowhere else.
-    const token = (await root.post("auth/token/create", { policies: ["nv-writer"] })).json.auth.client_token as string;
-    const { c: limited } = nodeVault({ endpoint: devUrl, token });
+    const token = (await server.root.post("auth/token/create", { policies: ["nv-writer"] })).json.auth.client_token as string;
+    const { c: limited } = nodeVault({ endpoint: server.url, token });
     await limited.write("secret/data/nv/by-policy", { data: { ok: "yes" } });
     expect(await rejection(limited.write("secret/data/elsewhere", { data: { ok: "no" } }))).toEqual({
       status: 403,
@@ -189,8 +166,8 @@ describe("node-vault against a dev server", () => {
   });
 
   it("tokenCreate adopts the new token; lookup-self, renew-self (empty form body), revoke-self", async () => {
-    await root.put("sys/policies/acl/nv-reader", { policy: 'path "secret/data/nv/*" { capabilities = ["read"] }' });
-    const { c, sent } = nodeVault({ endpoint: devUrl, token: ROOT });
+    await server.root.put("sys/policies/acl/nv-reader", { policy: 'path "secret/data/nv/*" { capabilities = ["read"] }' });
+    const { c, sent } = nodeVault({ endpoint: server.url, token: ROOT });
     const created = await c.tokenCreate({ policies: ["nv-reader"], ttl: "1h", meta: { app: "compat" } });
     const token = created.auth.client_token as string;
     expect(created.auth).toMatchObject({ policies: ["default", "nv-reader"], lease_duration: 3600, renewable: true });
@@ -225,14 +202,14 @@ describe("node-vault against a dev server", () => {
   });
 
   it("tokenLookupSelf of the root token: ttl 0 and no expiry, so renewal helpers leave it alone", async () => {
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     const self = await c.tokenLookupSelf();
     expect(self.data).toMatchObject({ id: ROOT, ttl: 0, expire_time: null, policies: ["root"] });
     expect(self.data).not.toHaveProperty("renewable");
   });
 
   it("a wrapped read (X-Vault-Wrap-TTL via request headers), then unwrap() by a third party and by the wrapping token itself", async () => {
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     await c.write("secret/data/nv/wrapped", { data: { pass: "wrapped-pass" } });
     const wrapped = await c.read("secret/data/nv/wrapped", { headers: { "X-Vault-Wrap-TTL": "2m" } });
     expect(wrapped.data).toBeNull();
@@ -242,17 +219,17 @@ describe("node-vault against a dev server", () => {
     expect((await rejection(c.unwrap({ token: wrapped.wrap_info.token }))).status).toBe(400);
 
     const again = await c.read("secret/data/nv/wrapped", { headers: { "X-Vault-Wrap-TTL": "2m" } });
-    const { c: holder } = nodeVault({ endpoint: devUrl, token: again.wrap_info.token });
+    const { c: holder } = nodeVault({ endpoint: server.url, token: again.wrap_info.token });
     expect((await holder.unwrap()).data.data).toEqual({ pass: "wrapped-pass" });
   });
 
   it("renew and revoke a token by its value (tokenRenew, tokenRevoke)", async () => {
-    const token = (await root.post("auth/token/create", { ttl: "10m" })).json.auth.client_token as string;
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const token = (await server.root.post("auth/token/create", { ttl: "10m" })).json.auth.client_token as string;
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     const r = await c.tokenRenew({ token, increment: "20m" });
     expect(r.auth.lease_duration).toBe(1200);
     await c.tokenRevoke({ token });
-    expect((await api(devUrl, "GET", "auth/token/lookup-self", { token })).status).toBe(403);
+    expect((await api(server.url, "GET", "auth/token/lookup-self", { token })).status).toBe(403);
   });
 });
 
@@ -261,8 +238,8 @@ describe("leases: node-vault renew/revoke and the async revoke of sys/leases/rev
 
   beforeAll(async () => {
     redis = await startRedis();
-    expect((await root.post("sys/mounts/nvdb", { type: "database" })).status).toBe(204);
-    const cfg = await root.post("nvdb/config/cache", {
+    expect((await server.root.post("sys/mounts/nvdb", { type: "database" })).status).toBe(204);
+    const cfg = await server.root.post("nvdb/config/cache", {
       plugin_name: "redis-database-plugin",
       host: redis.host,
       port: redis.port,
@@ -271,7 +248,7 @@ describe("leases: node-vault renew/revoke and the async revoke of sys/leases/rev
       allowed_roles: "*",
     });
     expect(cfg.status, cfg.text).toBe(204);
-    const role = await root.post("nvdb/roles/ro", { db_name: "cache", creation_statements: '["~*", "+@read"]', default_ttl: "1h", max_ttl: "2h" });
+    const role = await server.root.post("nvdb/roles/ro", { db_name: "cache", creation_statements: '["~*", "+@read"]', default_ttl: "1h", max_ttl: "2h" });
     expect(role.status, role.text).toBe(204);
   });
   afterAll(async () => {
@@ -279,7 +256,7 @@ describe("leases: node-vault renew/revoke and the async revoke of sys/leases/rev
   });
 
   async function creds(): Promise<{ leaseId: string; username: string; password: string }> {
-    const r = await root.get("nvdb/creds/ro");
+    const r = await server.root.get("nvdb/creds/ro");
     expect(r.status, r.text).toBe(200);
     return { leaseId: r.json.lease_id, username: r.json.data.username, password: r.json.data.password };
   }
@@ -287,18 +264,18 @@ describe("leases: node-vault renew/revoke and the async revoke of sys/leases/rev
   it("node-vault renew() reads lease_duration at the top level; revoke() answers 204 and drops the user", async () => {
     const { leaseId, username, password } = await creds();
     expect(await redis.canLogin(username, password)).toBe(true);
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     const renewed = await c.renew({ lease_id: leaseId, increment: 1800 });
     expect(renewed).toMatchObject({ lease_id: leaseId, renewable: true, lease_duration: 1800 });
     await c.revoke({ lease_id: leaseId });
     expect(await redis.canLogin(username, password)).toBe(false);
-    expect((await root.put("sys/leases/lookup", { lease_id: leaseId })).status).toBe(400);
+    expect((await server.root.put("sys/leases/lookup", { lease_id: leaseId })).status).toBe(400);
   });
 
   it("revokePrefix() revokes every lease under the prefix", async () => {
     const a = await creds();
     const b = await creds();
-    const { c } = nodeVault({ endpoint: devUrl, token: ROOT });
+    const { c } = nodeVault({ endpoint: server.url, token: ROOT });
     await c.revokePrefix({ path_prefix: "nvdb/creds/ro" });
     expect(await redis.canLogin(a.username, a.password)).toBe(false);
     expect(await redis.canLogin(b.username, b.password)).toBe(false);
@@ -306,193 +283,38 @@ describe("leases: node-vault renew/revoke and the async revoke of sys/leases/rev
 
   it("lease paths by their aliases: id in the URL, sys/renew and sys/revoke, revoke-force; renewal capped at max_ttl", async () => {
     const a = await creds();
-    const inUrl = await root.put(`sys/leases/renew/${a.leaseId}`, { increment: "30m" });
+    const inUrl = await server.root.put(`sys/leases/renew/${a.leaseId}`, { increment: "30m" });
     expect(inUrl.status, inUrl.text).toBe(200);
     expect(inUrl.json).toMatchObject({ lease_id: a.leaseId, lease_duration: 1800, renewable: true });
     // The role's max_ttl is 2h: a 10h increment is cut down to what is left of it.
-    const legacy = await root.put("sys/renew", { lease_id: a.leaseId, increment: "10h" });
+    const legacy = await server.root.put("sys/renew", { lease_id: a.leaseId, increment: "10h" });
     expect(legacy.status, legacy.text).toBe(200);
     expect(legacy.json.lease_duration).toBeGreaterThan(7100);
     expect(legacy.json.lease_duration).toBeLessThanOrEqual(7200);
-    expect((await root.put(`sys/renew/${a.leaseId}`, {})).status).toBe(200);
-    expect((await root.put(`sys/revoke/${a.leaseId}`, {})).status).toBe(204);
+    expect((await server.root.put(`sys/renew/${a.leaseId}`, {})).status).toBe(200);
+    expect((await server.root.put(`sys/revoke/${a.leaseId}`, {})).status).toBe(204);
     expect(await redis.canLogin(a.username, a.password)).toBe(false);
 
     const b = await creds();
-    expect((await root.put(`sys/leases/revoke/${b.leaseId}`, {})).status).toBe(204);
+    expect((await server.root.put(`sys/leases/revoke/${b.leaseId}`, {})).status).toBe(204);
     expect(await redis.canLogin(b.username, b.password)).toBe(false);
 
     const c = await creds();
-    expect((await root.put("sys/leases/revoke-prefix/nvdb/creds", {})).status).toBe(204);
+    expect((await server.root.put("sys/leases/revoke-prefix/nvdb/creds", {})).status).toBe(204);
     expect(await redis.canLogin(c.username, c.password)).toBe(false);
 
     // revoke-force drops the leases even if the target could not be reached (it can here).
     const d = await creds();
-    expect((await root.put("sys/revoke-force/nvdb/creds/ro", {})).status).toBe(204);
-    expect((await root.put("sys/leases/lookup", { lease_id: d.leaseId })).status).toBe(400);
+    expect((await server.root.put("sys/revoke-force/nvdb/creds/ro", {})).status).toBe(204);
+    expect((await server.root.put("sys/leases/lookup", { lease_id: d.leaseId })).status).toBe(400);
   });
 
   it("sys/leases/revoke with sync:false answers 202 with an empty body, then revokes", async () => {
     const { leaseId, username, password } = await creds();
-    const r = await root.put("sys/leases/revoke", { lease_id: leaseId, sync: false });
+    const r = await server.root.put("sys/leases/revoke", { lease_id: leaseId, sync: false });
     expect(r.status).toBe(202);
     expect(r.text).toBe("");
     await eventually(async () => !(await redis.canLogin(username, password)));
-    await eventually(async () => (await root.put("sys/leases/lookup", { lease_id: leaseId })).status === 400);
-  });
-});
-
-describe("raw HTTP as other clients send it", () => {
-  it("needs no X-Vault-Request header, and accepts it", async () => {
-    await root.put("secret/data/hdr", { data: { v: "1" } });
-    const without = await api(devUrl, "GET", "secret/data/hdr", { token: ROOT });
-    expect(without.status).toBe(200);
-    const withIt = await api(devUrl, "GET", "secret/data/hdr", { token: ROOT, headers: { "X-Vault-Request": "true" } });
-    expect(withIt.status).toBe(200);
-    expect(withIt.json.data.data).toEqual(without.json.data.data);
-  });
-
-  it("LIST as hashi-vault-js, node-vault-client and litehex send it, with and without a trailing slash", async () => {
-    await root.put("secret/data/lst/a", { data: { v: "1" } });
-    await root.put("secret/data/lst/b/c", { data: { v: "2" } });
-    for (const path of ["secret/metadata/lst", "secret/metadata/lst/"]) {
-      const r = await api(devUrl, "LIST", path, { token: ROOT });
-      expect(r.status, path).toBe(200);
-      expect(r.json.data.keys).toEqual(["a", "b/"]);
-    }
-    // node-vault's generated LIST commands and its GET ?list=true ones.
-    const { c, sent } = nodeVault({ endpoint: devUrl, token: ROOT });
-    expect((await c.tokenAccessors()).data.keys.length).toBeGreaterThan(0);
-    await root.post("auth/token/roles/nv-role", { allowed_policies: ["default"] });
-    expect((await c.tokenRoles()).data.keys).toContain("nv-role");
-    expect(sent).toEqual(["LIST /auth/token/accessors", "GET /auth/token/roles?list=true"]);
-  });
-
-  it("envelope snapshots: a write that returns data, and a token login's auth block", async () => {
-    const w = await root.post("secret/data/snap", { data: { v: "1" } });
-    expect(w.status).toBe(200);
-    expect(w.headers["content-type"]).toBe("application/json");
-    expect(Object.keys(w.json).sort()).toEqual(
-      ["auth", "data", "lease_duration", "lease_id", "mount_type", "renewable", "request_id", "warnings", "wrap_info"],
-    );
-    expect(w.json).toMatchObject({ lease_id: "", renewable: false, lease_duration: 0, wrap_info: null, warnings: null, auth: null });
-    expect(w.json.data).toEqual({
-      version: 1,
-      created_time: expect.any(String),
-      deletion_time: "",
-      destroyed: false,
-      custom_metadata: null,
-    });
-
-    const login = await root.post("auth/token/create", { policies: ["default"], ttl: "1h", meta: { team: "a" } });
-    expect(login.status).toBe(200);
-    expect(login.json.data).toBeNull();
-    expect(login.json.lease_id).toBe("");
-    const auth = login.json.auth as Record<string, unknown>;
-    for (const [k, type] of Object.entries({
-      client_token: "string", accessor: "string", policies: "object", token_policies: "object", lease_duration: "number",
-      renewable: "boolean", entity_id: "string", token_type: "string", orphan: "boolean", metadata: "object",
-    })) {
-      expect(typeof auth[k], k).toBe(type);
-    }
-    expect(auth["metadata"]).toEqual({ team: "a" });
-    expect(auth["token_type"]).toBe("service");
-    // identity_policies: omitted or null when empty, never an empty list.
-    expect(auth["identity_policies"] ?? null).toBeNull();
-  });
-
-  it("HEAD sys/health: the status alone", async () => {
-    const r = await api(devUrl, "HEAD", "sys/health");
-    expect(r.status).toBe(200);
-    expect(r.text).toBe("");
-  });
-
-  it("sys/seal-status and sys/health carry every key litehex requires, bare (no envelope)", async () => {
-    const seal = (await api(devUrl, "GET", "sys/seal-status")).json;
-    expect(seal).toMatchObject({
-      type: "shamir",
-      initialized: true,
-      sealed: false,
-      t: 1,
-      n: 1,
-      progress: 0,
-      nonce: expect.any(String),
-      version: expect.any(String),
-      build_date: expect.any(String),
-      migration: false,
-      recovery_seal: false,
-      storage_type: "inmem",
-      cluster_name: expect.any(String),
-      cluster_id: expect.any(String),
-    });
-    expect(seal).not.toHaveProperty("data");
-    const health = (await api(devUrl, "GET", "sys/health")).json;
-    expect(health).toMatchObject({
-      initialized: true,
-      sealed: false,
-      standby: false,
-      performance_standby: false,
-      replication_performance_mode: expect.any(String),
-      replication_dr_mode: expect.any(String),
-      server_time_utc: expect.any(Number),
-      version: seal.version,
-      cluster_name: seal.cluster_name,
-      cluster_id: seal.cluster_id,
-    });
-    expect(health).not.toHaveProperty("data");
-  });
-
-  it("a deleted KV v2 version: 404 with the full envelope and its metadata (client-compat 4.2)", async () => {
-    await root.put("secret/data/gone", { data: { v: "1" } });
-    const created = (await root.get("secret/metadata/gone")).json.data.versions["1"].created_time as string;
-    expect((await root.delete("secret/data/gone")).status).toBe(204);
-    const r = await root.get("secret/data/gone");
-    expect(r.status).toBe(404);
-    expect(r.headers["content-type"]).toBe("application/json");
-    expect(Object.keys(r.json).sort()).toEqual(
-      ["auth", "data", "lease_duration", "lease_id", "mount_type", "renewable", "request_id", "warnings", "wrap_info"],
-    );
-    expect(r.json).toMatchObject({ lease_id: "", renewable: false, lease_duration: 0, wrap_info: null, warnings: null, auth: null });
-    expect(r.json.errors).toBeUndefined();
-    expect(r.json.data).toEqual({
-      data: null,
-      metadata: {
-        version: 1,
-        created_time: created,
-        deletion_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
-        destroyed: false,
-        custom_metadata: null,
-      },
-    });
-
-    // Destroyed: deletion_time stays "" when the version was never soft-deleted.
-    await root.put("secret/data/gone2", { data: { v: "1" } });
-    expect((await root.put("secret/destroy/gone2", { versions: [1] })).status).toBe(204);
-    const d = await root.get("secret/data/gone2");
-    expect(d.status).toBe(404);
-    expect(d.json.data).toEqual({
-      data: null,
-      metadata: { version: 1, created_time: expect.any(String), deletion_time: "", destroyed: true, custom_metadata: null },
-    });
-  });
-
-  it("hashi-vault-js createKVSecret (options.cas 0) twice: the second is 400 with Vault's message", async () => {
-    const body = { options: { cas: 0 }, data: { user: "a" } };
-    const first = await root.post("secret/data/hvjs", body);
-    expect(first.status).toBe(200);
-    expect(first.json.data.version).toBe(1);
-    const second = await root.post("secret/data/hvjs", { ...body, data: { user: "b" } });
-    expect(second.status).toBe(400);
-    expect(second.json).toEqual({ errors: ["check-and-set parameter did not match the current version"] });
-    expect((await root.get("secret/data/hvjs")).json.data.data).toEqual({ user: "a" });
-  });
-
-  it("hvac's always-empty options and the CLI's string versions are accepted", async () => {
-    expect((await root.post("secret/data/hvac", { data: { k: "v" }, options: {} })).status).toBe(200);
-    await root.post("secret/data/hvac", { data: { k: "v2" }, options: {} });
-    expect((await root.post("secret/delete/hvac", { versions: ["1"] })).status).toBe(204);
-    const meta = (await root.get("secret/metadata/hvac")).json.data;
-    expect(meta.versions["1"].deletion_time).not.toBe("");
-    expect(meta.versions["2"].deletion_time).toBe("");
+    await eventually(async () => (await server.root.put("sys/leases/lookup", { lease_id: leaseId })).status === 400);
   });
 });
