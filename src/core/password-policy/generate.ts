@@ -21,9 +21,12 @@ export const DEFAULT_PASSWORD_POLICY: PasswordPolicy = Object.freeze({
 export const DEFAULT_GENERATION_TIMEOUT_MS = 1000;
 
 interface Compiled {
-  /** Sorted distinct code points of every rule. */
+  /** Sorted distinct code points of every rule (at most 256). */
   readonly alphabet: readonly string[];
-  readonly rules: readonly { readonly members: ReadonlySet<string>; readonly minChars: number }[];
+  /** Per rule with min-chars: 1 at the alphabet indexes of its charset. */
+  readonly rules: readonly { readonly members: Uint8Array; readonly minChars: number }[];
+  /** Bytes at or above this are skipped, so that `byte % alphabet.length` favours no character. */
+  readonly byteLimit: number;
 }
 
 const compiledCache = new WeakMap<PasswordPolicy, Compiled>();
@@ -34,10 +37,14 @@ function compile(policy: PasswordPolicy): Compiled {
     validatePasswordPolicy(policy);
     const union = new Set<string>();
     for (const r of policy.rules) for (const ch of r.charset) union.add(ch);
-    c = {
-      alphabet: [...union].sort(),
-      rules: policy.rules.filter((r) => r.minChars > 0).map((r) => ({ members: new Set(r.charset), minChars: r.minChars })),
-    };
+    const alphabet = [...union].sort();
+    const rules = policy.rules
+      .filter((r) => r.minChars > 0)
+      .map((r) => {
+        const charset = new Set(r.charset);
+        return { members: Uint8Array.from(alphabet, (ch) => (charset.has(ch) ? 1 : 0)), minChars: r.minChars };
+      });
+    c = { alphabet, rules, byteLimit: Math.floor(256 / alphabet.length) * alphabet.length };
     compiledCache.set(policy, c);
   }
   return c;
@@ -47,14 +54,23 @@ function compile(policy: PasswordPolicy): Compiled {
 export function generatePassword(policy: PasswordPolicy, options: { timeoutMs?: number } = {}): string {
   const c = compile(policy);
   const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_GENERATION_TIMEOUT_MS);
-  for (;;) {
-    const candidate = drawUniform(c.alphabet, policy.length);
-    if (c.rules.every((r) => countIn(candidate, r.members) >= r.minChars)) return candidate.join("");
-    if (Date.now() > deadline) {
-      throw badRequest(
-        `unable to generate a password from the policy within ${options.timeoutMs ?? DEFAULT_GENERATION_TIMEOUT_MS} ms: are the rules too restrictive?`,
-      );
+  const picks = new Uint8Array(policy.length);
+  try {
+    for (;;) {
+      drawUniform(c, picks);
+      if (c.rules.every((r) => countIn(picks, r.members) >= r.minChars)) {
+        let out = "";
+        for (const i of picks) out += c.alphabet[i] as string;
+        return out;
+      }
+      if (Date.now() > deadline) {
+        throw badRequest(
+          `unable to generate a password from the policy within ${options.timeoutMs ?? DEFAULT_GENERATION_TIMEOUT_MS} ms: are the rules too restrictive?`,
+        );
+      }
     }
+  } finally {
+    picks.fill(0);
   }
 }
 
@@ -63,29 +79,27 @@ export function generateDefaultPassword(): string {
   return generatePassword(DEFAULT_PASSWORD_POLICY);
 }
 
-function countIn(candidate: readonly string[], members: ReadonlySet<string>): number {
+function countIn(picks: Uint8Array, members: Uint8Array): number {
   let n = 0;
-  for (const ch of candidate) if (members.has(ch)) n++;
+  for (const i of picks) n += members[i] as number;
   return n;
 }
 
 /**
- * `length` characters, each uniform over `alphabet` (at most 256 entries): a random byte
- * is used only if it falls below the largest multiple of the alphabet size, so no
- * character is favoured.
+ * Fills `picks` with alphabet indexes, each uniform: a random byte is used only if it falls
+ * below the largest multiple of the alphabet size, so no character is favoured.
  */
-function drawUniform(alphabet: readonly string[], length: number): string[] {
-  const n = alphabet.length;
-  const limit = Math.floor(256 / n) * n;
-  const out: string[] = [];
-  while (out.length < length) {
-    const bytes = sharedRandomPool.take(limit === 256 ? length - out.length : Math.ceil((length - out.length) * 1.5) + 4);
+function drawUniform(c: Compiled, picks: Uint8Array): void {
+  const n = c.alphabet.length;
+  let filled = 0;
+  while (filled < picks.length) {
+    const left = picks.length - filled;
+    const bytes = sharedRandomPool.take(c.byteLimit === 256 ? left : Math.ceil(left * 1.5) + 4);
     for (const b of bytes) {
-      if (b >= limit) continue;
-      out.push(alphabet[b % n] as string);
-      if (out.length === length) break;
+      if (b >= c.byteLimit) continue;
+      picks[filled++] = b % n;
+      if (filled === picks.length) break;
     }
     bytes.fill(0);
   }
-  return out;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatExpiration, formatGoTime } from "./go-time.js";
+import { EXPIRATION_LAYOUT, formatExpiration, formatGoTime } from "./go-time.js";
 
 // 2024-03-05 07:08:09.120 UTC, a Tuesday, day 65 of a leap year.
 const t = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 120));
@@ -7,6 +7,12 @@ const t = new Date(Date.UTC(2024, 2, 5, 7, 8, 9, 120));
 describe("Go time layouts", () => {
   it("formats Vault's expiration layout in UTC", () => {
     expect(formatExpiration(t)).toBe("2024-03-05 07:08:09+0000");
+  });
+
+  it("formats expirations as the general layout walk does, across years and field widths", () => {
+    const cases = [t, new Date(Date.UTC(1999, 11, 31, 23, 59, 59, 999)), new Date(Date.UTC(2030, 0, 1, 0, 0, 0)), new Date(Date.UTC(812, 6, 4, 5, 6, 7))];
+    for (let i = 0; i < 200; i++) cases.push(new Date(Date.UTC(2026, 0, 1) + Math.floor(Math.random() * 400 * 86_400_000)));
+    for (const d of cases) expect(formatExpiration(d), d.toISOString()).toBe(formatGoTime(d, EXPIRATION_LAYOUT, { offsetMinutes: 0 }));
   });
 
   it("formats the layout elements Go knows", () => {
