@@ -126,6 +126,23 @@ describe("StatementTemplates", () => {
     ]);
   });
 
+  it("matches renderStatement on comments, E'' strings, dollar quotes, adjacent and unknown placeholders", () => {
+    const statements = [
+      `-- {{name}} stays in a comment\nCREATE ROLE "{{name}}" PASSWORD E'{{password}}' VALID UNTIL '{{expiration}}';`,
+      `COMMENT ON ROLE "{{name}}" IS $c$made for {{name}} {{unknown}}$c$; SELECT '{{name}}{{password}}' /* {{password}} */, {{name}}{{name}};`,
+      `GRANT "{{ name }}" TO "{{name}}"; SELECT '{{}}', '{{name}', '{{name}}}';`,
+    ];
+    for (const values of [
+      { name: "v-x", password: "a\\b'c", expiration: "2030-01-01 00:00:00+0000" },
+      { name: 'q"uote', password: "{{name}}", expiration: "" },
+    ]) {
+      for (const statement of statements) {
+        const expected = parseStatementList(statement, postgresDialect).map((q) => renderStatement(q, values, postgresDialect));
+        expect(templates.render([statement], values), statement).toEqual(expected);
+      }
+    }
+  });
+
   it("uses the plugin's split, once per statement text", () => {
     let splits = 0;
     const counting = new StatementTemplates(postgresDialect, (s) => {

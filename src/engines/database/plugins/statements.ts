@@ -237,13 +237,13 @@ export function likePrefixPattern(prefix: string): string {
 }
 
 /**
- * A role's statements split into queries and cut into pieces once, then filled per call:
- * the same few statement texts are rendered for every credential issued and revoked, and
- * scanning them each time cost more than the filling.
+ * A role's statements split into queries and cut into literal text and placeholder slots
+ * once, then filled per call: the same few statement texts are rendered for every credential
+ * issued and revoked, and scanning them each time cost more than the filling.
  */
 export class StatementTemplates {
   private static readonly MAX_ENTRIES = 512;
-  private readonly compiled = new Map<string, readonly Piece[][]>();
+  private readonly compiled = new Map<string, readonly CompiledQuery[]>();
 
   constructor(
     private readonly dialect: SqlDialect,
@@ -254,20 +254,67 @@ export class StatementTemplates {
   render(statements: readonly string[], values: Readonly<Record<string, string>>): string[] {
     const queries: string[] = [];
     for (const statement of statements) {
-      for (const pieces of this.compile(statement)) queries.push(renderPieces(pieces, values, this.dialect));
+      for (const query of this.compile(statement)) {
+        let out = "";
+        for (const part of query) {
+          if (typeof part === "string") {
+            out += part;
+            continue;
+          }
+          const value = values[part.key];
+          out += value === undefined ? `{{${part.key}}}` : part.escape(value);
+        }
+        queries.push(out);
+      }
     }
     return queries;
   }
 
-  private compile(statement: string): readonly Piece[][] {
+  private compile(statement: string): readonly CompiledQuery[] {
     let parts = this.compiled.get(statement);
     if (parts === undefined) {
       parts = this.split(statement)
         .filter((part) => part !== "")
-        .map((part) => scanSql(part, this.dialect));
+        .map((part) => compileQuery(scanSql(part, this.dialect), this.dialect));
       if (this.compiled.size >= StatementTemplates.MAX_ENTRIES) this.compiled.clear();
       this.compiled.set(statement, parts);
     }
     return parts;
   }
+}
+
+/** A query as literal text and the slots where values go, each with its escaping. */
+type CompiledQuery = ReadonlyArray<string | { readonly key: string; readonly escape: (value: string) => string }>;
+
+const PLACEHOLDER = /\{\{([A-Za-z_]+)\}\}/g;
+const asIs = (value: string): string => value;
+
+/** The pieces renderPieces would fill, with the filling worked out in advance. */
+function compileQuery(pieces: readonly Piece[], dialect: SqlDialect): CompiledQuery {
+  const out: Array<string | { key: string; escape: (value: string) => string }> = [];
+  const literal = (text: string) => {
+    if (text === "") return;
+    const last = out.length - 1;
+    if (typeof out[last] === "string") out[last] += text;
+    else out.push(text);
+  };
+  const slots = (text: string, escape: (value: string) => string) => {
+    let at = 0;
+    for (const m of text.matchAll(PLACEHOLDER)) {
+      literal(text.slice(at, m.index));
+      out.push({ key: m[1] as string, escape });
+      at = (m.index as number) + m[0].length;
+    }
+    literal(text.slice(at));
+  };
+  for (const p of pieces) {
+    if (p.kind === "code") slots(p.text, asIs);
+    else if (p.kind === "comment") literal(p.text);
+    else {
+      literal(p.open);
+      slots(p.body, (v) => dialect.escape(v, p.quote, p.open));
+      literal(p.close);
+    }
+  }
+  return out;
 }
