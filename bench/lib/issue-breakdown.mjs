@@ -1,9 +1,13 @@
 // Where a database credential's server CPU goes, in one process without HTTP: the whole
 // pipeline (handleRequest), the plugin's newUser alone, and the same statements run directly
 // with pg. A diagnosis aid for bench/db-creds.mjs. Run after `npm run build`:
-//   node bench/lib/issue-breakdown.mjs [--calls 400] [--concurrency 8] [--only pipeline|plugin|direct] [--audit on|off] [--stub-target yes]
+//   node bench/lib/issue-breakdown.mjs [--calls 400] [--concurrency 8] [--only pipeline|revoke|plugin|direct] [--audit on|off]
+//                                      [--stub-target yes] [--allocations TOP]
+// --allocations samples the heap over the second (warm) round of each measurement and lists
+// the TOP frames by bytes allocated per operation (objects that died young included).
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { startHeapSampling } from "./heap-sampling.mjs";
 import { mainThreadCpuMicros, mayflyRoot, makeTempDir, removeDir } from "./proc.mjs";
 import { alphanumeric, startPostgres } from "./postgres.mjs";
 import { argument, fmtInt } from "./stats.mjs";
@@ -39,8 +43,12 @@ await call("write", "database/config/pg", {
 await call("write", "database/roles/ro", { db_name: "pg", creation_statements: creation, revocation_statements: `DROP ROLE IF EXISTS "{{name}}";`, default_ttl: "1h" });
 if (argument("audit", "on") === "on") await call("write", "sys/audit/file", { type: "file", options: { file_path: join(dir, "audit.log") } });
 
+const allocationsTop = Number(argument("allocations", "0"));
+let round = 0;
+
 async function measure(name, fn) {
   let next = 0;
+  const sampling = allocationsTop > 0 && round === 1 ? await startHeapSampling() : undefined;
   const before = process.cpuUsage();
   const mainBefore = mainThreadCpuMicros(process.pid);
   const t0 = process.hrtime.bigint();
@@ -54,6 +62,12 @@ async function measure(name, fn) {
   const cpu = process.cpuUsage(before);
   const mainUs = mainThreadCpuMicros(process.pid) - mainBefore;
   console.log(`  ${name.padEnd(34)} ${fmtInt((cpu.user + cpu.system) / calls)} µs cpu/op (user ${fmtInt(cpu.user / calls)}, main thread ${fmtInt(mainUs / calls)})  ${fmtInt(calls / (wallMs / 1000))} ops/s`);
+  if (sampling) {
+    // Sampling slows the round: its CPU figures above are not comparable with the first's.
+    const { bytesPerOp, frames } = await sampling.stop(calls);
+    console.log(`    allocated ${fmtInt(bytesPerOp)} bytes per op (sampled); by frame  <  caller:`);
+    for (const f of frames.slice(0, allocationsTop)) console.log(`    ${fmtInt(f.bytesPerOp).padStart(7)} B  ${f.frame}`);
+  }
 }
 
 const direct = pgServer.pool(concurrency);
@@ -66,7 +80,7 @@ if (argument("stub-target", "no") === "yes") {
   PostgresPlugin.prototype.deleteUser = async () => undefined;
 }
 const leaseIds = [];
-for (let round = 0; round < 2; round++) {
+for (; round < 2; round++) {
   if (only !== "direct") await measure("pipeline: GET database/creds/ro", async () => leaseIds.push((await call("read", "database/creds/ro")).secret?.leaseId));
   if (only === "" || only === "revoke") {
     const ids = leaseIds.splice(0);

@@ -5,9 +5,9 @@
 // collector's share of bench/kv-read.mjs, not a benchmark. Run after `npm run build`:
 //   node bench/lib/kv-read-allocations.mjs [--reads 40000] [--top 30]
 import { fork } from "node:child_process";
-import { Session } from "node:inspector/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { startHeapSampling } from "./heap-sampling.mjs";
 import { makeTempDir, mayflyRoot, removeDir } from "./proc.mjs";
 import { argument, fmtInt } from "./stats.mjs";
 
@@ -63,37 +63,12 @@ if (process.argv[2] === "--client") {
     });
   await run(5000); // warm-up: the JIT and the caches settle first
 
-  const session = new Session();
-  session.connect();
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: 1024,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  });
+  const sampling = await startHeapSampling();
   await run(reads);
-  const { profile } = await session.post("HeapProfiler.stopSampling");
-  session.disconnect();
+  const { bytesPerOp, frames } = await sampling.stop(reads);
   await server.close();
   removeDir(dir);
 
-  // Self bytes per function (the frame that allocated), and the total.
-  const byFrame = new Map();
-  let total = 0;
-  const walk = (node, stack) => {
-    const f = node.callFrame;
-    const name = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(dist|node_modules)\//, "$1/")}:${f.lineNumber + 1}`;
-    const self = node.selfSize;
-    if (self > 0) {
-      total += self;
-      const caller = stack.length > 0 ? stack[stack.length - 1] : "";
-      const key = `${name}  <  ${caller}`;
-      byFrame.set(key, (byFrame.get(key) ?? 0) + self);
-    }
-    for (const c of node.children) walk(c, [...stack, name]);
-  };
-  walk(profile.head, []);
-  console.log(`kv-read allocations: ${fmtInt(total / reads)} bytes per read (sampled, ${fmtInt(reads)} reads)`);
-  for (const [key, bytes] of [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`  ${fmtInt(bytes / reads).padStart(7)} B  ${key}`);
-  }
+  console.log(`kv-read allocations: ${fmtInt(bytesPerOp)} bytes per read (sampled, ${fmtInt(reads)} reads)`);
+  for (const { frame, bytesPerOp: b } of frames.slice(0, top)) console.log(`  ${fmtInt(b).padStart(7)} B  ${frame}`);
 }
