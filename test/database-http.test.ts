@@ -200,6 +200,13 @@ describe("concurrency over HTTP", () => {
     expect(revoked.status).toBe(204);
     for (const c of creds) expect(await roleExists(c.username)).toBe(false);
   });
+
+  it("sys/leases/tidy on a small store answers 200 with its counts", async () => {
+    const r = await api("PUT", "sys/leases/tidy", {});
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ revoked: 0, retried: 0, cleaned: 0 });
+    expect(r.body.warnings).toEqual(["Tidy operation successfully completed."]);
+  });
 });
 
 describe("answers clients depend on", () => {

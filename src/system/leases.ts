@@ -1,6 +1,7 @@
 import type { Core } from "../core/core.js";
 import { badRequest, notFound } from "../framework/errors.js";
 import { definePath, type PathDef } from "../framework/types.js";
+import { LeaseTidy } from "./lease-tidy.js";
 
 const leaseIdFields = {
   lease_id: { type: "string", description: "The lease id, in the body; one in the URL takes its place." },
@@ -35,6 +36,14 @@ function leaseIdOf(f: { values: { lease_id: string; url_lease_id: string } }): s
 }
 
 export function leasePaths(core: Core): PathDef[] {
+  const tidy = new LeaseTidy({
+    async tidy() {
+      const result = await core.expiration.tidy();
+      await core.tokens.tidy();
+      return result;
+    },
+    logger: core.logger,
+  });
   return [
     definePath({
       pattern: "leases/lookup",
@@ -142,15 +151,10 @@ for good. Needs sudo; every use is in the audit log.`,
 
 Revokes each lease whose token no longer exists, drops index entries that point at
 leases that are gone, tries every irrevocable lease again, and revokes tokens whose
-parent is gone or was revoked part way. All of it is done before the answer, which
-counts the leases revoked, retried and cleaned.`,
-      operations: {
-        update: async () => {
-          const result = await core.expiration.tidy();
-          await core.tokens.tidy();
-          return { data: { ...result }, warnings: ["Tidy operation successfully completed."], status: 200 };
-        },
-      },
+parent is gone or was revoked part way. When that is done within ten seconds the answer
+counts the leases revoked, retried and cleaned; otherwise it is 202, as Vault's always is,
+and the counts go to the server log when the tidy ends. A call during a tidy joins it.`,
+      operations: { update: () => tidy.run() },
     }),
     // Vault's `GET sys/leases?type=irrevocable`; `sys/leases/count` likewise.
     definePath({
