@@ -213,22 +213,7 @@ export function containsEndKeyword(statement: string): boolean {
  * a password.
  */
 export function renderStatement(template: string, values: Readonly<Record<string, string>>, dialect: SqlDialect): string {
-  return renderPieces(scanSql(template, dialect), values, dialect);
-}
-
-function renderPieces(pieces: readonly Piece[], values: Readonly<Record<string, string>>, dialect: SqlDialect): string {
-  const fill = (text: string, escape: (v: string) => string): string =>
-    text.replace(/\{\{([A-Za-z_]+)\}\}/g, (whole, key: string) => {
-      const value = values[key];
-      return value === undefined ? whole : escape(value);
-    });
-  return pieces
-    .map((p) => {
-      if (p.kind === "code") return fill(p.text, (v) => v);
-      if (p.kind === "comment") return p.text;
-      return p.open + fill(p.body, (v) => dialect.escape(v, p.quote, p.open)) + p.close;
-    })
-    .join("");
+  return fillQuery(compileQuery(scanSql(template, dialect), dialect), values);
 }
 
 /** Escapes LIKE wildcards with "!" so a literal prefix matches only itself. */
@@ -254,18 +239,7 @@ export class StatementTemplates {
   render(statements: readonly string[], values: Readonly<Record<string, string>>): string[] {
     const queries: string[] = [];
     for (const statement of statements) {
-      for (const query of this.compile(statement)) {
-        let out = "";
-        for (const part of query) {
-          if (typeof part === "string") {
-            out += part;
-            continue;
-          }
-          const value = values[part.key];
-          out += value === undefined ? `{{${part.key}}}` : part.escape(value);
-        }
-        queries.push(out);
-      }
+      for (const query of this.compile(statement)) queries.push(fillQuery(query, values));
     }
     return queries;
   }
@@ -289,7 +263,7 @@ type CompiledQuery = ReadonlyArray<string | { readonly key: string; readonly esc
 const PLACEHOLDER = /\{\{([A-Za-z_]+)\}\}/g;
 const asIs = (value: string): string => value;
 
-/** The pieces renderPieces would fill, with the filling worked out in advance. */
+/** A query's pieces as literal text and slots: the scanning done once, the filling left. */
 function compileQuery(pieces: readonly Piece[], dialect: SqlDialect): CompiledQuery {
   const out: Array<string | { key: string; escape: (value: string) => string }> = [];
   const literal = (text: string) => {
@@ -315,6 +289,20 @@ function compileQuery(pieces: readonly Piece[], dialect: SqlDialect): CompiledQu
       slots(p.body, (v) => dialect.escape(v, p.quote, p.open));
       literal(p.close);
     }
+  }
+  return out;
+}
+
+/** Inside quotes a value is escaped for that quote; an unknown placeholder stays as written. */
+function fillQuery(query: CompiledQuery, values: Readonly<Record<string, string>>): string {
+  let out = "";
+  for (const part of query) {
+    if (typeof part === "string") {
+      out += part;
+      continue;
+    }
+    const value = values[part.key];
+    out += value === undefined ? `{{${part.key}}}` : part.escape(value);
   }
   return out;
 }
