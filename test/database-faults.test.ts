@@ -13,7 +13,7 @@ import { silentLogger } from "../src/server/logger.js";
 
 let db: FaultTarget;
 let server: DevServer;
-const { api, issue, leaseKnown, leaseIdsUnder } = trialApi(() => server);
+const { api, issue, leaseKnown, leaseIdsUnder, mountTarget } = trialApi(() => server);
 
 function expectVaultError(r: Answer): void {
   expect(r.status).toBeGreaterThanOrEqual(400);
@@ -29,13 +29,7 @@ describe.each([
   beforeAll(async () => {
     db = await startTarget();
     server = await startDevServer({ logger: silentLogger, listenAddress: "127.0.0.1:0", rootTokenId: "root" });
-    expect((await api("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
-    const config = await api("POST", "database/config/faulty", { ...db.config, allowed_roles: "*" });
-    expect(config.status, JSON.stringify(config.body)).toBeLessThan(300);
-    for (const [role, ttl] of [["app", "1h"], ["short", "2s"]]) {
-      const r = await api("POST", `database/roles/${role}`, { db_name: "faulty", creation_statements: db.creation, default_ttl: ttl });
-      expect(r.status, JSON.stringify(r.body)).toBe(204);
-    }
+    await mountTarget(db, "faulty", [["app", "1h"], ["short", "2s"]]);
   }, 120_000);
 
   afterAll(async () => {

@@ -18,7 +18,7 @@ const BOUND_MS = DEADLINE_SECONDS * 1000 + 6_000;
 
 let db: FaultTarget;
 let server: DevServer;
-const { api, issue, leaseKnown, leaseIdsUnder } = trialApi(() => server);
+const { api, issue, leaseKnown, leaseIdsUnder, mountTarget } = trialApi(() => server);
 const leaseCount = async (): Promise<number> => (await leaseIdsUnder("database/creds/app/")).length;
 
 async function orphans(): Promise<string[]> {
@@ -48,11 +48,7 @@ describe.each([
       rootTokenId: "root",
       maxRequestDurationSeconds: DEADLINE_SECONDS,
     });
-    expect((await api("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
-    const config = await api("POST", "database/config/frozen", { ...db.config, allowed_roles: "*" });
-    expect(config.status, JSON.stringify(config.body)).toBeLessThan(300);
-    const role = await api("POST", "database/roles/app", { db_name: "frozen", creation_statements: db.creation, default_ttl: "1h" });
-    expect(role.status, JSON.stringify(role.body)).toBe(204);
+    await mountTarget(db, "frozen", [["app", "1h"]]);
   }, 120_000);
 
   afterAll(async () => {

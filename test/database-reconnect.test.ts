@@ -11,7 +11,7 @@ import { silentLogger } from "../src/server/logger.js";
 
 let db: FaultTarget;
 let server: DevServer;
-const { api, issue } = trialApi(() => server);
+const { api, issue, mountTarget } = trialApi(() => server);
 
 describe.each([
   ["PostgreSQL", postgresTarget],
@@ -21,11 +21,7 @@ describe.each([
   beforeAll(async () => {
     db = await startTarget();
     server = await startDevServer({ logger: silentLogger, listenAddress: "127.0.0.1:0", rootTokenId: "root" });
-    expect((await api("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
-    const config = await api("POST", "database/config/restarting", { ...db.config, allowed_roles: "*", max_open_connections: 4 });
-    expect(config.status, JSON.stringify(config.body)).toBeLessThan(300);
-    const role = await api("POST", "database/roles/app", { db_name: "restarting", creation_statements: db.creation, default_ttl: "1h" });
-    expect(role.status, JSON.stringify(role.body)).toBe(204);
+    await mountTarget(db, "restarting", [["app", "1h"]], { max_open_connections: 4 });
   }, 120_000);
 
   afterAll(async () => {

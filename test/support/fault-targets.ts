@@ -121,6 +121,16 @@ export function trialApi(server: () => DevServer) {
   }
   return {
     api,
+    /** Mounts the database engine with one connection to `db` and a role per [name, default_ttl]. */
+    async mountTarget(db: FaultTarget, connection: string, roles: ReadonlyArray<readonly [string, string]>, config: Record<string, unknown> = {}) {
+      expect((await api("POST", "sys/mounts/database", { type: "database" })).status).toBe(204);
+      const written = await api("POST", `database/config/${connection}`, { ...db.config, allowed_roles: "*", ...config });
+      expect(written.status, JSON.stringify(written.body)).toBeLessThan(300);
+      for (const [role, ttl] of roles) {
+        const r = await api("POST", `database/roles/${role}`, { db_name: connection, creation_statements: db.creation, default_ttl: ttl });
+        expect(r.status, JSON.stringify(r.body)).toBe(204);
+      }
+    },
     async issue(role = "app"): Promise<Issued> {
       const r = await api("GET", `database/creds/${role}`);
       expect(r.status, JSON.stringify(r.body)).toBe(200);
