@@ -143,6 +143,23 @@ describe("StatementTemplates", () => {
     }
   });
 
+  it("fills each kind of piece as its quoting asks, comments and unknown placeholders untouched", () => {
+    const values = { name: 'q"uote', password: "a\\b'c", expiration: "2030-01-01 00:00:00+0000" };
+    expect(
+      templates.render(
+        [
+          `-- {{name}} stays in a comment\nCREATE ROLE "{{name}}" PASSWORD E'{{password}}' VALID UNTIL '{{expiration}}';`,
+          `COMMENT ON ROLE "{{name}}" IS $c$made for {{name}} {{unknown}}$c$; SELECT '{{name}}{{password}}' /* {{password}} */, {{name}}{{name}};`,
+        ],
+        values,
+      ),
+    ).toEqual([
+      `-- {{name}} stays in a comment\nCREATE ROLE "q""uote" PASSWORD E'a\\\\b''c' VALID UNTIL '2030-01-01 00:00:00+0000'`,
+      `COMMENT ON ROLE "q""uote" IS $c$made for q"uote {{unknown}}$c$`,
+      `SELECT 'q"uotea\\b''c' /* {{password}} */, q"uoteq"uote`,
+    ]);
+  });
+
   it("uses the plugin's split, once per statement text", () => {
     let splits = 0;
     const counting = new StatementTemplates(postgresDialect, (s) => {
