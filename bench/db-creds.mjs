@@ -6,7 +6,11 @@
 //   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 5] [--slice-ms 3000] [--warmup-ms 2000] [--pool 8]
 //                           [--warmup-ops 3000]
 //                           [--expiry-count 10000] [--skip-expiry] [--grant group|direct]
-//                           [--no-audit] [--profile DIR] [--perf FILE]
+//                           [--no-audit] [--no-floor] [--profile DIR] [--perf FILE]
+//
+// Unless --no-floor, a third side runs in every round: bare node:http in front of a pg.Pool
+// doing the direct side's transactions (bench/lib/db-creds-floor.mjs), the least any HTTP
+// service between client and database costs.
 //
 // --profile writes a V8 CPU profile of the Mayfly server (wall-clock samples: on a loaded
 // machine a socket write that wakes PostgreSQL looks long); --perf records on-CPU samples of
@@ -30,7 +34,11 @@
 // samples at 8 clients), which a long-running server does not.
 import { expiryTest, startPerf } from "./lib/db-creds-expiry.mjs";
 import { operations, runAll, runFor, setUp } from "./lib/db-creds-env.mjs";
+import { startFloorServer } from "./lib/db-creds-floor.mjs";
+import { rawJsonClient } from "./lib/http-client.mjs";
 import {
+  ADMIN_PASSWORD,
+  ADMIN_USER,
   EXPIRY_REVOKE_CONCURRENCY,
   expiryCount,
   grantKind,
@@ -43,17 +51,28 @@ import {
   warmupMs,
   warmupOps,
   withAudit,
+  withFloor,
 } from "./lib/db-creds-options.mjs";
 import { cpuSplitMicros, loadAverage, mainThreadCpuMicros, processTreeCpuMicros } from "./lib/proc.mjs";
 import { fmtInt, fmtMs, latencySummaryMs, median } from "./lib/stats.mjs";
 
 // ---- issuance and revocation at 1, 8, 32 clients ---------------------------------------
 
-/** Before the first level: both sides issue and revoke `warmupOps` credentials at 8 clients. */
+/** The sides measured: Mayfly, the direct `pg` client, and with --floor a bare HTTP server in front of `pg`. */
+function sidesOf(env) {
+  const ops = operations(env);
+  const sides = {
+    mayfly: { issue: ops.issueMayfly, revoke: ops.revokeMayfly, pid: env.mayfly.pid },
+    direct: { issue: ops.issueDirect, revoke: ops.revokeDirect, pid: undefined },
+  };
+  if (env.floor) sides.floor = { issue: ops.issueFloor, revoke: ops.revokeFloor, pid: env.floor.pid };
+  return sides;
+}
+
+/** Before the first level: every side issues and revokes `warmupOps` credentials at 8 clients. */
 async function warmUp(env) {
   if (warmupOps <= 0) return;
-  const { issueMayfly, issueDirect, revokeMayfly, revokeDirect } = operations(env);
-  for (const [issue, revoke] of [[issueMayfly, revokeMayfly], [issueDirect, revokeDirect]]) {
+  for (const { issue, revoke } of Object.values(sidesOf(env))) {
     const issued = [];
     await runAll(Array.from({ length: warmupOps }), 8, async () => issued.push(await issue()));
     await runAll(issued, 8, revoke);
@@ -61,48 +80,51 @@ async function warmUp(env) {
 }
 
 async function measureLevel(env, clients) {
-  const { issueMayfly, issueDirect, revokeMayfly, revokeDirect } = operations(env);
-  const samples = { issueMayfly: [], issueDirect: [], revokeMayfly: [], revokeDirect: [] };
-  // CPU per operation: Mayfly's server process for its side, this process (the pg client)
-  // for the direct side, so the client-side cost of each can be set side by side.
+  const sides = sidesOf(env);
+  const names = Object.keys(sides);
+  const samples = {};
+  for (const name of names) samples[name] = { issue: [], revoke: [] };
+  // CPU per operation: the server process of a side (Mayfly's, the floor's), or this
+  // process (the pg client) for the direct side, so the client-side cost of each can be
+  // set side by side.
   const cpu = {};
   const account = (key, ops, before, after) => {
     const c = (cpu[key] ??= { userUs: 0, systemUs: 0, mainUs: 0, pgUs: 0, ops: 0 });
     for (const k of ["userUs", "systemUs", "mainUs", "pgUs"]) c[k] += after[k] - before[k];
     c.ops += ops;
   };
-  const selfCpu = () => {
+  const cpuOf = (name) => {
+    const pid = sides[name].pid;
     const u = process.cpuUsage();
-    return { userUs: u.user, systemUs: u.system };
+    return {
+      ...(pid !== undefined ? cpuSplitMicros(pid) : { userUs: u.user, systemUs: u.system }),
+      mainUs: pid !== undefined ? mainThreadCpuMicros(pid) : 0,
+      pgUs: processTreeCpuMicros(env.pg.pid),
+    };
   };
-  const cpuOf = (side) => ({
-    ...(side === "mayfly" ? cpuSplitMicros(env.mayfly.pid) : selfCpu()),
-    mainUs: side === "mayfly" ? mainThreadCpuMicros(env.mayfly.pid) : 0,
-    pgUs: processTreeCpuMicros(env.pg.pid),
-  });
-  // Warm-up, not measured: connections in both pools, and the JIT (V8 needs a few hundred
+  // Warm-up, not measured: connections in every pool, and the JIT (V8 needs a few hundred
   // calls of each path before its optimised code runs; at 1 client half a second is ~100).
-  const warm = await runFor(warmupMs, clients, issueMayfly);
-  await runAll(warm.results, clients, revokeMayfly);
-  const warmDirect = await runFor(warmupMs, clients, issueDirect);
-  await runAll(warmDirect.results, clients, revokeDirect);
+  for (const { issue, revoke } of Object.values(sides)) {
+    const warm = await runFor(warmupMs, clients, issue);
+    await runAll(warm.results, clients, revoke);
+  }
 
   for (let round = 0; round < rounds; round++) {
-    const mayflyFirst = round % 2 === 0;
-    const sides = mayflyFirst ? ["mayfly", "direct"] : ["direct", "mayfly"];
+    // Each round starts with another side, so that no side always follows the same one.
+    const order = names.map((_, i) => names[(i + round) % names.length]);
     const issued = {};
-    for (const side of sides) {
-      const cpu0 = cpuOf(side);
-      const r = await runFor(sliceMs, clients, side === "mayfly" ? issueMayfly : issueDirect);
-      account(`issue-${side}`, r.results.length, cpu0, cpuOf(side));
-      samples[side === "mayfly" ? "issueMayfly" : "issueDirect"].push(r);
-      issued[side] = r.results;
+    for (const name of order) {
+      const cpu0 = cpuOf(name);
+      const r = await runFor(sliceMs, clients, sides[name].issue);
+      account(`issue-${name}`, r.results.length, cpu0, cpuOf(name));
+      samples[name].issue.push(r);
+      issued[name] = r.results;
     }
-    for (const side of sides) {
-      const cpu0 = cpuOf(side);
-      const r = await runAll(issued[side], clients, side === "mayfly" ? revokeMayfly : revokeDirect);
-      account(`revoke-${side}`, issued[side].length, cpu0, cpuOf(side));
-      samples[side === "mayfly" ? "revokeMayfly" : "revokeDirect"].push(r);
+    for (const name of order) {
+      const cpu0 = cpuOf(name);
+      const r = await runAll(issued[name], clients, sides[name].revoke);
+      account(`revoke-${name}`, issued[name].length, cpu0, cpuOf(name));
+      samples[name].revoke.push(r);
     }
   }
   const left = await env.admin.query("SELECT count(*)::int AS n FROM pg_roles WHERE rolname LIKE 'v-%'");
@@ -110,12 +132,13 @@ async function measureLevel(env, clients) {
   return { samples, cpu };
 }
 
+const rateOf = (s) => s.latenciesUs.length / (s.elapsedUs / 1e6);
+const pooledLatency = (samples) => latencySummaryMs(samples.flatMap((s) => s.latenciesUs));
+
 function compare(mayflySamples, directSamples) {
-  const rate = (s) => s.latenciesUs.length / (s.elapsedUs / 1e6);
-  const ratios = mayflySamples.map((m, i) => rate(m) / rate(directSamples[i]));
-  const pooled = (samples) => latencySummaryMs(samples.flatMap((s) => s.latenciesUs));
-  const m = { rate: median(mayflySamples.map(rate)), ...pooled(mayflySamples) };
-  const d = { rate: median(directSamples.map(rate)), ...pooled(directSamples) };
+  const ratios = mayflySamples.map((m, i) => rateOf(m) / rateOf(directSamples[i]));
+  const m = { rate: median(mayflySamples.map(rateOf)), ...pooledLatency(mayflySamples) };
+  const d = { rate: median(directSamples.map(rateOf)), ...pooledLatency(directSamples) };
   return { m, d, ratio: median(ratios), ratios, addedMedianMs: m.p50 - d.p50 };
 }
 
@@ -124,6 +147,10 @@ function compare(mayflySamples, directSamples) {
 async function main() {
   const loadBefore = loadAverage();
   const env = await setUp();
+  if (withFloor) {
+    env.floor = await startFloorServer(env.pg.clientConfig(ADMIN_USER, ADMIN_PASSWORD), poolSize);
+    env.floorClient = rawJsonClient(env.floor.port, "none");
+  }
   let issueRate32;
   const met = (ok) => (ok ? "met" : "MISSED");
   try {
@@ -137,23 +164,34 @@ async function main() {
     const perf = perfFile && levels.length > 0 ? startPerf(env.mayfly.pid) : undefined;
     for (const clients of levels) {
       const { samples, cpu } = await measureLevel(env, clients);
-      for (const [op, m, d] of [["issue ", samples.issueMayfly, samples.issueDirect], ["revoke", samples.revokeMayfly, samples.revokeDirect]]) {
-        const c = compare(m, d);
-        if (op === "issue " && clients === 32) issueRate32 = c.m.rate;
+      for (const op of ["issue", "revoke"]) {
+        const c = compare(samples.mayfly[op], samples.direct[op]);
+        if (op === "issue" && clients === 32) issueRate32 = c.m.rate;
         console.log(
-          `db-creds  ${op} c=${String(clients).padEnd(2)}  mayfly ${fmtInt(c.m.rate).padStart(5)} ops/s  p50 ${fmtMs(c.m.p50)} ms  p99 ${fmtMs(c.m.p99)} ms` +
+          `db-creds  ${op.padEnd(6)} c=${String(clients).padEnd(2)}  mayfly ${fmtInt(c.m.rate).padStart(5)} ops/s  p50 ${fmtMs(c.m.p50)} ms  p99 ${fmtMs(c.m.p99)} ms` +
             ` | direct pg ${fmtInt(c.d.rate).padStart(5)} ops/s  p50 ${fmtMs(c.d.p50)} ms  p99 ${fmtMs(c.d.p99)} ms` +
             ` | ratio ${c.ratio.toFixed(2)} (${c.ratios.map((r) => r.toFixed(2)).join(" ")})  median +${fmtMs(c.addedMedianMs)} ms` +
             `  [>=0.90 ${met(c.ratio >= 0.9)}, <=2 ms ${met(c.addedMedianMs <= 2)}]`,
         );
+        if (samples.floor) {
+          // The floor against the same direct rounds: what the HTTP hop alone leaves.
+          const f = compare(samples.floor[op], samples.direct[op]);
+          const mf = compare(samples.mayfly[op], samples.floor[op]);
+          console.log(
+            `          floor: bare node:http + pg ${fmtInt(f.m.rate).padStart(5)} ops/s  p50 ${fmtMs(f.m.p50)} ms  p99 ${fmtMs(f.m.p99)} ms` +
+              ` | floor/direct ${f.ratio.toFixed(2)} (${f.ratios.map((r) => r.toFixed(2)).join(" ")})  median +${fmtMs(f.addedMedianMs)} ms` +
+              ` | mayfly/floor ${mf.ratio.toFixed(2)}  median +${fmtMs(mf.addedMedianMs)} ms`,
+          );
+        }
       }
       const per = (k) => `${fmtInt(cpu[k].userUs / cpu[k].ops)}+${fmtInt(cpu[k].systemUs / cpu[k].ops)}`;
       const main = (k) => fmtInt(cpu[k].mainUs / cpu[k].ops);
       const pgPer = (k) => fmtInt(cpu[k].pgUs / cpu[k].ops);
+      const floorCpu = (op) => (cpu[`${op}-floor`] ? `, floor server ${per(`${op}-floor`)}` : "");
       console.log(
         `          c=${clients} cpu µs/op (user+sys): issue mayfly server ${per("issue-mayfly")} (main thread ${main("issue-mayfly")}), ` +
-          `direct client ${per("issue-direct")}; revoke mayfly server ${per("revoke-mayfly")} (main thread ${main("revoke-mayfly")}), ` +
-          `direct client ${per("revoke-direct")}`,
+          `direct client ${per("issue-direct")}${floorCpu("issue")}; revoke mayfly server ${per("revoke-mayfly")} (main thread ${main("revoke-mayfly")}), ` +
+          `direct client ${per("revoke-direct")}${floorCpu("revoke")}`,
       );
       console.log(
         `          c=${clients} PostgreSQL cpu µs/op: issue via mayfly ${pgPer("issue-mayfly")}, direct ${pgPer("issue-direct")}; ` +
@@ -185,6 +223,8 @@ async function main() {
     console.log(`          load average before ${loadBefore.one}, after ${loadAverage().one} (2 cores shared with other work)`);
   } finally {
     env.client.close();
+    env.floorClient?.close();
+    env.floor?.stop();
     await env.direct.end();
     await env.admin.end();
     await env.mayfly.stop();

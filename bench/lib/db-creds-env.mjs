@@ -152,5 +152,7 @@ export function operations(env) {
   };
   const revokeMayfly = (leaseId) => client.request("PUT", "sys/leases/revoke", { lease_id: leaseId, sync: true });
   const revokeDirect = (name) => inTransaction(direct, REVOKE_STATEMENTS.map((st) => render(st, { name })));
-  return { issueMayfly, issueDirect, revokeMayfly, revokeDirect };
+  const issueFloor = async () => (await env.floorClient.request("GET", "database/creds/bench-ro")).lease_id;
+  const revokeFloor = (name) => env.floorClient.request("PUT", "sys/leases/revoke", { lease_id: name, sync: true });
+  return { issueMayfly, issueDirect, revokeMayfly, revokeDirect, issueFloor, revokeFloor };
 }

@@ -17,6 +17,7 @@ export const grantKind = argument("grant", "group");
 export const withAudit = argument("no-audit", "false") !== "true";
 export const profileDir = argument("profile", "");
 export const perfFile = argument("perf", "");
+export const withFloor = argument("no-floor", "false") !== "true";
 /** The expiration manager's revocations in flight (ExpirationOptions.concurrency). */
 export const EXPIRY_REVOKE_CONCURRENCY = 16;
 
