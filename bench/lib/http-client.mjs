@@ -64,6 +64,9 @@ export function rawJsonClient(port, token) {
       });
       const fail = (e) => {
         all.delete(conn);
+        // A server may close an idle keep-alive socket: it must not be handed out again.
+        const i = free.indexOf(conn);
+        if (i !== -1) free.splice(i, 1);
         conn.waiter?.reject(e ?? new Error("connection closed"));
         conn.waiter = null;
       };
