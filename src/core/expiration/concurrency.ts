@@ -71,6 +71,8 @@ export async function mapLimit<T>(
 export class Issuances {
   private readonly running = new Map<string, Promise<void>>();
   private readonly cancelled = new Set<string>();
+  /** Schedule entries the schedule moved a running issuance's lease to (see `noteMovedEntry`). */
+  private readonly moved = new Map<string, string>();
 
   /** Returns `finish`, which ends the issuance and tells whether it was cancelled. */
   begin(leaseId: string): () => boolean {
@@ -78,6 +80,7 @@ export class Issuances {
     this.running.set(leaseId, new Promise<void>((resolve) => (settle = resolve)));
     return () => {
       this.running.delete(leaseId);
+      this.moved.delete(leaseId);
       const cancelled = this.cancelled.delete(leaseId);
       settle();
       return cancelled;
@@ -86,6 +89,19 @@ export class Issuances {
 
   has(leaseId: string): boolean {
     return this.running.has(leaseId);
+  }
+
+  /**
+   * The schedule moved a running issuance's pending entry to `scheduleKey` (its `create` ran
+   * past the pending deadline). Told before that write, under the lease's lock, so the
+   * activation knows which entries to delete without reading the record back.
+   */
+  noteMovedEntry(leaseId: string, scheduleKey: string): void {
+    if (this.running.has(leaseId)) this.moved.set(leaseId, scheduleKey);
+  }
+
+  movedEntry(leaseId: string): string | undefined {
+    return this.moved.get(leaseId);
   }
 
   isCancelled(leaseId: string): boolean {

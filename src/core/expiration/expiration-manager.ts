@@ -170,10 +170,11 @@ export class ExpirationManager {
   }
 
   private async activate(record: LeaseRecord, expiresAtMs: number): Promise<void> {
-    // The schedule may have pushed the pending entry back while `create` ran.
-    const current = await this.get(record.leaseId);
+    // The schedule may have pushed the pending entry back while `create` ran (it says so,
+    // under this lease's lock, so the record need not be read back).
     const ops: StorageOp[] = [{ op: "delete", key: record.scheduleKey }];
-    if (current && current.scheduleKey !== record.scheduleKey) ops.push({ op: "delete", key: current.scheduleKey });
+    const moved = this.issuances.movedEntry(record.leaseId);
+    if (moved !== undefined && moved !== record.scheduleKey) ops.push({ op: "delete", key: moved });
     record.state = "active";
     record.scheduleKey = keys.schedule(expiresAtMs, "l", record.leaseId);
     ops.push(

@@ -97,6 +97,30 @@ describe("revocation during an issuance", () => {
     await h.manager.runDue();
     expect(h.target.revoked).toEqual([resp.secret?.leaseId]);
   });
+
+  it("an entry pushed back twice while create runs leaves only the expiry entry at activation", async () => {
+    const h = makeHarness({ pendingTimeoutMs: 1_000 });
+    const created = deferred<Record<string, unknown>>();
+    const issuing = h.issue({ ttlSeconds: 3600 }, {}, () => created.promise);
+    await vi.waitFor(async () => expect(await h.storage.list(keys.pendingPrefix)).toHaveLength(1));
+    const pendingEntries = await h.scheduleKeys();
+    for (let push = 0; push < 2; push++) {
+      h.clock.advance(1_000);
+      await h.manager.runDue();
+      // Each push leaves exactly one entry, a new one.
+      const now = await h.scheduleKeys();
+      expect(now).toHaveLength(1);
+      expect(pendingEntries).not.toContain(now[0]);
+      pendingEntries.push(...now);
+    }
+    created.resolve({ username: "u" });
+    const resp = await issuing;
+    const rec = await h.record(resp.secret?.leaseId ?? "");
+    expect(rec?.state).toBe("active");
+    expect(await h.scheduleKeys()).toEqual([rec?.scheduleKey.slice(keys.schedulePrefix.length)]);
+    expect(await h.storage.list(keys.pendingPrefix)).toEqual([]);
+    expect(h.target.revoked).toEqual([]);
+  });
 });
 
 describe("renewal racing revocation", () => {

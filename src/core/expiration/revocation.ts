@@ -159,7 +159,9 @@ export class Revoker {
       if (!rec) return "done";
       if (scheduleKey !== undefined && this.c.issuances.has(leaseId)) {
         // The pending deadline passed while `create` still runs here: no crash, look later.
-        await this.moveEntry(rec, this.c.deps.nowMs() + this.c.opts.pendingTimeoutMs);
+        const atMs = this.c.deps.nowMs() + this.c.opts.pendingTimeoutMs;
+        this.c.issuances.noteMovedEntry(leaseId, keys.schedule(atMs, "l", leaseId));
+        await this.moveEntry(rec, atMs);
         return "skipped";
       }
       try {
