@@ -128,21 +128,20 @@ export class Issuances {
  * that lease's lock).
  */
 export class GroupCommit {
-  private gathering: { ops: StorageOp[]; waiters: Array<{ resolve(): void; reject(err: unknown): void }> } | undefined;
+  private gathering: Array<{ ops: readonly StorageOp[]; resolve(): void; reject(err: unknown): void }> | undefined;
 
   constructor(private readonly storage: Pick<Storage, "transaction">) {}
 
   transaction(ops: readonly StorageOp[]): Promise<void> {
     let batch = this.gathering;
     if (!batch) {
-      batch = { ops: [], waiters: [] };
+      batch = [];
       this.gathering = batch;
       // After the current turn's microtasks, so every attempt that is ready joins in.
       setImmediate(() => void this.commit());
     }
-    batch.ops.push(...ops);
-    const waiters = batch.waiters;
-    return new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
+    const callers = batch;
+    return new Promise<void>((resolve, reject) => callers.push({ ops, resolve, reject }));
   }
 
   private async commit(): Promise<void> {
@@ -150,11 +149,24 @@ export class GroupCommit {
     this.gathering = undefined;
     if (!batch) return;
     try {
-      await this.storage.transaction(batch.ops);
-    } catch (err) {
-      for (const w of batch.waiters) w.reject(err);
+      await this.storage.transaction(batch.length === 1 ? (batch[0]?.ops ?? []) : batch.flatMap((c) => c.ops));
+      for (const c of batch) c.resolve();
       return;
+    } catch (err) {
+      if (batch.length === 1) {
+        batch[0]?.reject(err);
+        return;
+      }
     }
-    for (const w of batch.waiters) w.resolve();
+    // Nothing of the combined transaction landed: each caller's own goes alone, so one
+    // caller's bad write fails that caller only.
+    for (const c of batch) {
+      try {
+        await this.storage.transaction(c.ops);
+        c.resolve();
+      } catch (err) {
+        c.reject(err);
+      }
+    }
   }
 }

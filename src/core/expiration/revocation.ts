@@ -3,7 +3,7 @@ import { getJson, jsonPut } from "../../storage/storage.js";
 import { MayflyError, sealedError, upstreamError } from "../../framework/errors.js";
 import { keys, type LeaseRecord, type ScheduleItem } from "./lease-record.js";
 import type { Issuances, KeyedLock } from "./concurrency.js";
-import { GroupCommit, mapLimit, Semaphore } from "./concurrency.js";
+import { mapLimit, Semaphore, type GroupCommit } from "./concurrency.js";
 import { retryDelayMs, type ExpirationDeps, type ExpirationOptions } from "./options.js";
 import { errText } from "./scheduler.js";
 
@@ -17,6 +17,8 @@ export interface RevokerContext {
   /** Shared with renewal and issuance: one read-modify-write of a lease at a time. */
   readonly locks: KeyedLock;
   readonly issuances: Issuances;
+  /** Shared with issuance: writes of different leases side by side share one commit. */
+  readonly commits: GroupCommit;
   wake(atMs: number): void;
 }
 
@@ -33,8 +35,6 @@ export interface RevokeFailures {
  */
 export class Revoker {
   private readonly inFlight = new Map<string, Promise<Attempt>>();
-  /** Every write here is of one lease under its lock, so side-by-side attempts share commits. */
-  private readonly commits: GroupCommit;
   /**
    * Calls to targets at once, whoever asks: the schedule hands over a whole page of due
    * leases, an API call or a token's revocation join the same queue.
@@ -43,7 +43,6 @@ export class Revoker {
   private stopped = false;
 
   constructor(private readonly c: RevokerContext) {
-    this.commits = new GroupCommit(c.storage);
     this.targetSlots = new Semaphore(c.opts.concurrency);
   }
 
@@ -219,7 +218,7 @@ export class Revoker {
     const ops: StorageOp[] = [jsonPut(keys.lease(rec.leaseId), rec)];
     if (oldKey !== rec.scheduleKey) ops.push({ op: "delete", key: oldKey });
     ops.push(jsonPut(rec.scheduleKey, { kind: "l", id: rec.leaseId } satisfies ScheduleItem), ...extra);
-    await this.commits.transaction(ops);
+    await this.c.commits.transaction(ops);
   }
 
   private async deleteLease(rec: LeaseRecord): Promise<void> {
@@ -230,7 +229,7 @@ export class Revoker {
       { op: "delete", key: rec.scheduleKey },
     ];
     if (rec.tokenHash) ops.push({ op: "delete", key: keys.byToken(rec.tokenHash, rec.leaseId) });
-    await this.commits.transaction(ops);
+    await this.c.commits.transaction(ops);
   }
 
   private get(leaseId: string): Promise<LeaseRecord | undefined> {
