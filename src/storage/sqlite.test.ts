@@ -179,4 +179,48 @@ export async function load(url, ctx, next) {
     expect(await s.listPage("lease/", "", 1000)).toHaveLength(101);
     await s.close();
   });
+
+  it("commits the writes of one event-loop turn together, each caller answered after the commit", async () => {
+    const s = new SqliteStorage(path.join(tmpDir(), "db"));
+    const commits: string[][] = [];
+    const inner = s as unknown as { applyAll: (ops: ReadonlyArray<{ key: string }>) => void };
+    const apply = inner.applyAll;
+    inner.applyAll = (ops) => {
+      commits.push(ops.map((o) => o.key));
+      apply(ops);
+    };
+    await Promise.all([
+      s.put("a", b("1")),
+      s.transaction([{ op: "put", key: "b", value: b("2") }, { op: "put", key: "c", value: b("3") }]),
+      s.delete("a"),
+    ]);
+    expect(commits).toEqual([["a", "b", "c", "a"]]);
+    expect(await s.list("")).toEqual(["b", "c"]);
+    await s.put("d", b("4"));
+    expect(commits).toHaveLength(2);
+    await s.close();
+  });
+
+  it("fails only the caller whose write is refused when writes share a commit", async () => {
+    const s = new SqliteStorage(path.join(tmpDir(), "db"));
+    const results = await Promise.allSettled([
+      s.put("a", b("1")),
+      s.transaction([{ op: "put", key: "b", value: "not a buffer" as unknown as Buffer }]),
+      s.put("c", b("3")),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(await s.list("")).toEqual(["a", "c"]);
+    await s.close();
+  });
+
+  it("lands the writes asked for just before close", async () => {
+    const file = path.join(tmpDir(), "db");
+    const s1 = new SqliteStorage(file);
+    const writing = s1.put("late", b("v"));
+    await s1.close();
+    await writing;
+    const s2 = new SqliteStorage(file);
+    expect((await s2.get("late"))?.toString()).toBe("v");
+    await s2.close();
+  });
 });

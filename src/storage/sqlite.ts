@@ -1,6 +1,7 @@
 import fs from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { GroupCommit } from "./group-commit.js";
 import type { Storage, StorageOp } from "./storage.js";
 import { assertValidKey, assertValidPrefix, assertValidValue, folderEnd, pageStart } from "./inmem.js";
 
@@ -26,6 +27,12 @@ export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private readonly stmts: ReturnType<typeof prepare>;
   private readonly applyAll: (ops: readonly StorageOp[]) => void;
+  /**
+   * Every write goes through here: with synchronous=FULL a commit is an fsync that blocks the
+   * event loop (~0.3 ms on a VM's disk), so the writes of one event-loop turn (requests side
+   * by side, each awaiting its own) share one commit instead of paying one each.
+   */
+  private readonly commits: GroupCommit;
 
   constructor(path: string, options: SqliteStorageOptions = {}) {
     createPrivateFile(path);
@@ -57,6 +64,7 @@ export class SqliteStorage implements Storage {
         }
       }
     });
+    this.commits = new GroupCommit({ transaction: async (ops) => this.applyAll(ops) });
   }
 
   async get(key: string): Promise<Buffer | undefined> {
@@ -67,12 +75,12 @@ export class SqliteStorage implements Storage {
   async put(key: string, value: Buffer): Promise<void> {
     assertValidKey(key);
     assertValidValue(value);
-    this.stmts.put.run(key, value);
+    return this.commits.transaction([{ op: "put", key, value }]);
   }
 
   async delete(key: string): Promise<void> {
     assertValidKey(key);
-    this.stmts.del.run(key);
+    return this.commits.transaction([{ op: "delete", key }]);
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -86,10 +94,12 @@ export class SqliteStorage implements Storage {
   }
 
   async transaction(ops: readonly StorageOp[]): Promise<void> {
-    this.applyAll(ops);
+    return this.commits.transaction(ops);
   }
 
   async close(): Promise<void> {
+    // Writes asked for in this turn land first, as they did when each committed at once.
+    if (this.db.open) await this.commits.flush();
     if (this.db.open) this.db.close();
   }
 

@@ -118,7 +118,63 @@ describe("Barrier read cache", () => {
     expect(await reading).toBe("old");
     expect(await barrier.getParsed("race")).toBe("new");
   });
+
+  it("does not keep a value read while the storage had not yet applied a write", async () => {
+    // SQLite gathers a turn's writes into one later commit: a read in between sees the old value.
+    const late = lateWriteStorage();
+    const { barrier } = await unsealedBarrier(late.storage);
+    await barrier.put("k", b("old"));
+    const writes: Array<[() => Promise<void>, string | undefined, string | undefined]> = [
+      [() => barrier.put("k", b("new")), "old", "new"],
+      [() => barrier.transaction([{ op: "put", key: "k", value: b("newer") }]), "new", "newer"],
+      [() => barrier.delete("k"), "newer", undefined],
+    ];
+    for (const [write, before, after] of writes) {
+      late.hold();
+      const writing = write();
+      await new Promise((r) => setImmediate(r));
+      // The value from before the write, still in storage.
+      expect((await barrier.get("k"))?.toString()).toBe(before);
+      late.apply();
+      await writing;
+      expect((await barrier.get("k"))?.toString()).toBe(after);
+    }
+    await barrier.put("k", b("last"));
+    expect((await barrier.get("k"))?.toString()).toBe("last");
+  });
 });
+
+/** Storage whose writes, while held, wait (unapplied) until `apply()`; reads go straight through. */
+function lateWriteStorage(): { storage: Storage; hold: () => void; apply: () => void } {
+  const inner = new InmemStorage();
+  let gate: Promise<void> | undefined;
+  let open: () => void = () => undefined;
+  const later = async () => {
+    if (gate) await gate;
+  };
+  const storage: Storage = Object.assign(Object.create(inner) as Storage, {
+    async put(k: string, v: Buffer) {
+      await later();
+      return inner.put(k, v);
+    },
+    async delete(k: string) {
+      await later();
+      return inner.delete(k);
+    },
+    async transaction(ops: Parameters<Storage["transaction"]>[0]) {
+      await later();
+      return inner.transaction(ops);
+    },
+  });
+  return {
+    storage,
+    hold: () => (gate = new Promise<void>((r) => (open = r))),
+    apply: () => {
+      gate = undefined;
+      open();
+    },
+  };
+}
 
 /** Storage whose reads of `key` are counted and wait until `release()` is called. */
 function gatedStorage(key: string): { storage: Storage; release: () => void; reads: () => number } {

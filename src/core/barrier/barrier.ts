@@ -209,13 +209,21 @@ export class Barrier implements Storage {
   async put(key: string, value: Buffer): Promise<void> {
     this.assertUsable(key);
     this.cache.invalidate(key);
-    await this.raw.put(key, this.seal1(key, value));
+    try {
+      await this.raw.put(key, this.seal1(key, value));
+    } finally {
+      this.afterWrite(key);
+    }
   }
 
   async delete(key: string): Promise<void> {
     this.assertUsable(key);
     this.cache.invalidate(key);
-    await this.raw.delete(key);
+    try {
+      await this.raw.delete(key);
+    } finally {
+      this.afterWrite(key);
+    }
   }
 
   async list(prefix: string): Promise<string[]> {
@@ -232,7 +240,19 @@ export class Barrier implements Storage {
     for (const o of ops) this.assertUsable(o.key);
     for (const o of ops) this.cache.invalidate(o.key);
     const sealedOps = ops.map((o): StorageOp => (o.op === "put" ? { ...o, value: this.seal1(o.key, o.value) } : o));
-    await this.raw.transaction(sealedOps);
+    try {
+      await this.raw.transaction(sealedOps);
+    } finally {
+      for (const o of ops) this.afterWrite(o.key);
+    }
+  }
+
+  /**
+   * Storage may apply a write later than it was asked for (SQLite gathers a turn's writes
+   * into one commit): a read in between sees the old value, which must not stay cached.
+   */
+  private afterWrite(key: string): void {
+    this.cache.invalidate(key);
   }
 
   /** Seals the barrier and closes the storage beneath it. */

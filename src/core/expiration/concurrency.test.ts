@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { InmemStorage } from "../../storage/inmem.js";
 import type { StorageOp } from "../../storage/storage.js";
-import { GroupCommit, KeyedLock, mapLimit, Semaphore } from "./concurrency.js";
+import { GroupCommit } from "../../storage/group-commit.js";
+import { KeyedLock, mapLimit, Semaphore } from "./concurrency.js";
 import { keys } from "./lease-record.js";
 import { deferred, makeHarness, settle } from "./test-harness.js";
 

@@ -3,7 +3,8 @@ import { getJson, jsonPut } from "../../storage/storage.js";
 import { MayflyError, sealedError, upstreamError } from "../../framework/errors.js";
 import { keys, type LeaseRecord, type ScheduleItem } from "./lease-record.js";
 import type { Issuances, KeyedLock } from "./concurrency.js";
-import { mapLimit, Semaphore, type GroupCommit } from "./concurrency.js";
+import type { GroupCommit } from "../../storage/group-commit.js";
+import { mapLimit, Semaphore } from "./concurrency.js";
 import { retryDelayMs, type ExpirationDeps, type ExpirationOptions } from "./options.js";
 import { errText } from "./scheduler.js";
 
