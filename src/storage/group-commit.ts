@@ -12,6 +12,8 @@ import type { Storage, StorageOp } from "./storage.js";
  */
 export class GroupCommit {
   private gathering: Array<{ ops: readonly StorageOp[]; resolve(): void; reject(err: unknown): void }> | undefined;
+  /** The commit under way: one at a time, so what arrives meanwhile gathers for the next. */
+  private committing: Promise<void> | undefined;
 
   constructor(private readonly storage: Pick<Storage, "transaction">) {}
 
@@ -21,21 +23,32 @@ export class GroupCommit {
       batch = [];
       this.gathering = batch;
       // After the current turn's microtasks, so every attempt that is ready joins in.
-      setImmediate(() => void this.commit());
+      setImmediate(() => void this.next());
     }
     const callers = batch;
     return new Promise<void>((resolve, reject) => callers.push({ ops, resolve, reject }));
   }
 
-  /** Commits what is gathered now, without waiting for the turn to end (before a close). */
-  flush(): Promise<void> {
-    return this.commit();
+  /** Commits everything asked for so far, without waiting for the turn to end (before a close). */
+  async flush(): Promise<void> {
+    while (this.committing || this.gathering) await (this.committing ?? this.next());
   }
 
-  private async commit(): Promise<void> {
+  /** Starts the gathered batch's commit unless one is under way (which starts it when done). */
+  private next(): Promise<void> {
+    if (this.committing) return this.committing;
     const batch = this.gathering;
     this.gathering = undefined;
-    if (!batch) return;
+    if (!batch) return Promise.resolve();
+    const run = this.commit(batch).finally(() => {
+      this.committing = undefined;
+      if (this.gathering) void this.next();
+    });
+    this.committing = run;
+    return run;
+  }
+
+  private async commit(batch: Array<{ ops: readonly StorageOp[]; resolve(): void; reject(err: unknown): void }>): Promise<void> {
     try {
       await this.storage.transaction(batch.length === 1 ? (batch[0]?.ops ?? []) : batch.flatMap((c) => c.ops));
       for (const c of batch) c.resolve();

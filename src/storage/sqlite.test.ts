@@ -183,11 +183,11 @@ export async function load(url, ctx, next) {
   it("commits the writes of one event-loop turn together, each caller answered after the commit", async () => {
     const s = new SqliteStorage(path.join(tmpDir(), "db"));
     const commits: string[][] = [];
-    const inner = s as unknown as { applyAll: (ops: ReadonlyArray<{ key: string }>) => void };
-    const apply = inner.applyAll;
-    inner.applyAll = (ops) => {
+    const writer = (s as unknown as { writer: { apply: (ops: ReadonlyArray<{ key: string }>) => Promise<void> } }).writer;
+    const apply = writer.apply.bind(writer);
+    writer.apply = (ops) => {
       commits.push(ops.map((o) => o.key));
-      apply(ops);
+      return apply(ops);
     };
     await Promise.all([
       s.put("a", b("1")),
@@ -198,6 +198,16 @@ export async function load(url, ctx, next) {
     expect(await s.list("")).toEqual(["b", "c"]);
     await s.put("d", b("4"));
     expect(commits).toHaveLength(2);
+    // Writes that arrive while a commit is under way wait to share the next one.
+    const first = s.put("e", b("5"));
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    const later = [s.put("f", b("6")), s.put("g", b("7"))];
+    await new Promise((r) => setImmediate(r));
+    const more = s.delete("f");
+    await Promise.all([first, ...later, more]);
+    expect(commits.slice(2)).toEqual([["e"], ["f", "g", "f"]]);
+    expect(await s.list("")).toEqual(["b", "c", "d", "e", "g"]);
     await s.close();
   });
 
