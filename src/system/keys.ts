@@ -61,18 +61,14 @@ encryptions is how many values it has encrypted so far.`,
       pattern: "seal",
       help: `Seal the server: forget the keys in memory until it is unsealed again.
 
-Mayfly answers 204 first and seals right after, since sealing stops the very pipeline
-that serves the request. From then on requests answer 503, except sys/seal-status,
+The 204 comes once the server is sealed, as Vault's does: a status check right after it
+sees sealed=true. The request is audited; the seal stops the audit devices before a
+response line could be written. From then on requests answer 503, except sys/seal-status,
 sys/health, sys/init, sys/unseal and the like, until enough unseal key shares are given.
 Needs sudo.`,
       operations: {
         update: async () => {
-          // Answer first: sealing tears down the very pipeline serving this request.
-          setImmediate(() => {
-            core.sealVault().catch((err: unknown) =>
-              core.logger.error("seal failed", { error: err instanceof Error ? err.message : String(err) }),
-            );
-          });
+          await core.sealVault();
           return undefined;
         },
       },
