@@ -6,7 +6,7 @@
 //   node bench/db-creds.mjs [--levels 1,8,32|none] [--rounds 5] [--slice-ms 3000] [--warmup-ms 2000] [--pool 8]
 //                           [--warmup-ops 3000]
 //                           [--expiry-count 10000] [--skip-expiry] [--grant group|direct]
-//                           [--no-audit] [--no-floor] [--profile DIR] [--perf FILE]
+//                           [--no-audit] [--no-floor] [--storage inmem|sqlite] [--profile DIR] [--perf FILE]
 //
 // Unless --no-floor, a third side runs in every round: bare node:http in front of a pg.Pool
 // doing the direct side's transactions (bench/lib/db-creds-floor.mjs), the least any HTTP
@@ -47,6 +47,7 @@ import {
   poolSize,
   rounds,
   skipExpiry,
+  storageKind,
   sliceMs,
   warmupMs,
   warmupOps,
@@ -156,7 +157,7 @@ async function main() {
   try {
     console.log(
       `db-creds  PostgreSQL ${env.pg.version.split(" ")[0]}, pool ${poolSize} (max_open_connections) both sides, ` +
-        `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation ${grantKind === "direct" ? "REVOKE + " : ""}DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ` +
+        `${grantKind === "group" ? "group-role grant" : "direct table grant"}, revocation ${grantKind === "direct" ? "REVOKE + " : ""}DROP ROLE, ${withAudit ? "file audit on" : "no audit"}, ${storageKind === "sqlite" ? "SQLite storage" : "dev server (in-memory storage)"}, ` +
         `${rounds} rounds x ${sliceMs} ms per level after ${fmtInt(warmupOps)} credentials issued and revoked on each side`,
     );
     // --perf records the levels, or with --levels none the expiry.

@@ -2,7 +2,7 @@
 // side), the load drivers, and one credential issued or revoked on either side.
 import { join } from "node:path";
 import { rawJsonClient } from "./http-client.mjs";
-import { startMayflyDev } from "./mayfly.mjs";
+import { startMayflyDev, startMayflySqlite } from "./mayfly.mjs";
 import { startPostgres } from "./postgres.mjs";
 import {
   ADMIN_PASSWORD,
@@ -16,6 +16,7 @@ import {
   profileDir,
   render,
   REVOKE_STATEMENTS,
+  storageKind,
   withAudit,
 } from "./db-creds-options.mjs";
 
@@ -103,7 +104,7 @@ export async function setUp() {
   await admin.query(`ALTER TABLE public.orders OWNER TO ${ADMIN_USER}`);
 
   const nodeFlags = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : perfFile ? ["--perf-basic-prof"] : [];
-  const mayfly = await startMayflyDev({ nodeFlags });
+  const mayfly = storageKind === "sqlite" ? await startMayflySqlite({ nodeFlags }) : await startMayflyDev({ nodeFlags });
   const api = mayfly.api;
   if (withAudit) await api.call("PUT", "sys/audit/file", { type: "file", options: { file_path: join(mayfly.dir, "audit.log") } });
   await api.call("POST", "sys/mounts/database", { type: "database" });

@@ -17,6 +17,8 @@ export const grantKind = argument("grant", "group");
 export const withAudit = argument("no-audit", "false") !== "true";
 export const profileDir = argument("profile", "");
 export const perfFile = argument("perf", "");
+/** Mayfly's storage: `inmem` (a dev server, as sessions 1-8 measured) or `sqlite` (initialised and unsealed, fsync per commit). */
+export const storageKind = argument("storage", "inmem");
 export const withFloor = argument("no-floor", "false") !== "true";
 /** The expiration manager's revocations in flight (ExpirationOptions.concurrency). */
 export const EXPIRY_REVOKE_CONCURRENCY = 16;
