@@ -1,9 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InmemStorage } from "../../storage/inmem.js";
-import type { StorageOp } from "../../storage/storage.js";
-import { GroupCommit } from "../../storage/group-commit.js";
 import { KeyedLock, mapLimit, Semaphore } from "./concurrency.js";
-import { keys } from "./lease-record.js";
 import { deferred, makeHarness, settle } from "./test-harness.js";
 
 describe("KeyedLock", () => {
@@ -51,75 +47,6 @@ describe("Semaphore", () => {
     );
     expect(most).toBe(2);
     expect(entered).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
-  });
-});
-
-describe("GroupCommit", () => {
-  class CountingStorage extends InmemStorage {
-    batches: StorageOp[][] = [];
-    failNext = false;
-    failWhen: (ops: readonly StorageOp[]) => boolean = () => false;
-    override async transaction(ops: readonly StorageOp[]): Promise<void> {
-      this.batches.push([...ops]);
-      if (this.failWhen(ops)) throw new Error("bad key");
-      if (this.failNext) {
-        this.failNext = false;
-        throw new Error("disk full");
-      }
-      return super.transaction(ops);
-    }
-  }
-  const put = (key: string): StorageOp => ({ op: "put", key, value: Buffer.from(key) });
-
-  it("applies transactions submitted together as one, each whole and in order", async () => {
-    const s = new CountingStorage();
-    const gc = new GroupCommit(s);
-    await Promise.all([gc.transaction([put("a"), put("b")]), gc.transaction([put("c")]), gc.transaction([{ op: "delete", key: "a" }])]);
-    expect(s.batches.map((b) => b.map((o) => o.key))).toEqual([["a", "b", "c", "a"]]);
-    expect(await s.get("a")).toBeUndefined();
-    expect(await s.get("b")).toBeDefined();
-    await gc.transaction([put("d")]);
-    expect(s.batches).toHaveLength(2);
-  });
-
-  it("a failed combined commit is retried caller by caller, so only the failing caller fails", async () => {
-    const s = new CountingStorage();
-    const gc = new GroupCommit(s);
-    s.failWhen = (ops) => ops.some((o) => o.key === "bad");
-    const results = await Promise.allSettled([gc.transaction([put("a")]), gc.transaction([put("bad")]), gc.transaction([put("b")])]);
-    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
-    expect(s.batches.map((b) => b.map((o) => o.key))).toEqual([["a", "bad", "b"], ["a"], ["bad"], ["b"]]);
-    expect(await s.list("")).toEqual(["a", "b"]);
-  });
-
-  it("a caller alone in a failed commit fails, and the next batch goes on", async () => {
-    const s = new CountingStorage();
-    const gc = new GroupCommit(s);
-    s.failNext = true;
-    await expect(gc.transaction([put("a")])).rejects.toThrow("disk full");
-    await gc.transaction([put("c")]);
-    expect(await s.list("")).toEqual(["c"]);
-  });
-
-  it("issuances side by side share commits", async () => {
-    const s = new CountingStorage();
-    const h = makeHarness({}, s);
-    await Promise.all(Array.from({ length: 16 }, () => h.issue({ ttlSeconds: 60 })));
-    // Without sharing: an intent and an activation each, 32 commits.
-    expect(s.batches.length).toBeLessThanOrEqual(4);
-    expect(await h.storage.list(keys.pendingPrefix)).toEqual([]);
-  });
-
-  it("revocations that finish together share commits", async () => {
-    const s = new CountingStorage();
-    const h = makeHarness({ concurrency: 16 }, s);
-    for (let i = 0; i < 64; i++) await h.issue({ ttlSeconds: 1 });
-    s.batches = [];
-    h.clock.advance(1_000);
-    expect(await h.manager.runDue()).toBe(64);
-    expect(h.target.revoked).toHaveLength(64);
-    expect(await h.allKeys()).toEqual([]);
-    expect(s.batches.length).toBeLessThanOrEqual(8);
   });
 });
 

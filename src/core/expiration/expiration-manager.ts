@@ -5,7 +5,6 @@ import { badRequest, upstreamError } from "../../framework/errors.js";
 import { formatGoDuration } from "../../framework/duration.js";
 import type { Response, SecretSpec } from "../../framework/types.js";
 import { keys, type LeaseRecord, type ScheduleItem } from "./lease-record.js";
-import { GroupCommit } from "../../storage/group-commit.js";
 import { Issuances, KeyedLock, mapLimit } from "./concurrency.js";
 import { ExpiryScheduler } from "./scheduler.js";
 import { Revoker, type RevokeFailures } from "./revocation.js";
@@ -47,12 +46,6 @@ export class ExpirationManager {
   private readonly scheduler: ExpiryScheduler;
   private readonly locks = new KeyedLock();
   private readonly issuances = new Issuances();
-  /**
-   * Every lease write but renewal's goes through here: each is of one lease (a new one, or
-   * one under its lock), so issuances and revocations side by side share a commit, that
-   * is one fsync with SQLite at synchronous=FULL instead of one each.
-   */
-  private readonly commits: GroupCommit;
   private readonly revoker: Revoker;
   private readonly tokens: TokenSchedule;
 
@@ -61,7 +54,6 @@ export class ExpirationManager {
     options: Partial<ExpirationOptions> = {},
   ) {
     this.opts = { ...defaultExpirationOptions, ...options };
-    this.commits = new GroupCommit(deps.storage);
     const wake = (atMs: number) => this.scheduler.wake(atMs);
     this.scheduler = new ExpiryScheduler({
       storage: deps.storage,
@@ -75,7 +67,7 @@ export class ExpirationManager {
       retryFloorMs: this.opts.baseBackoffMs,
     });
     const common = { storage: deps.storage, deps, opts: this.opts, wake };
-    this.revoker = new Revoker({ ...common, locks: this.locks, issuances: this.issuances, commits: this.commits });
+    this.revoker = new Revoker({ ...common, locks: this.locks, issuances: this.issuances });
     this.tokens = new TokenSchedule(common);
   }
 
@@ -151,7 +143,7 @@ export class ExpirationManager {
     let cancelled = false;
     try {
       // The intent is durable before anything exists on the target.
-      await this.commits.transaction(intentOps);
+      await this.storage.transaction(intentOps);
       stored = true;
       data = await create(new Date(expiresAtMs));
       if (!this.issuances.isCancelled(leaseId)) await this.locks.run(leaseId, () => this.activate(record, expiresAtMs));
@@ -190,7 +182,7 @@ export class ExpirationManager {
       jsonPut(keys.lease(record.leaseId), record),
       jsonPut(record.scheduleKey, { kind: "l", id: record.leaseId } satisfies ScheduleItem),
     );
-    await this.commits.transaction(ops);
+    await this.storage.transaction(ops);
   }
 
   // ---- lookup and listing ----

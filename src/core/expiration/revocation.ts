@@ -3,7 +3,6 @@ import { getJson, jsonPut } from "../../storage/storage.js";
 import { MayflyError, sealedError, upstreamError } from "../../framework/errors.js";
 import { keys, type LeaseRecord, type ScheduleItem } from "./lease-record.js";
 import type { Issuances, KeyedLock } from "./concurrency.js";
-import type { GroupCommit } from "../../storage/group-commit.js";
 import { mapLimit, Semaphore } from "./concurrency.js";
 import { retryDelayMs, type ExpirationDeps, type ExpirationOptions } from "./options.js";
 import { errText } from "./scheduler.js";
@@ -18,8 +17,6 @@ export interface RevokerContext {
   /** Shared with renewal and issuance: one read-modify-write of a lease at a time. */
   readonly locks: KeyedLock;
   readonly issuances: Issuances;
-  /** Shared with issuance: writes of different leases side by side share one commit. */
-  readonly commits: GroupCommit;
   wake(atMs: number): void;
 }
 
@@ -219,7 +216,7 @@ export class Revoker {
     const ops: StorageOp[] = [jsonPut(keys.lease(rec.leaseId), rec)];
     if (oldKey !== rec.scheduleKey) ops.push({ op: "delete", key: oldKey });
     ops.push(jsonPut(rec.scheduleKey, { kind: "l", id: rec.leaseId } satisfies ScheduleItem), ...extra);
-    await this.c.commits.transaction(ops);
+    await this.c.storage.transaction(ops);
   }
 
   private async deleteLease(rec: LeaseRecord): Promise<void> {
@@ -230,7 +227,7 @@ export class Revoker {
       { op: "delete", key: rec.scheduleKey },
     ];
     if (rec.tokenHash) ops.push({ op: "delete", key: keys.byToken(rec.tokenHash, rec.leaseId) });
-    await this.c.commits.transaction(ops);
+    await this.c.storage.transaction(ops);
   }
 
   private get(leaseId: string): Promise<LeaseRecord | undefined> {
