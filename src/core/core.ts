@@ -117,6 +117,7 @@ export class Core {
         logger: this.logger,
         revokeSecret: (lease) => this.revokeSecret(lease),
         forgetSecret: (lease) => this.forgetSecret(lease),
+        secretRevoked: (lease) => this.secretRevoked(lease),
         renewSecret: (lease, inc, cap) => this.renewSecret(lease, inc, cap),
         revokeToken: (hash) => this.tokens.revokeTree(hash),
         tokenExists: async (hash) => (await this.tokens.lookupByHash(hash, this.nowMs())) !== undefined,
@@ -310,6 +311,12 @@ export class Core {
     const mounted = this.mountForLease(lease);
     const st = mounted.runner.backend.secretTypes?.[lease.secretType];
     await st?.forgotten?.(syntheticRequest(this, mounted, lease.path, "delete"), lease.internal);
+  }
+
+  private async secretRevoked(lease: LeaseRecord): Promise<void> {
+    const mounted = this.mounts.byAccessor(lease.mountAccessor);
+    const st = mounted?.runner.backend.secretTypes?.[lease.secretType];
+    if (mounted && st?.revoked) await st.revoked(syntheticRequest(this, mounted, lease.path, "delete"), lease.internal);
   }
 
   private async renewSecret(lease: LeaseRecord, incrementSeconds: number, capExpireAtMs: number): Promise<{ ttlSeconds: number }> {

@@ -185,6 +185,12 @@ export interface SecretType {
    * what it issued may still exist. Lets the backend remember that (best effort).
    */
   forgotten?(req: Request, internal: Readonly<Record<string, unknown>>): Promise<void>;
+  /**
+   * The target confirmed `revoke`: tidy what the backend kept about the secret. Runs side by
+   * side with the removal of the lease record, so their writes share one storage commit.
+   * Best effort: a failure is logged and the revocation stands.
+   */
+  revoked?(req: Request, internal: Readonly<Record<string, unknown>>): Promise<void>;
 }
 
 export interface Backend {

@@ -11,6 +11,8 @@ export interface ExpirationDeps {
   revokeSecret(lease: LeaseRecord): Promise<void>;
   /** Tells the issuing backend a lease was dropped unconfirmed (revoke-force); best effort. */
   forgetSecret?(lease: LeaseRecord): Promise<void>;
+  /** Tells the issuing backend the target confirmed a revocation (its own records); best effort. */
+  secretRevoked?(lease: LeaseRecord): Promise<void>;
   /** Asks the backend to renew up to `capExpireAtMs`; returns the TTL it granted. */
   renewSecret(lease: LeaseRecord, incrementSeconds: number, capExpireAtMs: number): Promise<{ ttlSeconds: number }>;
   /** Revokes an expired token and its tree. */

@@ -18,7 +18,26 @@ describe("revoke", () => {
     const leaseId = secret?.leaseId ?? "";
     await h.manager.revoke(leaseId, { sync: true });
     expect(h.target.revoked).toEqual([leaseId]);
+    expect(h.target.tidied).toEqual([leaseId]);
     expect(await h.allKeys()).toEqual([]);
+  });
+
+  it("the backend's tidying failing after a confirmed revocation does not undo it", async () => {
+    const h = makeHarness();
+    const { secret } = await h.issue();
+    const leaseId = secret?.leaseId ?? "";
+    h.target.failTidy = "index write failed";
+    await h.manager.revoke(leaseId, { sync: true });
+    expect(await h.allKeys()).toEqual([]);
+    expect(h.logs.some((l) => l.level === "warn" && l.fields.error === "index write failed")).toBe(true);
+  });
+
+  it("the backend is not told of a revocation the target refused", async () => {
+    const h = makeHarness();
+    const { secret } = await h.issue();
+    h.target.failRevoke = () => "connection refused";
+    await expect(h.manager.revoke(secret?.leaseId ?? "", { sync: true })).rejects.toThrow();
+    expect(h.target.tidied).toEqual([]);
   });
 
   it("sync: the target fails, revoke throws and the lease stays, rescheduled with backoff", async () => {

@@ -12,7 +12,7 @@ type Attempt = "done" | "skipped" | { failed: MayflyError };
 
 export interface RevokerContext {
   readonly storage: Storage;
-  readonly deps: Pick<ExpirationDeps, "nowMs" | "logger" | "revokeSecret" | "forgetSecret">;
+  readonly deps: Pick<ExpirationDeps, "nowMs" | "logger" | "revokeSecret" | "forgetSecret" | "secretRevoked">;
   readonly opts: ExpirationOptions;
   /** Shared with renewal and issuance: one read-modify-write of a lease at a time. */
   readonly locks: KeyedLock;
@@ -180,9 +180,18 @@ export class Revoker {
         this.c.wake(confirmAt);
         return "done";
       }
-      await this.deleteLease(rec);
+      // Side by side, so the backend's tidying and the record's removal share a commit.
+      await Promise.all([this.deleteLease(rec), this.tellRevoked(rec)]);
       return "done";
     });
+  }
+
+  private async tellRevoked(rec: LeaseRecord): Promise<void> {
+    try {
+      await this.c.deps.secretRevoked?.(rec);
+    } catch (err) {
+      this.c.deps.logger.warn("the backend could not tidy after a confirmed revocation", { lease_id: rec.leaseId, error: errText(err) });
+    }
   }
 
   private async recordFailure(rec: LeaseRecord, err: unknown): Promise<void> {

@@ -46,6 +46,9 @@ export class FakeTarget {
   liveTokens = new Set<string>();
   /** Lease records as the target saw them on revoke. */
   readonly seen: LeaseRecord[] = [];
+  /** Leases the backend was told were revoked (its tidying), and a failure to raise there. */
+  readonly tidied: string[] = [];
+  failTidy: string | undefined;
 }
 
 export interface Harness {
@@ -97,6 +100,10 @@ export function makeHarness(options: Partial<ExpirationOptions> = {}, storage: S
           const msg = target.failRevoke?.(lease);
           if (msg !== undefined) throw new Error(msg);
           target.revoked.push(lease.leaseId);
+        },
+        secretRevoked: async (lease) => {
+          if (target.failTidy !== undefined) throw new Error(target.failTidy);
+          target.tidied.push(lease.leaseId);
         },
         renewSecret: async (lease, incrementSeconds, capExpireAtMs) => {
           target.renewCalls.push({ leaseId: lease.leaseId, incrementSeconds, capExpireAtMs });

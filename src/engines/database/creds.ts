@@ -115,7 +115,11 @@ export function credsSecretType(engine: DatabaseEngine): SecretType {
       } catch (err) {
         throw engineError(err);
       }
-      await req.storage.delete(keys.username(dbName, username));
+    },
+
+    // The user is gone: its index entry goes in the same commit as the lease record.
+    async revoked(req, internal) {
+      await req.storage.delete(keys.username(requireString(internal, "db_name"), requireString(internal, "username")));
     },
 
     // Revoke-force dropped the lease; the user may still exist. Marked so that the orphan

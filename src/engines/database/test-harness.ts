@@ -106,6 +106,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         if (!st) throw new Error(`no secret type ${lease.secretType}`);
         await st.revoke(syntheticRequest(lease.path, "delete"), lease.internal);
       },
+      async secretRevoked(lease) {
+        await backend.secretTypes?.[lease.secretType]?.revoked?.(syntheticRequest(lease.path, "delete"), lease.internal);
+      },
       async renewSecret(lease, incrementSeconds, capExpireAtMs) {
         const st = backend.secretTypes?.[lease.secretType];
         if (!st?.renew) throw badRequest("lease is not renewable");
