@@ -223,6 +223,20 @@ export async function load(url, ctx, next) {
     await s.close();
   });
 
+  it("stores a value as it was when put was called, though the caller wipes it before the commit", async () => {
+    const s = new SqliteStorage(path.join(tmpDir(), "db"));
+    const value = b("secret");
+    const writing = s.put("k", value);
+    const batch = Buffer.from("in a transaction");
+    const txn = s.transaction([{ op: "put", key: "t", value: batch }]);
+    value.fill(0);
+    batch.fill(0);
+    await Promise.all([writing, txn]);
+    expect((await s.get("k"))?.toString()).toBe("secret");
+    expect((await s.get("t"))?.toString()).toBe("in a transaction");
+    await s.close();
+  });
+
   it("lands the writes asked for just before close", async () => {
     const file = path.join(tmpDir(), "db");
     const s1 = new SqliteStorage(file);

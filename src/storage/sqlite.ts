@@ -81,7 +81,7 @@ export class SqliteStorage implements Storage {
   async put(key: string, value: Buffer): Promise<void> {
     assertValidKey(key);
     assertValidValue(value);
-    return this.commits.transaction([{ op: "put", key, value }]);
+    return this.commits.transaction([{ op: "put", key, value: ownCopy(value) }]);
   }
 
   async delete(key: string): Promise<void> {
@@ -106,7 +106,7 @@ export class SqliteStorage implements Storage {
       if (o.op === "put") assertValidValue(o.value);
       else if (o.op !== "delete") throw new TypeError(`unknown storage op: ${String((o as { op: unknown }).op)}`);
     }
-    return this.commits.transaction(ops);
+    return this.commits.transaction(ops.map((o) => (o.op === "put" ? { ...o, value: ownCopy(o.value) } : o)));
   }
 
   async close(): Promise<void> {
@@ -190,4 +190,15 @@ function createPrivateFile(path: string): void {
   }
   // The umask may have removed bits but never adds any; chmod makes 0600 exact regardless.
   fs.chmodSync(path, 0o600);
+}
+
+/**
+ * The value as it is now: the commit comes later, and a caller may wipe its buffer as soon
+ * as the call returns. A buffer of its own (not a view into Node's pool), so the writer
+ * thread is sent just these bytes.
+ */
+function ownCopy(value: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(value.length);
+  value.copy(copy);
+  return copy;
 }
