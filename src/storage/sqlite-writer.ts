@@ -48,8 +48,8 @@ parentPort.on("message", (m) => {
  * synchronously, so on the main thread every commit stalled every request. Here the main
  * thread goes on serving (reads use its own connection: in WAL mode they see every commit
  * that finished, never a partial one) while the worker commits, and the writes that arrive
- * meanwhile wait to share the next commit. Validation is the caller's: only well-formed
- * operations reach the worker.
+ * meanwhile wait to share the next commit. Validation and copying are the caller's
+ * (SqliteStorage): only well-formed operations, on buffers of their own, reach the worker.
  */
 export class SqliteWriter {
   private readonly worker: Worker;
@@ -81,9 +81,7 @@ export class SqliteWriter {
 
   /** Applies `ops` in one transaction; resolves once it committed. */
   apply(ops: readonly StorageOp[]): Promise<void> {
-    return this.send({
-      ops: ops.map((o) => (o.op === "put" ? { op: "put", key: o.key, value: ownBytes(o.value) } : { op: "delete", key: o.key })),
-    });
+    return this.send({ ops });
   }
 
   /** Closes the worker's connection (after every write sent before) and ends the worker. */
@@ -104,10 +102,3 @@ export class SqliteWriter {
   }
 }
 
-/**
- * A small Buffer is often a view into Node's shared 8 KB pool, and posting a view copies
- * the whole buffer beneath it: copy just the value's bytes.
- */
-function ownBytes(value: Buffer): Uint8Array {
-  return value.byteOffset === 0 && value.byteLength === value.buffer.byteLength ? value : new Uint8Array(value);
-}

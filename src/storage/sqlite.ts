@@ -52,19 +52,11 @@ export class SqliteStorage implements Storage {
       throw e;
     }
     const { put, del } = this.stmts;
+    // Only validated operations get here (put, delete and transaction check them first).
     this.applyAll = this.db.transaction((ops: readonly StorageOp[]) => {
       for (const o of ops) {
-        assertValidKey(o.key);
-        if (o.op === "put") {
-          // Checked here, inside the transaction, rather than up front: better-sqlite3
-          // would happily bind a string as TEXT, and a throw midway must roll back.
-          assertValidValue(o.value);
-          put.run(o.key, o.value);
-        } else if (o.op === "delete") {
-          del.run(o.key);
-        } else {
-          throw new TypeError(`unknown storage op: ${String((o as { op: unknown }).op)}`);
-        }
+        if (o.op === "put") put.run(o.key, o.value);
+        else del.run(o.key);
       }
     });
     const synchronous = options.synchronous === "normal" ? "NORMAL" : "FULL";
@@ -100,7 +92,8 @@ export class SqliteStorage implements Storage {
   }
 
   async transaction(ops: readonly StorageOp[]): Promise<void> {
-    // Checked before queueing: the writer thread binds whatever it is sent.
+    // Checked before queueing, so a bad operation fails its caller alone and at once:
+    // better-sqlite3 would bind a string as TEXT, and the writer binds whatever it is sent.
     for (const o of ops) {
       assertValidKey(o.key);
       if (o.op === "put") assertValidValue(o.value);
@@ -194,8 +187,8 @@ function createPrivateFile(path: string): void {
 
 /**
  * The value as it is now: the commit comes later, and a caller may wipe its buffer as soon
- * as the call returns. A buffer of its own (not a view into Node's pool), so the writer
- * thread is sent just these bytes.
+ * as the call returns. A buffer of its own, not a view into Node's 8 KB pool: posting a
+ * view to the writer thread would copy the whole pool beneath it.
  */
 function ownCopy(value: Buffer): Buffer {
   const copy = Buffer.allocUnsafeSlow(value.length);
